@@ -1,0 +1,56 @@
+import { createRequire } from "node:module";
+import { configVariable, defineConfig } from "hardhat/config";
+import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+
+const require = createRequire(import.meta.url);
+
+/** One pinned compiler, taken from the `solc` npm package (this machine cannot download compilers). */
+const SOLC_VERSION = "0.8.28";
+const solcPath = require.resolve("solc/soljson.js");
+
+const compilerSettings = {
+  evmVersion: "cancun",
+  optimizer: { enabled: true, runs: 10_000 },
+  viaIR: false,
+};
+
+/** Testnets: RPC URL and deployer key come from Hardhat's keystore or environment (configVariable), never from the repo. */
+function testnet(name: string, chainId: number) {
+  return {
+    type: "http" as const,
+    chainType: "l1" as const,
+    chainId,
+    url: configVariable(`${name}_RPC_URL`),
+    accounts: [configVariable("REINS_DEPLOYER_KEY")],
+  };
+}
+
+export default defineConfig({
+  plugins: [hardhatToolboxMochaEthers],
+  solidity: {
+    profiles: {
+      default: { version: SOLC_VERSION, path: solcPath, settings: compilerSettings },
+      production: { version: SOLC_VERSION, path: solcPath, settings: compilerSettings },
+    },
+    npmFilesToBuild: [
+      "@account-abstraction/contracts/core/EntryPointSimulations.sol",
+      "@account-abstraction/contracts/accounts/SimpleAccountFactory.sol",
+      "@account-abstraction/contracts/interfaces/IEntryPoint.sol",
+    ],
+  },
+  paths: {
+    tests: { mocha: "test", solidity: "contracts/test" },
+  },
+  test: {
+    mocha: { timeout: 120_000 },
+    solidity: { fuzz: { runs: 1000 } },
+  },
+  networks: {
+    hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
+    localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    sepolia: testnet("SEPOLIA", 11155111),
+    baseSepolia: testnet("BASE_SEPOLIA", 84532),
+    opSepolia: testnet("OP_SEPOLIA", 11155420),
+    arbitrumSepolia: testnet("ARBITRUM_SEPOLIA", 421614),
+  },
+});
