@@ -8,6 +8,15 @@ const require = createRequire(import.meta.url);
 const SOLC_VERSION = "0.8.28";
 const solcPath = require.resolve("solc/soljson.js");
 
+/** AgentSessions is close to the 24,576-byte limit: optimise it for size (runs 200), the rest for gas. */
+const sizeSensitive = {
+  "contracts/modules/AgentSessions.sol": {
+    version: SOLC_VERSION,
+    path: solcPath,
+    settings: { evmVersion: "cancun", optimizer: { enabled: true, runs: 200 } },
+  },
+};
+
 const compilerSettings = {
   evmVersion: "cancun",
   optimizer: { enabled: true, runs: 10_000 },
@@ -29,8 +38,14 @@ export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
   solidity: {
     profiles: {
-      default: { version: SOLC_VERSION, path: solcPath, settings: compilerSettings },
-      production: { version: SOLC_VERSION, path: solcPath, settings: compilerSettings },
+      default: {
+        compilers: [{ version: SOLC_VERSION, path: solcPath, settings: compilerSettings }],
+        overrides: sizeSensitive,
+      },
+      production: {
+        compilers: [{ version: SOLC_VERSION, path: solcPath, settings: compilerSettings }],
+        overrides: sizeSensitive,
+      },
     },
     npmFilesToBuild: [
       "@account-abstraction/contracts/core/EntryPointSimulations.sol",

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/**
+ * @title IAgentSessions
+ * @notice Types, events and errors of the Reins agent-session module ({AgentSessions}).
+ */
+interface IAgentSessions {
+    /// @notice Comparison applied to one 32-byte ABI word of a call's arguments.
+    enum ConditionOp {
+        None,
+        Equal,
+        AtMost,
+        AtLeast,
+        OneOf
+    }
+
+    /// @notice Tier that decided an agent operation.
+    enum Tier {
+        Instant,
+        Delayed,
+        Approval
+    }
+
+    /// @notice A condition on argument word `word` (the word at `4 + 32 * word` in the call data).
+    struct Condition {
+        ConditionOp op;
+        uint8 word;
+        /// @dev Compared value for Equal / AtMost / AtLeast (as uint256 for the inequalities).
+        bytes32 value;
+        /// @dev Allowed values for OneOf.
+        bytes32[] oneOf;
+    }
+
+    /// @notice One permitted call: target, selector (zero with `calldataLength` 0 for a plain transfer),
+    /// native value cap per call, exact call-data length (0 = any length) and up to 4 argument conditions.
+    struct Permission {
+        address target;
+        bytes4 selector;
+        uint128 valueCap;
+        uint16 calldataLength;
+        Condition[] conditions;
+    }
+
+    /// @notice Budget of one asset (`address(0)` = native ETH) for one session.
+    /// @dev Tiers: amount ≤ `instantThreshold` runs at once; ≤ `ceiling` (the per-operation cap) waits the session
+    /// delay; above it, or above what is left of the period, lifetime or fleet budget, it waits for the owner.
+    struct TokenBudget {
+        address token;
+        uint128 instantThreshold;
+        uint128 ceiling;
+        uint128 periodCap;
+        uint128 lifetimeCap;
+        uint32 period;
+    }
+
+    /// @notice Everything a session is, as granted by the owner.
+    struct SessionConfig {
+        address agent;
+        uint48 validAfter;
+        uint48 validUntil;
+        uint32 maxUses;
+        uint128 maxGasCostPerOp;
+        uint128 gasBudget;
+        bool allowTry;
+        bool allowPaymaster;
+        uint32 queueDelay;
+        uint32 approvalWindow;
+        Permission[] permissions;
+        TokenBudget[] budgets;
+    }
+
+    /// @notice A session was granted.
+    event SessionGranted(
+        address indexed account,
+        bytes32 indexed sessionId,
+        address indexed agent,
+        uint48 validAfter,
+        uint48 validUntil
+    );
+    /// @notice A session was revoked by `by` (the account, its agent or a watchdog).
+    event SessionRevoked(address indexed account, bytes32 indexed sessionId, address by);
+    /// @notice A session's validity end changed.
+    event SessionRenewed(address indexed account, bytes32 indexed sessionId, uint48 validUntil);
+    /// @notice A budget was set or changed.
+    event BudgetSet(address indexed account, bytes32 indexed sessionId, address indexed token, TokenBudget budget);
+    /// @notice The fleet budget of a token was set.
+    event FleetBudgetSet(
+        address indexed account,
+        address indexed token,
+        uint128 periodCap,
+        uint128 lifetimeCap,
+        uint32 period
+    );
+    /// @notice A session validated an operation (emitted in the execution phase).
+    event SessionOperationExecuted(
+        address indexed account,
+        bytes32 indexed sessionId,
+        bytes32 indexed userOpHash,
+        bytes32 intentHash,
+        Tier tier
+    );
+    /// @notice Spend charged to a session.
+    event SpendRecorded(
+        address indexed account,
+        bytes32 indexed sessionId,
+        address indexed token,
+        uint256 amount,
+        Tier tier,
+        bytes32 intentHash
+    );
+    /// @notice An agent operation was queued instead of executed.
+    event OperationQueued(
+        address indexed account,
+        bytes32 indexed sessionId,
+        bytes32 indexed requestId,
+        Tier tier,
+        address token,
+        uint256 amount,
+        uint256 limit,
+        bytes32 intentHash
+    );
+    /// @notice A loosening change was proposed; it applies after `readyAt`.
+    event ChangeProposed(address indexed account, bytes32 indexed changeHash, uint48 readyAt, bytes data);
+    /// @notice A proposed change was applied.
+    event ChangeApplied(address indexed account, bytes32 indexed changeHash);
+    /// @notice A proposed change was cancelled.
+    event ChangeCancelled(address indexed account, bytes32 indexed changeHash);
+    /// @notice A watchdog was added or removed.
+    event WatchdogSet(address indexed account, address indexed watchdog, bool enabled);
+    /// @notice Agent sessions were paused (`by` a watchdog, the account or the breaker).
+    event Paused(address indexed account, address by);
+    /// @notice Agent sessions were unpaused by the account.
+    event Unpaused(address indexed account);
+    /// @notice Every session of the account was revoked at once.
+    event AllSessionsRevoked(address indexed account, uint32 epoch);
+
+    /// @notice The session is unknown or was granted before the last revoke-all / reinstall.
+    error AgentSessionsUnknownSession(bytes32 sessionId);
+    /// @notice The session was revoked.
+    error AgentSessionsRevoked(bytes32 sessionId);
+    /// @notice Agent sessions of the account are paused.
+    error AgentSessionsPaused(address account);
+    /// @notice Call `index` of the operation matches no permission of the session.
+    error AgentSessionsScopeViolation(uint256 index, address target, bytes4 selector);
+    /// @notice Call `index` breaks argument condition `condition` of its permission.
+    error AgentSessionsConditionFailed(uint256 index, uint256 condition, bytes32 actual);
+    /// @notice Call `index` sends more native value than its permission allows.
+    error AgentSessionsValueExceeded(uint256 index, uint256 value, uint256 cap);
+    /// @notice Call `index` has call data of a length its permission does not allow.
+    error AgentSessionsCalldataLength(uint256 index, uint256 length, uint256 expected);
+    /// @notice Call `index` targets the account, the EntryPoint or a module.
+    error AgentSessionsForbiddenTarget(uint256 index, address target);
+    /// @notice The operation's call data is not `executeUserOp ‖ execute(mode, payload)` in canonical form.
+    error AgentSessionsInvalidCallData();
+    /// @notice The execution mode is not allowed for agents (delegatecall, or try without `allowTry`).
+    error AgentSessionsModeNotAllowed(bytes32 mode);
+    /// @notice The operation could make the account pay more gas than the session allows.
+    error AgentSessionsGasBudgetExceeded(uint256 cost, uint256 perOpCap, uint256 remaining);
+    /// @notice The session's operation count is used up.
+    error AgentSessionsUsageExceeded(uint32 maxUses);
+    /// @notice The operation uses a paymaster, which the session does not allow.
+    error AgentSessionsPaymasterNotAllowed(address paymaster);
+    /// @notice The session has no budget for a token it tries to move (default deny).
+    error AgentSessionsNoBudget(address token);
+    /// @notice Spend over a limit: `which` is 0 instant threshold, 1 ceiling, 2 period, 3 lifetime, 4 fleet period,
+    /// 5 fleet lifetime.
+    error AgentSessionsBudgetExceeded(address token, uint8 which, uint256 amount, uint256 limit);
+    /// @notice The caller may not do this.
+    error AgentSessionsUnauthorized(address caller);
+    /// @notice A session configuration is invalid (`reason` names the field).
+    error AgentSessionsInvalidConfig(string reason);
+    /// @notice A proposed change is not ready (or unknown).
+    error AgentSessionsChangeNotReady(bytes32 changeHash, uint48 readyAt);
+}
