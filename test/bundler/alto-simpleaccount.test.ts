@@ -108,7 +108,9 @@ describe("Alto bundler × SimpleAccount (EntryPoint v0.8)", function () {
   const transfer = (to: string, value: bigint) => account.encodeFunctionData("execute", [to, value, "0x"]);
 
   before(async function () {
+    const t0 = performance.now();
     env = await startBundlerEnv();
+    console.log(`      chain + EntryPoint + alto ready in ${(performance.now() - t0).toFixed(0)} ms`);
     bundler = new BundlerClient(env.bundlerUrl, { decodeRevert: decodeEcdsa });
     [funder] = await env.ethers.getSigners();
     const factory = await env.ethers.deployContract(FACTORY, [env.entryPoint], funder);

@@ -4,7 +4,8 @@
  *
  * Every server listens on 127.0.0.1 with an OS-chosen port. Alto hard-codes `0.0.0.0`, so it is started with
  * `scripts/loopback-preload.cjs` preloaded, which pins wildcard listens to loopback. The child is spawned as
- * the leader of its own process group; `stop()` (and, as a last resort, process exit) kills the whole group.
+ * the leader of its own process group; `stop()` (and, as a backstop, process exit or a fatal signal) kills the
+ * whole group, and `scripts/parent-watchdog.cjs` makes Alto exit on its own if this process is SIGKILLed.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -40,7 +41,7 @@ export interface BundlerEnvOptions {
   readyTimeoutMs?: number;
   /** Number of executor (bundle-submitting) wallets Alto gets (default 1). */
   executors?: number;
-  /** Extra Alto CLI flags, as `--name value` pairs without the leading dashes. Must not repeat a default flag. */
+  /** Extra Alto CLI flags, `name → value` without the leading dashes; a name given here replaces the default. */
   extraArgs?: Record<string, string>;
 }
 
@@ -58,6 +59,8 @@ export interface BundlerEnv {
   rpcUrl: string;
   /** Alto's JSON-RPC endpoint. */
   bundlerUrl: string;
+  /** Alto's process id (leader of its own process group). */
+  bundlerPid: number;
   /** The last lines Alto wrote to stdout/stderr. */
   bundlerOutput(): string;
   /** Stop Alto (whole process group) and the chain server. Idempotent. */
@@ -277,7 +280,10 @@ export async function startBundlerEnv(options: BundlerEnvOptions = {}): Promise<
 
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const key of Object.keys(env)) if (key.startsWith("ALTO_") || key === "SENTRY_DSN") delete env[key];
-    env.NODE_OPTIONS = `--require ${join(REPO_ROOT, "scripts", "loopback-preload.cjs")}`;
+    env.NODE_OPTIONS = ["loopback-preload.cjs", "parent-watchdog.cjs"]
+      .map((f) => `--require ${join(REPO_ROOT, "scripts", f)}`)
+      .join(" ");
+    env.REINS_PARENT_PID = String(process.pid); // Alto exits by itself if this process dies without cleanup
     env.DOTENV_CONFIG_PATH = "/dev/null"; // never pick up a stray .env from the working directory
 
     const out = new OutputTail();
@@ -297,6 +303,8 @@ export async function startBundlerEnv(options: BundlerEnvOptions = {}): Promise<
     );
 
     await Promise.race([waitUntilReady(bundlerUrl, spawned, out, options.readyTimeoutMs ?? 30_000), spawnFailed]);
+    const bundlerPid = spawned.pid;
+    if (bundlerPid === undefined) throw new BundlerStartError("alto has no pid", String(out));
 
     return {
       connection,
@@ -306,6 +314,7 @@ export async function startBundlerEnv(options: BundlerEnvOptions = {}): Promise<
       entryPoint: ENTRYPOINT_V08,
       rpcUrl,
       bundlerUrl,
+      bundlerPid,
       bundlerOutput: () => String(out),
       stop,
     };
