@@ -13,7 +13,13 @@ if (Number.isInteger(parentPid) && parentPid > 1) {
       process.kill(parentPid, 0); // signal 0: existence check only
     } catch (e) {
       if (e && e.code === "EPERM") return; // exists, owned by someone else
-      process.exit(0);
+      // Not process.exit(): the host program may hook or delay it. Nobody is left to wait for a graceful
+      // shutdown, so kill our own process group when we lead one, else just this process.
+      try {
+        process.kill(-process.pid, "SIGKILL");
+      } catch {
+        process.kill(process.pid, "SIGKILL");
+      }
     }
   }, 500);
   timer.unref(); // never keeps the process alive by itself
