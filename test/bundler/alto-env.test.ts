@@ -84,7 +84,7 @@ describe("real-bundler harness", function () {
       await new Promise((r) => setTimeout(r, 700));
       expect(alive(helper.pid!)).to.equal(true); // the watchdog leaves it alone while the parent lives
       parent.kill("SIGKILL");
-      expect(await eventually(() => helper.exitCode !== null, 5_000)).to.equal(true);
+      expect(await eventually(() => helper.exitCode !== null || helper.signalCode !== null, 5_000)).to.equal(true);
     } finally {
       parent.kill("SIGKILL");
       helper.kill("SIGKILL");
