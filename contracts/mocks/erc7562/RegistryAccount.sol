@@ -48,14 +48,14 @@ contract RegistryAccountFactory {
     /// @notice Deploy the account for `salt` (idempotent) and register it.
     /// @return account The account address.
     function createAccount(bytes32 salt) external returns (RegistryAccount account) {
-        address predicted = getAddress(salt);
+        address predicted = accountAddress(salt);
         if (predicted.code.length != 0) return RegistryAccount(payable(predicted));
         account = new RegistryAccount{salt: salt}(entryPoint, registry);
         registry.bump(address(account), bytes32("created"));
     }
 
     /// @notice The CREATE2 address of the account for `salt`.
-    function getAddress(bytes32 salt) public view returns (address) {
+    function accountAddress(bytes32 salt) public view returns (address) {
         bytes32 initHash = keccak256(
             abi.encodePacked(type(RegistryAccount).creationCode, abi.encode(entryPoint, registry))
         );
