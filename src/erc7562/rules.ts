@@ -336,10 +336,13 @@ export function checkErc7562(trace: ValidationTrace, options: CheckOptions = {})
   const validation = findValidationFrames(tree, entryPoint, trace.ops);
   const openedAt = new Map<number, CallFrame>();
   const hasCode = new Set<string>((trace.codeAddresses ?? []).map((a) => a.toLowerCase()));
+  // A frame that ran code proves its callee had code before the bundle, unless the bundle created it.
+  const created = new Set(
+    tree.frames.filter((f) => f.opcode === "CREATE" || f.opcode === "CREATE2").map((f) => f.codeAddress),
+  );
   for (const f of tree.frames) {
     if (f.openedAt >= 0) openedAt.set(f.openedAt, f);
-    // A frame that ran code proves the callee had code (creation frames: not before they ran).
-    if (f.opcode !== "CREATE" && f.opcode !== "CREATE2") hasCode.add(f.codeAddress);
+    if (!created.has(f.codeAddress)) hasCode.add(f.codeAddress);
   }
   const names = new Map<string, string>();
   for (const [address, name] of Object.entries(options.names ?? {})) names.set(address.toLowerCase(), name);
