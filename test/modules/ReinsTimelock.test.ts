@@ -210,6 +210,16 @@ describe("ReinsTimelock", () => {
         .withArgs("0xfe");
     });
 
+    it("refuses the try execution type (a starved call must not consume the operation)", async () => {
+      const { timelock, schedule } = await loadFixture(deployFixture);
+      await expect(schedule({ mode: "0x0001" + "00".repeat(30) }))
+        .to.be.revertedWithCustomError(timelock, "ReinsTimelockUnsupportedExecType")
+        .withArgs("0x01");
+      await expect(schedule({ mode: "0x0101" + "00".repeat(30) }))
+        .to.be.revertedWithCustomError(timelock, "ReinsTimelockUnsupportedExecType")
+        .withArgs("0x01");
+    });
+
     it("refuses an empty validity window and one that overflows uint48", async () => {
       const { timelock, schedule } = await loadFixture(deployFixture);
       await expect(schedule({ validFor: 0n }))
