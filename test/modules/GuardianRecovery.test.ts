@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { AbiCoder, TypedDataEncoder, ZeroAddress, concat, getAddress, type Wallet } from "ethers";
+import { AbiCoder, Interface, TypedDataEncoder, ZeroAddress, concat, getAddress, type Wallet } from "ethers";
 import { MODULE_TYPE_EXECUTOR, accountInterface, executeCalldata } from "../../src/account/encoding.js";
 import { packUserOp } from "../../src/userop/userop.js";
 import {
@@ -79,7 +79,8 @@ async function ownerOp(core: Core, sender: string, owner: Wallet, callData: stri
 
 /** `execute` calldata that has the account call the module. */
 function callModule(module: GuardianRecovery, fn: string, args: unknown[]): string {
-  return executeCalldata({ target: module.target as string, data: module.interface.encodeFunctionData(fn, args) });
+  const data = (module.interface as Interface).encodeFunctionData(fn, args);
+  return executeCalldata({ target: module.target as string, data });
 }
 
 /** The custom error name in a failed operation's revert reason. */
