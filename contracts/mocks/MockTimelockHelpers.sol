@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {IERC7579Execution} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {
+    IERC7579Module,
+    IERC7579Execution,
+    MODULE_TYPE_EXECUTOR
+} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {IReinsQueueGuard} from "../interfaces/IReinsQueueGuard.sol";
 import {ReinsTimelock} from "../modules/ReinsTimelock.sol";
 
@@ -37,32 +41,48 @@ contract MockCallTarget {
 
 /**
  * @title MockReentrantTarget
- * @notice TEST MOCK: when called by a queued operation, re-enters the timelock (execute the same operation again, or
- * approve an operation) and records the outcome without reverting, so the outer execution completes.
+ * @notice TEST MOCK: called by a queued operation, re-enters `timelock.execute` for the operation it was armed with
+ * (normally the very operation being executed) and records the outcome without reverting, so the outer execution
+ * completes. Arming happens after scheduling because the id commits to the calldata that calls {reenter}.
  */
 contract MockReentrantTarget {
-    /// @notice Number of times {reenterExecute} / {reenterApprove} ran.
+    ReinsTimelock private _timelock;
+    address private _account;
+    bytes32 private _id;
+    bytes32 private _mode;
+    bytes private _executionCalldata;
+
+    /// @notice Number of times {reenter} ran.
     uint256 public calls;
-    /// @notice Number of re-entrant calls that succeeded.
+    /// @notice Number of re-entrant executions that succeeded.
     uint256 public innerSuccesses;
-    /// @notice Revert data of the last failed re-entrant call.
+    /// @notice Revert data of the last failed re-entrant execution.
     bytes public lastRevertData;
 
-    /// @notice Calls `timelock.execute(account, id, mode, executionCalldata)`, catching any revert.
+    /// @notice Sets the execution {reenter} will attempt.
     /// @param timelock The timelock.
     /// @param account The account.
     /// @param id The operation id.
     /// @param mode The mode.
     /// @param executionCalldata The execution calldata.
-    function reenterExecute(
+    function arm(
         ReinsTimelock timelock,
         address account,
         bytes32 id,
         bytes32 mode,
         bytes calldata executionCalldata
     ) external {
+        _timelock = timelock;
+        _account = account;
+        _id = id;
+        _mode = mode;
+        _executionCalldata = executionCalldata;
+    }
+
+    /// @notice Calls `timelock.execute` with the armed arguments, catching any revert.
+    function reenter() external {
         ++calls;
-        try timelock.execute(account, id, mode, executionCalldata) {
+        try _timelock.execute(_account, _id, _mode, _executionCalldata) {
             ++innerSuccesses;
         } catch (bytes memory reason) {
             lastRevertData = reason;
@@ -76,7 +96,7 @@ contract MockReentrantTarget {
  * executes through the account's `executeFromExecutor` (so it must be installed as an executor), and can cancel
  * operations it guards.
  */
-contract MockQueueGuard is IReinsQueueGuard {
+contract MockQueueGuard is IERC7579Module, IReinsQueueGuard {
     /// @notice A recorded {executeQueued} call.
     struct Call {
         address caller;
@@ -90,6 +110,17 @@ contract MockQueueGuard is IReinsQueueGuard {
     }
 
     Call[] private _calls;
+
+    /// @inheritdoc IERC7579Module
+    function onInstall(bytes calldata) external {}
+
+    /// @inheritdoc IERC7579Module
+    function onUninstall(bytes calldata) external {}
+
+    /// @inheritdoc IERC7579Module
+    function isModuleType(uint256 moduleTypeId) external pure returns (bool) {
+        return moduleTypeId == MODULE_TYPE_EXECUTOR;
+    }
 
     /// @notice Number of recorded calls.
     /// @return The count.

@@ -6,7 +6,7 @@ import {
     IERC7579Execution,
     MODULE_TYPE_EXECUTOR
 } from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
-import {ERC7579Utils, CallType} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
+import {ERC7579Utils, Mode, CallType, ExecType} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IReinsQueueGuard} from "../interfaces/IReinsQueueGuard.sol";
 
@@ -36,7 +36,9 @@ import {IReinsQueueGuard} from "../interfaces/IReinsQueueGuard.sol";
  * - Uninstalling the module, {cancelAll} and {cancelAllFor} bump the account's epoch: every operation scheduled in an
  *   earlier epoch is Cancelled for good, including after a reinstall. Per-account nonces never reset, so ids never
  *   repeat. Cancellers registered under an earlier installation are void after a reinstall.
- * - Delegatecall (and any call type other than single and batch) is refused at scheduling time.
+ * - Only single and batch calls with the default execution type are accepted at scheduling time: no delegatecall,
+ *   and no "try" (which would let a permissionless executor consume an operation whose calls ran out of gas).
+ *   An execution therefore either fully succeeds or reverts and leaves the operation Ready.
  *
  * Trust assumptions:
  *
@@ -165,6 +167,14 @@ contract ReinsTimelock is IERC7579Module, ReentrancyGuardTransient {
     /// @param callType The refused ERC-7579 call type.
     error ReinsTimelockUnsupportedCallType(CallType callType);
 
+    /**
+     * @notice Only the default execution type (revert on failure) can be queued; `execType` (e.g. try) is refused.
+     * @dev With "try", a permissionless executor could starve the inner calls of gas so they fail while the operation
+     * is still consumed as Executed.
+     * @param execType The refused ERC-7579 execution type.
+     */
+    error ReinsTimelockUnsupportedExecType(ExecType execType);
+
     /// @notice The validity window is empty (`validFor == 0`) or ends after the largest uint48 timestamp.
     /// @param delay The requested delay.
     /// @param validFor The requested validity window.
@@ -249,7 +259,7 @@ contract ReinsTimelock is IERC7579Module, ReentrancyGuardTransient {
     /**
      * @notice Queues an ERC-7579 execution on the calling account.
      * @dev The calldata is not stored, only committed to by the id: keep it from {OperationScheduled}.
-     * @param mode ERC-7579 execution mode; its call type must be single (0x00) or batch (0x01).
+     * @param mode ERC-7579 execution mode: call type single (0x00) or batch (0x01), exec type default (0x00).
      * @param executionCalldata ERC-7579 execution calldata.
      * @param delay Seconds from now until the operation is Ready (if it does not require approval).
      * @param validFor Seconds the operation stays executable after `readyAt`; must be non-zero.
@@ -267,10 +277,7 @@ contract ReinsTimelock is IERC7579Module, ReentrancyGuardTransient {
         address guard,
         bytes32 context
     ) external returns (bytes32 id) {
-        CallType callType = CallType.wrap(bytes1(mode));
-        if (!(callType == ERC7579Utils.CALLTYPE_SINGLE || callType == ERC7579Utils.CALLTYPE_BATCH)) {
-            revert ReinsTimelockUnsupportedCallType(callType);
-        }
+        _checkMode(mode);
         (uint48 readyAt, uint48 expiresAt) = _window(delay, validFor);
         return _schedule(mode, executionCalldata, readyAt, expiresAt, ownerApprovalRequired, guard, context);
     }
@@ -456,6 +463,15 @@ contract ReinsTimelock is IERC7579Module, ReentrancyGuardTransient {
     // ------------------------------------------------------------------------------------------------------------
     // Internal
     // ------------------------------------------------------------------------------------------------------------
+
+    /// @dev Only single or batch calls, in default (revert on failure) execution type.
+    function _checkMode(bytes32 mode) private pure {
+        (CallType callType, ExecType execType, , ) = ERC7579Utils.decodeMode(Mode.wrap(mode));
+        if (!(callType == ERC7579Utils.CALLTYPE_SINGLE || callType == ERC7579Utils.CALLTYPE_BATCH)) {
+            revert ReinsTimelockUnsupportedCallType(callType);
+        }
+        if (!(execType == ERC7579Utils.EXECTYPE_DEFAULT)) revert ReinsTimelockUnsupportedExecType(execType);
+    }
 
     /// @dev `[now + delay, now + delay + validFor)`, checked to be non-empty and to fit uint48 timestamps.
     function _window(uint48 delay, uint48 validFor) private view returns (uint48 readyAt, uint48 expiresAt) {
