@@ -38,7 +38,8 @@ import {IReinsQueueGuard} from "../interfaces/IReinsQueueGuard.sol";
  *   repeat. Cancellers registered under an earlier installation are void after a reinstall.
  * - Only single and batch calls with the default execution type are accepted at scheduling time: no delegatecall,
  *   and no "try" (which would let a permissionless executor consume an operation whose calls ran out of gas).
- *   An execution therefore either fully succeeds or reverts and leaves the operation Ready.
+ *   A direct execution therefore either fully succeeds or reverts and leaves the operation Ready (a guard must keep
+ *   that property).
  *
  * Trust assumptions:
  *

@@ -99,13 +99,16 @@ export async function runScenario<Ctx extends { entryPoint: string }>(
   };
 }
 
-/** Submit a bundle for real (e.g. to deploy an account before a scenario traces its next operation). */
+/**
+ * Submit a bundle for real (e.g. to deploy an account before a scenario traces its next operation).
+ * @returns The transaction hash.
+ */
 export async function sendHandleOps(
   signer: Signer,
   entryPoint: string,
   ops: ReadonlyArray<UserOperation | PackedUserOperation>,
   gasLimit = 10_000_000n,
-): Promise<void> {
+): Promise<string> {
   const beneficiary = await signer.getAddress();
   const tx = await signer.sendTransaction({
     to: entryPoint,
@@ -114,4 +117,5 @@ export async function sendHandleOps(
   });
   const receipt = await tx.wait();
   if (!receipt || receipt.status !== 1) throw new Error("sendHandleOps: handleOps reverted");
+  return tx.hash;
 }

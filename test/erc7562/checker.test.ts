@@ -18,6 +18,7 @@ import {
   type StorageAccess,
   type Violation,
 } from "../../src/erc7562/index.js";
+import { sendHandleOps } from "../../src/erc7562/scenario.js";
 import { setupSimpleAccount } from "../../src/erc7562/scenarios/simple-account.js";
 
 /** Misbehavior enum of contracts/mocks/erc7562/MisbehavingAccount.sol. */
@@ -95,6 +96,20 @@ describe("ERC-7562 checker", () => {
       await (await ep.handleOps([packUserOp(await s.firstOp())], await ctx.deployer.getAddress())).wait();
       const { trace, violations } = await check([await s.op(1n)]);
       expect(trace.failed, trace.returnValue).to.equal(false);
+      expect(violations, formatViolations(violations)).to.deep.equal([]);
+    });
+
+    it("traces a mined handleOps transaction too", async () => {
+      const s = await setupSimpleAccount(ctx);
+      const txHash = await sendHandleOps(ctx.deployer, ctx.entryPoint, [await s.firstOp()]);
+      const trace = await traceValidation(ctx.ethers.provider, { entryPoint: ctx.entryPoint, txHash });
+      expect(trace.ops).to.deep.equal([{ sender: s.sender, factory: s.factory, paymaster: undefined }]);
+      const tree = buildCallTree(trace.structLogs, ctx.entryPoint);
+      expect(findValidationFrames(tree, ctx.entryPoint, trace.ops).map((f) => f.kind)).to.deep.equal([
+        "factory",
+        "account",
+      ]);
+      const violations = checkErc7562(trace);
       expect(violations, formatViolations(violations)).to.deep.equal([]);
     });
 

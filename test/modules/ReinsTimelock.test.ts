@@ -145,6 +145,16 @@ describe("ReinsTimelock", () => {
         .withArgs(stranger.address);
     });
 
+    it("the mock account's shortcuts are owner-only", async () => {
+      const { account, timelockAddr, stranger } = await loadFixture(deployFixture);
+      await expect(account.connect(stranger).ownerExecute(MODE_SINGLE, encodeSingle(timelockAddr, 0n, "0x")))
+        .to.be.revertedWithCustomError(account, "MockERC7579AccountNotOwner")
+        .withArgs(stranger.address);
+      await expect(account.connect(stranger).ownerUninstall(MODULE_TYPE_EXECUTOR, timelockAddr, "0x"))
+        .to.be.revertedWithCustomError(account, "MockERC7579AccountNotOwner")
+        .withArgs(stranger.address);
+    });
+
     it("refuses to uninstall from an account it is not installed on", async () => {
       const { timelock, stranger } = await loadFixture(deployFixture);
       await expect(timelock.connect(stranger).onUninstall("0x"))
