@@ -88,7 +88,7 @@ const bigReq = parseEvents(w, big.receipt).find((e) => e.name === "OperationSche
 record("agent pays 1,500 TUSD", "queued for owner approval (tier: approval)");
 await ownerCalls(w, {
   target: await w.timelock.getAddress(),
-  data: w.timelock.interface.encodeFunctionData("approve", [bigReq.args.id]),
+  data: w.timelock.interface.encodeFunctionData("approve", [bigReq.args.id as string]),
 });
 await (
   await w.timelock.execute(
