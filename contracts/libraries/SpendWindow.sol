@@ -261,12 +261,7 @@ library SpendWindow {
     }
 
     /// @dev Returns the two packed bucket words with ring slot `j` (0..3) set to `value` (< 2**128).
-    function _setBucket(
-        uint256 lo,
-        uint256 hi,
-        uint256 j,
-        uint256 value
-    ) private pure returns (uint256, uint256) {
+    function _setBucket(uint256 lo, uint256 hi, uint256 j, uint256 value) private pure returns (uint256, uint256) {
         uint256 shift = (j & 1) << 7;
         uint256 cleared = ~(_MASK_128 << shift);
         if (j < 2) return ((lo & cleared) | (value << shift), hi);

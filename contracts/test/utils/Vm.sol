@@ -18,6 +18,9 @@ interface Vm {
     /// @notice Expects the next call to revert with exactly `revertData`.
     function expectRevert(bytes calldata revertData) external;
 
+    /// @notice Writes `value` to storage slot `slot` of `target`.
+    function store(address target, bytes32 slot, bytes32 value) external;
+
     /// @notice Marks all storage slots of `target` cold again (EIP-2929), for gas measurements.
     function cool(address target) external;
 }
