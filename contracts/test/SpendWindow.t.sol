@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+// solhint-disable-next-line no-console
 import {console} from "hardhat/console.sol";
 import {SpendWindow} from "../libraries/SpendWindow.sol";
 import {SpendWindowHarness} from "./utils/SpendWindowHarness.sol";
@@ -168,13 +169,13 @@ contract SpendWindowTest is TestBase {
     /// @notice Period of 365 days (divisible by 3): frees after 365 + 121.67 days at most.
     function test_period365Days() public {
         uint256 period = 365 days;
-        uint256 l = period / 3;
+        uint256 subLen = period / 3;
         uint256 t = T0;
-        uint256 freeAt = (t / l + 4) * l;
+        uint256 freeAt = (t / subLen + 4) * subLen;
         assertTrue(_try(1e24, 1e24, MAX, period, t), "first");
         assertTrue(!_try(1, 1e24, MAX, period, t + period), "after one period");
         assertTrue(!_try(1, 1e24, MAX, period, freeAt - 1), "one second before the fourth boundary");
-        assertTrue(freeAt - t > period && freeAt - t <= period + l, "free time within (period, period + L]");
+        assertTrue(freeAt - t > period && freeAt - t <= period + subLen, "free time within (period, period + L]");
         assertTrue(_try(1e24, 1e24, MAX, period, freeAt), "at the fourth boundary");
     }
 
@@ -323,11 +324,13 @@ contract SpendWindowTest is TestBase {
         vm.cool(address(h));
         (bool refusedOk, uint256 coldRefused) = h.measureTryRecord(1000, 100, 1000, DAY, T0 + DAY / 3 + 2);
         assertTrue(!refusedOk, "refusal");
+        /* solhint-disable no-console */
         console.log("SpendWindow.tryRecord gas: first ever (0 -> nonzero, cold):", first);
         console.log("SpendWindow.tryRecord gas: same bucket, warm (same tx):", warm);
         console.log("SpendWindow.tryRecord gas: same bucket, cold (new tx):", coldSameBucket);
         console.log("SpendWindow.tryRecord gas: next bucket, cold (new tx):", coldNextBucket);
         console.log("SpendWindow.tryRecord gas: refused, cold:", coldRefused);
+        /* solhint-enable no-console */
         // 3 cold SLOADs (6300) + SSTOREs; regression bounds.
         assertLe(first, 50_000, "first");
         assertLe(warm, 3_000, "warm");
@@ -345,7 +348,7 @@ contract SpendWindowTest is TestBase {
     /// @dev State of one fuzz run: configuration, clock and the brute-force log.
     struct Run {
         uint256 period;
-        uint256 l;
+        uint256 subLen;
         uint256 cap;
         uint256 lifetimeCap;
         uint256 now_;
@@ -373,7 +376,7 @@ contract SpendWindowTest is TestBase {
     ) public {
         Run memory r;
         r.period = _period(periodSeed);
-        r.l = (r.period + 2) / 3;
+        r.subLen = (r.period + 2) / 3;
         r.cap = bound(capSeed, 1, 1e30);
         r.lifetimeCap = lifetimeSeed % 2 == 0 ? MAX : bound(lifetimeSeed >> 1, r.cap, 12 * r.cap);
         r.now_ = T0;
@@ -382,8 +385,8 @@ contract SpendWindowTest is TestBase {
 
     /// @dev One step of {testFuzz_tryRecordMatchesReference}.
     function _tryStep(Run memory r, uint256 seed) internal {
-        r.now_ += _dt(seed, r.period, r.l);
-        uint256 modelSpent = _sumSince(r.times, r.amounts, r.n, _sat(r.now_ / r.l, 3) * r.l);
+        r.now_ += _dt(seed, r.period, r.subLen);
+        uint256 modelSpent = _sumSince(r.times, r.amounts, r.n, _sat(r.now_ / r.subLen, 3) * r.subLen);
         assertEq(h.spentInWindow(r.period, r.now_), modelSpent, "window sum vs reference");
 
         uint256 amount = _amount(seed >> 64, r.cap, _sat(r.cap, modelSpent));
@@ -394,7 +397,7 @@ contract SpendWindowTest is TestBase {
         assertTrue(ok == (amount <= pr && amount <= lr), "decision");
 
         if (!ok) {
-            uint256 recent = _sumSince(r.times, r.amounts, r.n, _sat(r.now_ + 1, 4 * r.l));
+            uint256 recent = _sumSince(r.times, r.amounts, r.n, _sat(r.now_ + 1, 4 * r.subLen));
             assertTrue(recent + amount > r.cap || amount > lr, "refused although it fits the last 4L seconds");
             (uint256 lastAfter, uint128[4] memory bucketsAfter, uint256 lifetimeAfter) = _state();
             assertEq(lastAfter, lastBefore, "refusal moved lastIndex");
@@ -416,21 +419,25 @@ contract SpendWindowTest is TestBase {
     /// the exact reference and `lifetime` the sum of all amounts (exercises the ring with arbitrary sums).
     function testFuzz_recordMatchesReference(uint256 periodSeed, uint256[STEPS] memory steps) public {
         uint256 period = _period(periodSeed);
-        uint256 l = (period + 2) / 3;
+        uint256 subLen = (period + 2) / 3;
         uint256[STEPS] memory times;
         uint256[STEPS] memory amounts;
         uint256 total;
         uint256 now_ = T0;
         for (uint256 i; i < STEPS; ++i) {
-            now_ += _dt(steps[i], period, l);
+            now_ += _dt(steps[i], period, subLen);
             uint256 amount = (steps[i] >> 64) % (1 << 120);
             h.record(amount, period, now_);
             times[i] = now_;
             amounts[i] = amount;
             total += amount;
-            assertEq(h.spentInWindow(period, now_), _sumSince(times, amounts, i + 1, _sat(now_ / l, 3) * l), "sum");
-            uint256 later = now_ + ((steps[i] >> 192) % (5 * l));
-            uint256 expected = _sumSince(times, amounts, i + 1, _sat(later / l, 3) * l);
+            assertEq(
+                h.spentInWindow(period, now_),
+                _sumSince(times, amounts, i + 1, _sat(now_ / subLen, 3) * subLen),
+                "sum"
+            );
+            uint256 later = now_ + ((steps[i] >> 192) % (5 * subLen));
+            uint256 expected = _sumSince(times, amounts, i + 1, _sat(later / subLen, 3) * subLen);
             assertEq(h.spentInWindow(period, later), expected, "sum later");
             (, , uint256 lifetime) = _state();
             assertEq(lifetime, total, "lifetime");
@@ -440,12 +447,14 @@ contract SpendWindowTest is TestBase {
     /// @notice Any timestamp whose sub-bucket precedes the last spend's reverts with both indices.
     function testFuzz_timeWentBack(uint256 periodSeed, uint256 t, uint256 back) public {
         uint256 period = _period(periodSeed);
-        uint256 l = (period + 2) / 3;
-        t = bound(t, 0, ((1 << 48) - 1) * l);
+        uint256 subLen = (period + 2) / 3;
+        t = bound(t, 0, ((1 << 48) - 1) * subLen);
         h.record(1, period, t);
-        vm.assume(t / l > 0);
-        uint256 earlier = bound(back, 0, (t / l) * l - 1);
-        vm.expectRevert(abi.encodeWithSelector(SpendWindow.SpendWindowTimeWentBack.selector, t / l, earlier / l));
+        vm.assume(t / subLen > 0);
+        uint256 earlier = bound(back, 0, (t / subLen) * subLen - 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(SpendWindow.SpendWindowTimeWentBack.selector, t / subLen, earlier / subLen)
+        );
         h.spentInWindow(period, earlier);
     }
 
@@ -491,12 +500,12 @@ contract SpendWindowTest is TestBase {
     }
 
     /// @dev Time step: 0, within a sub-bucket, around `period` / `period + L`, or up to 2 or 20 periods.
-    function _dt(uint256 seed, uint256 period, uint256 l) internal pure returns (uint256) {
+    function _dt(uint256 seed, uint256 period, uint256 subLen) internal pure returns (uint256) {
         uint256 r = (seed >> 8) % (1 << 56);
         uint256 mode = seed % 8;
         if (mode == 0) return 0;
-        if (mode <= 4) return r % (l + 1);
-        if (mode == 5) return period - 1 + (r % 3) + (r % 2) * l;
+        if (mode <= 4) return r % (subLen + 1);
+        if (mode == 5) return period - 1 + (r % 3) + (r % 2) * subLen;
         if (mode == 6) return r % (2 * period + 1);
         return r % (20 * period + 1);
     }
@@ -584,7 +593,8 @@ contract SpendWindowInvariantTest is TestBase {
     }
 
     /// @notice Sanity check of the handler itself: a pseudo-random sequence like the campaign's admits and
-    /// refuses spends on every lane, fills a window exactly to the cap and comes within one period cap of every finite lifetime cap.
+    /// refuses spends, fills a window of every lane exactly to its cap and comes within one period cap of
+    /// every finite lifetime cap.
     function test_handlerExercisesAllPaths() public {
         for (uint256 i; i < 1200; ++i) {
             uint256 seed = uint256(keccak256(abi.encode(i)));

@@ -55,8 +55,8 @@ contract SpendWindowHandler {
     function spend(uint256 laneSeed, uint256 dtSeed, uint256 amountSeed) external {
         Lane storage ln = _lanes[laneSeed % _lanes.length];
         uint256 period = ln.period;
-        uint256 l = (period + 2) / 3;
-        ln.clock += _dt(dtSeed, period, l);
+        uint256 subLen = (period + 2) / 3;
+        ln.clock += _dt(dtSeed, period, subLen);
         uint256 now_ = ln.clock;
 
         (uint256 periodLeft, ) = ln.state.available(ln.periodCap, ln.lifetimeCap, period, now_);
@@ -71,14 +71,14 @@ contract SpendWindowHandler {
         );
 
         // Exact reference for the model: spends whose sub-bucket index is within 3 of now's.
-        uint256 modelSpent = _sumSince(ln, _sat(now_ / l, 3) * l);
+        uint256 modelSpent = _sumSince(ln, _sat(now_ / subLen, 3) * subLen);
         if (periodRemaining != _sat(ln.periodCap, modelSpent)) ++ln.wrongRemaining;
         if (lifetimeRemaining != _sat(ln.lifetimeCap, ln.totalOutflow)) ++ln.wrongRemaining;
 
         if (!ok) {
             ++refused;
             // Conservative by at most L: the model counts no spend older than 4L seconds.
-            uint256 recent = _sumSince(ln, _sat(now_ + 1, 4 * l));
+            uint256 recent = _sumSince(ln, _sat(now_ + 1, 4 * subLen));
             if (recent + amount <= ln.periodCap && amount <= lifetimeRemaining) ++ln.wrongRefusals;
             return;
         }
@@ -150,12 +150,12 @@ contract SpendWindowHandler {
         }
     }
 
-    function _dt(uint256 seed, uint256 period, uint256 l) private pure returns (uint256) {
+    function _dt(uint256 seed, uint256 period, uint256 subLen) private pure returns (uint256) {
         uint256 r = seed >> 8;
         uint256 mode = seed % 8;
         if (mode == 0) return 0;
-        if (mode <= 4) return r % (l + 1);
-        if (mode == 5) return period - 1 + (r % 3) + (r % 2) * l; // around period and period + L
+        if (mode <= 4) return r % (subLen + 1);
+        if (mode == 5) return period - 1 + (r % 3) + (r % 2) * subLen; // around period and period + L
         if (mode == 6) return r % (2 * period + 1);
         return r % (20 * period + 1);
     }
