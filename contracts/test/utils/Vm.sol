@@ -8,6 +8,7 @@ import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
  * @notice The subset of the Hardhat 3 / EDR (Foundry-compatible) cheatcodes used by Reins' Solidity tests.
  * @dev Add a declaration here when a test needs another cheatcode; signatures must match Foundry's exactly.
  */
+// solhint-disable-next-line interface-starts-with-i
 interface Vm {
     /// @notice Sets `block.timestamp`.
     function warp(uint256 newTimestamp) external;
@@ -17,6 +18,9 @@ interface Vm {
 
     /// @notice Expects the next call to revert with exactly `revertData`.
     function expectRevert(bytes calldata revertData) external;
+
+    /// @notice Writes `value` to storage slot `slot` of `target`.
+    function store(address target, bytes32 slot, bytes32 value) external;
 
     /// @notice Marks all storage slots of `target` cold again (EIP-2929), for gas measurements.
     function cool(address target) external;
@@ -29,6 +33,7 @@ interface Vm {
  */
 abstract contract TestBase {
     /// @dev The cheatcode address, `address(uint160(uint256(keccak256("hevm cheat code"))))`.
+    // solhint-disable-next-line const-name-snakecase
     Vm internal constant vm = Vm(0x7109709ECfa91a80626fF3989D68f67F5b1DD12D);
 
     /// @notice Reverts with `label: a != b` unless `a == b`.
