@@ -8,12 +8,15 @@ const require = createRequire(import.meta.url);
 const SOLC_VERSION = "0.8.28";
 const solcPath = require.resolve("solc/soljson.js");
 
-/** AgentSessions is close to the 24,576-byte limit: optimise it for size (runs 200), the rest for gas. */
+/**
+ * AgentSessions is the largest contract: compiled through the IR pipeline with runs 200 it is 20 kB (24.4 kB
+ * with the legacy pipeline, close to the 24,576-byte limit). The rest is optimised for gas.
+ */
 const sizeSensitive = {
   "contracts/modules/AgentSessions.sol": {
     version: SOLC_VERSION,
     path: solcPath,
-    settings: { evmVersion: "cancun", optimizer: { enabled: true, runs: 200 } },
+    settings: { evmVersion: "cancun", viaIR: true, optimizer: { enabled: true, runs: 200 } },
   },
 };
 
