@@ -22,6 +22,22 @@ interface IAgentSessions {
         Approval
     }
 
+    /// @notice The field of a configuration that is invalid.
+    enum ConfigField {
+        Agent,
+        ValidUntil,
+        MaxUses,
+        Permissions,
+        ApprovalWindow,
+        Period,
+        InstantThreshold,
+        Conditions,
+        ConditionOp,
+        OneOf,
+        TightenOnly,
+        Window
+    }
+
     /// @notice A condition on argument word `word` (the word at `4 + 32 * word` in the call data).
     struct Condition {
         ConditionOp op;
@@ -135,6 +151,11 @@ interface IAgentSessions {
     /// @notice Every session of the account was revoked at once.
     event AllSessionsRevoked(address indexed account, uint32 epoch);
 
+    /// @notice The account's circuit breaker changed.
+    event BreakerSet(address indexed account, address breaker);
+    /// @notice A grant delegate was accepted or dropped.
+    event GrantDelegateSet(address indexed account, address indexed delegate, bool enabled);
+
     /// @notice The session is unknown or was granted before the last revoke-all / reinstall.
     error AgentSessionsUnknownSession(bytes32 sessionId);
     /// @notice The session was revoked.
@@ -168,8 +189,8 @@ interface IAgentSessions {
     error AgentSessionsBudgetExceeded(address token, uint8 which, uint256 amount, uint256 limit);
     /// @notice The caller may not do this.
     error AgentSessionsUnauthorized(address caller);
-    /// @notice A session configuration is invalid (`reason` names the field).
-    error AgentSessionsInvalidConfig(string reason);
+    /// @notice A session configuration is invalid: `field` names what is wrong.
+    error AgentSessionsInvalidConfig(ConfigField field);
     /// @notice A proposed change is not ready (or unknown).
     error AgentSessionsChangeNotReady(bytes32 changeHash, uint48 readyAt);
 }

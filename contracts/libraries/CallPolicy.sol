@@ -83,24 +83,29 @@ library CallPolicy {
 
     /**
      * @notice Calldata-visible ERC-20 outflow of a call made by `account`: `transfer` amount, `transferFrom` amount
-     * when `from` is the account, `approve` / `increaseAllowance` amount (the approval is also returned so the
-     * caller can reset it after the execution).
+     * when `from` is the account, `approve` / `increaseAllowance` amount (the approval is flagged so the caller can
+     * reset it after the execution).
      * @return amount Outflow of token `target` (0 if none).
-     * @return spender Non-zero when the call grants an allowance to `spender`.
+     * @return counterparty The recipient, or the spender of an approval (zero if none).
+     * @return approval Whether the call grants an allowance to `counterparty`.
      */
     function erc20Outflow(
         address account,
         bytes calldata data
-    ) internal pure returns (uint256 amount, address spender) {
-        if (data.length < 68) return (0, address(0));
+    ) internal pure returns (uint256 amount, address counterparty, bool approval) {
+        if (data.length < 68) return (0, address(0), false);
         bytes4 selector = bytes4(data[0:4]);
-        if (selector == TRANSFER) return (uint256(word(data, 1)), address(0));
+        if (selector == TRANSFER) return (uint256(word(data, 1)), _address(word(data, 0)), false);
         if (selector == APPROVE || selector == INCREASE_ALLOWANCE) {
-            return (uint256(word(data, 1)), address(uint160(uint256(word(data, 0)))));
+            return (uint256(word(data, 1)), _address(word(data, 0)), true);
         }
-        if (selector == TRANSFER_FROM && data.length >= 100 && address(uint160(uint256(word(data, 0)))) == account) {
-            return (uint256(word(data, 2)), address(0));
+        if (selector == TRANSFER_FROM && data.length >= 100 && _address(word(data, 0)) == account) {
+            return (uint256(word(data, 2)), _address(word(data, 1)), false);
         }
-        return (0, address(0));
+        return (0, address(0), false);
+    }
+
+    function _address(bytes32 w) private pure returns (address) {
+        return address(uint160(uint256(w)));
     }
 }

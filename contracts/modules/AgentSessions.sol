@@ -20,6 +20,7 @@ import {IAgentSessions} from "../interfaces/IAgentSessions.sol";
 import {IReinsExecutionDelegate} from "../interfaces/IReinsExecutionDelegate.sol";
 import {IReinsQueueGuard} from "../interfaces/IReinsQueueGuard.sol";
 import {IReinsTimelock} from "../interfaces/IReinsTimelock.sol";
+import {ICircuitBreaker} from "../interfaces/ICircuitBreaker.sol";
 import {CallPolicy} from "../libraries/CallPolicy.sol";
 import {SpendWindow} from "../libraries/SpendWindow.sol";
 
@@ -135,6 +136,9 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
     mapping(address token => mapping(address account => FleetData)) private _fleet;
     mapping(address watchdog => mapping(address account => bool)) private _watchdogs;
     mapping(bytes32 changeHash => mapping(address account => uint48)) private _pendingChanges;
+    mapping(address account => address) private _breakerOf;
+    mapping(address delegate => mapping(address account => bool)) private _delegates;
+    mapping(bytes32 sessionId => mapping(address account => address)) private _grantedBy;
 
     constructor(IReinsTimelock timelock_) {
         timelock = timelock_;
@@ -212,6 +216,7 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
         (bytes32 mode, bytes calldata payload) = CallPolicy.decodeOperation(userOp.callData);
         Assessment memory a = _assess(run.account, run.sessionId, mode, payload);
         run.tier = a.tier;
+        if (_breakerTrips(run.account, mode, payload, a)) return; // paused: the operation does nothing
         if (a.tier == Tier.Instant) {
             _executeAndCharge(run, mode, payload, a);
         } else {
@@ -257,6 +262,103 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
     function grantSession(SessionConfig calldata config) external returns (bytes32 sessionId) {
         address account = _account();
         if (!_loosening(account)) return bytes32(0);
+        return _grant(account, config);
+    }
+
+    /**
+     * @notice A grant delegate (for example {RiskEngineEnvelope}, which checks the envelope the owner set for an
+     * automated risk engine) grants a session for `account`; applies at once: the owner accepted the delegate,
+     * behind the security delay, with {setGrantDelegate}.
+     */
+    function grantSessionFor(address account, SessionConfig calldata config) external returns (bytes32 sessionId) {
+        _onlyDelegate(account);
+        sessionId = _grant(account, config);
+        _grantedBy[sessionId][account] = msg.sender;
+    }
+
+    /// @notice A grant delegate moves the end of a session it granted (its envelope bounds how far).
+    function renewSessionFor(address account, bytes32 sessionId, uint48 validUntil) external {
+        _onlyDelegate(account);
+        if (_grantedBy[sessionId][account] != msg.sender) revert AgentSessionsUnauthorized(msg.sender);
+        SessionData storage s = _sessions[sessionId][account];
+        if (validUntil <= s.validAfter) revert AgentSessionsInvalidConfig(ConfigField.ValidUntil);
+        s.validUntil = validUntil;
+        emit SessionRenewed(account, sessionId, validUntil);
+    }
+
+    /// @notice A grant delegate tightens any session of the account: every budget field lowered or kept, same period.
+    function tightenBudgetFor(address account, bytes32 sessionId, TokenBudget calldata budget) external {
+        _onlyDelegate(account);
+        BudgetData storage b = _budgets[_budgetKey(sessionId, budget.token)][account];
+        if (
+            !b.set ||
+            budget.period != b.period ||
+            budget.instantThreshold > b.instantThreshold ||
+            budget.ceiling > b.ceiling ||
+            budget.periodCap > b.periodCap ||
+            budget.lifetimeCap > b.lifetimeCap
+        ) revert AgentSessionsInvalidConfig(ConfigField.TightenOnly);
+        _setBudget(account, sessionId, budget);
+    }
+
+    /// @notice A grant delegate revokes any session of the account.
+    function revokeFor(address account, bytes32 sessionId) external {
+        _onlyDelegate(account);
+        _revoke(account, sessionId);
+    }
+
+    /// @notice Accept or drop a grant delegate (accepting is loosening: waits the security delay).
+    function setGrantDelegate(address delegate, bool enabled) external {
+        address account = _account();
+        if (enabled && !_loosening(account)) return;
+        _delegates[delegate][account] = enabled;
+        emit GrantDelegateSet(account, delegate, enabled);
+    }
+
+    /// @notice Whether `delegate` may grant, renew, tighten and revoke sessions of `account`.
+    function isGrantDelegate(address delegate, address account) external view returns (bool) {
+        return _delegates[delegate][account];
+    }
+
+    function _onlyDelegate(address account) private view {
+        if (!_delegates[msg.sender][account]) revert AgentSessionsUnauthorized(msg.sender);
+    }
+
+    // ============================================================================================ breaker
+
+    /**
+     * @notice Attach an automatic circuit breaker ({ICircuitBreaker}) to the account, or detach it with zero.
+     * Attaching one where there was none applies at once; replacing or removing one is loosening.
+     */
+    function setBreaker(address breaker) external {
+        address account = _account();
+        if (_breakerOf[account] != address(0) && !_loosening(account)) return;
+        _breakerOf[account] = breaker;
+        emit BreakerSet(account, breaker);
+    }
+
+    /// @notice The account's circuit breaker (zero if none).
+    function breakerOf(address account) external view returns (address) {
+        return _breakerOf[account];
+    }
+
+    /// @dev Asks the breaker (if any) about the operation; pauses the account and returns true when it trips.
+    function _breakerTrips(
+        address account,
+        bytes32 mode,
+        bytes calldata payload,
+        Assessment memory a
+    ) private returns (bool) {
+        address breaker = _breakerOf[account];
+        if (breaker == address(0)) return false;
+        if (!ICircuitBreaker(breaker).recordOperation(account, mode, payload, a.tokens, a.amounts)) return false;
+        _accounts[account].paused = true;
+        emit Paused(account, breaker);
+        return true;
+    }
+
+    /// @dev Internal grant: validate, assign the id, store everything.
+    function _grant(address account, SessionConfig calldata config) private returns (bytes32 sessionId) {
         _validateConfig(account, config);
         AccountData storage a = _accounts[account];
         sessionId = keccak256(abi.encode(account, ++a.sessionNonce));
@@ -303,7 +405,7 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
         address account = _account();
         SessionData storage s = _sessions[sessionId][account];
         if (s.agent == address(0)) revert AgentSessionsUnknownSession(sessionId);
-        if (validUntil <= s.validAfter) revert AgentSessionsInvalidConfig("validUntil");
+        if (validUntil <= s.validAfter) revert AgentSessionsInvalidConfig(ConfigField.ValidUntil);
         if (validUntil > s.validUntil && !_loosening(account)) return;
         s.validUntil = validUntil;
         emit SessionRenewed(account, sessionId, validUntil);
@@ -342,10 +444,11 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
     /// @notice Set the fleet budget of `token` (all sessions together). Raising is loosening (delayed).
     function setFleetBudget(address token, uint128 periodCap, uint128 lifetimeCap, uint32 period) external {
         address account = _account();
-        if (period == 0) revert AgentSessionsInvalidConfig("period");
+        if (period == 0) revert AgentSessionsInvalidConfig(ConfigField.Period);
         FleetData storage f = _fleet[token][account];
-        bool raises = !f.set || periodCap > f.periodCap || lifetimeCap > f.lifetimeCap || period < f.period;
+        bool raises = periodCap > f.periodCap || lifetimeCap > f.lifetimeCap || period != f.period;
         if (f.set && raises && !_loosening(account)) return;
+        if (f.set && period != f.period) f.window.clearWindow();
         (f.periodCap, f.lifetimeCap, f.period, f.set) = (periodCap, lifetimeCap, period, true);
         emit FleetBudgetSet(account, token, periodCap, lifetimeCap, period);
     }
@@ -622,7 +725,7 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
         bytes calldata data
     ) private pure {
         if (value != 0) a.amounts[_indexOf(a.tokens, address(0))] += value;
-        (uint256 amount, ) = CallPolicy.erc20Outflow(account, data);
+        (uint256 amount, , ) = CallPolicy.erc20Outflow(account, data);
         if (amount != 0) a.amounts[_indexOf(a.tokens, target)] += amount;
     }
 
@@ -710,8 +813,8 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
     }
 
     function _resetAllowance(address account, address token, bytes calldata data) private {
-        (, address spender) = CallPolicy.erc20Outflow(account, data);
-        if (spender == address(0)) return;
+        (, address spender, bool approval) = CallPolicy.erc20Outflow(account, data);
+        if (!approval) return;
         if (IERC20(token).allowance(account, spender) == 0) return;
         IERC7579Execution(account).executeFromExecutor(
             CallPolicy.MODE_SINGLE,
@@ -744,11 +847,11 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
     }
 
     function _validateConfig(address account, SessionConfig calldata c) private view {
-        if (c.agent == address(0)) revert AgentSessionsInvalidConfig("agent");
-        if (c.validUntil <= c.validAfter) revert AgentSessionsInvalidConfig("validUntil");
-        if (c.maxUses == 0) revert AgentSessionsInvalidConfig("maxUses");
-        if (c.permissions.length == 0) revert AgentSessionsInvalidConfig("permissions");
-        if (c.approvalWindow == 0) revert AgentSessionsInvalidConfig("approvalWindow");
+        if (c.agent == address(0)) revert AgentSessionsInvalidConfig(ConfigField.Agent);
+        if (c.validUntil <= c.validAfter) revert AgentSessionsInvalidConfig(ConfigField.ValidUntil);
+        if (c.maxUses == 0) revert AgentSessionsInvalidConfig(ConfigField.MaxUses);
+        if (c.permissions.length == 0) revert AgentSessionsInvalidConfig(ConfigField.Permissions);
+        if (c.approvalWindow == 0) revert AgentSessionsInvalidConfig(ConfigField.ApprovalWindow);
         for (uint256 i = 0; i < c.permissions.length; ++i) _checkTarget(account, c.permissions[i].target);
     }
 
@@ -768,7 +871,7 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
     }
 
     function _addPermission(address account, bytes32 sessionId, Permission calldata perm) private {
-        if (perm.conditions.length > _MAX_CONDITIONS) revert AgentSessionsInvalidConfig("conditions");
+        if (perm.conditions.length > _MAX_CONDITIONS) revert AgentSessionsInvalidConfig(ConfigField.Conditions);
         bytes32 key = _permissionKey(sessionId, perm.target, perm.selector);
         PermissionData storage p = _permissions[key][account];
         p.allowed = true;
@@ -778,11 +881,11 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
         uint64 ops;
         for (uint256 c = 0; c < perm.conditions.length; ++c) {
             Condition calldata cond = perm.conditions[c];
-            if (cond.op == ConditionOp.None) revert AgentSessionsInvalidConfig("condition op");
+            if (cond.op == ConditionOp.None) revert AgentSessionsInvalidConfig(ConfigField.ConditionOp);
             ops |= (uint64(uint8(cond.op)) << (16 * c)) | (uint64(cond.word) << (16 * c + 8));
             p.values[c] = cond.value;
             if (cond.op == ConditionOp.OneOf) {
-                if (cond.oneOf.length == 0) revert AgentSessionsInvalidConfig("oneOf");
+                if (cond.oneOf.length == 0) revert AgentSessionsInvalidConfig(ConfigField.OneOf);
                 for (uint256 k = 0; k < cond.oneOf.length; ++k) {
                     _oneOf[keccak256(abi.encode(key, c, cond.oneOf[k]))][account] = true;
                 }
@@ -792,10 +895,11 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
     }
 
     function _setBudget(address account, bytes32 sessionId, TokenBudget calldata budget) private {
-        if (budget.period == 0) revert AgentSessionsInvalidConfig("period");
-        if (budget.instantThreshold > budget.ceiling) revert AgentSessionsInvalidConfig("instantThreshold");
+        if (budget.period == 0) revert AgentSessionsInvalidConfig(ConfigField.Period);
+        if (budget.instantThreshold > budget.ceiling) revert AgentSessionsInvalidConfig(ConfigField.InstantThreshold);
         BudgetData storage b = _budgets[_budgetKey(sessionId, budget.token)][account];
         if (!b.set) _budgetTokens[sessionId][account].push(budget.token);
+        else if (b.period != budget.period) b.window.clearWindow(); // sub-bucket length changes with the period
         b.instantThreshold = budget.instantThreshold;
         b.ceiling = budget.ceiling;
         b.periodCap = budget.periodCap;
