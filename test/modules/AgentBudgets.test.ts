@@ -1,0 +1,232 @@
+/**
+ * Attack-focused tests for AgentSessions budgets, tiers, the timelock queue and the watchdog.
+ */
+import { expect } from "chai";
+import { network } from "hardhat";
+import { ZeroAddress } from "ethers";
+import { MODE_SINGLE, type Call } from "../../src/account/encoding.js";
+import { handleOps } from "../helpers/reins.js";
+import {
+  DAY,
+  HOUR,
+  TIER,
+  agentOp,
+  deploySessionWorld,
+  grant,
+  ownerCalls,
+  parseEvents,
+  paymentsConfig,
+  sendAgent,
+  transferCall,
+  type SessionConfig,
+  type SessionWorld,
+} from "../helpers/sessions.js";
+
+const { ethers, networkHelpers } = await network.create();
+const { time } = networkHelpers;
+
+const U = 10n ** 6n; // one token unit (6 decimals)
+const ETH = 10n ** 18n;
+/** Timelock OperationState values. */
+const STATE = { Unknown: 0n, Scheduled: 1n, Ready: 2n, Executed: 3n, Cancelled: 4n, Expired: 5n } as const;
+
+type Budget = SessionConfig["budgets"][number];
+
+function tokenBudget(w: SessionWorld, b: Partial<Budget> = {}): Budget {
+  return {
+    token: w.tokenAddress,
+    instantThreshold: 100n * U,
+    ceiling: 1_000n * U,
+    periodCap: 2_000n * U,
+    lifetimeCap: 10_000n * U,
+    period: DAY,
+    ...b,
+  };
+}
+
+function nativeBudget(b: Partial<Budget> = {}): Budget {
+  return {
+    token: ZeroAddress,
+    instantThreshold: 10n ** 16n,
+    ceiling: 10n ** 17n,
+    periodCap: 2n * 10n ** 17n,
+    lifetimeCap: ETH,
+    period: DAY,
+    ...b,
+  };
+}
+
+async function periodLeft(w: SessionWorld, id: string, token = w.tokenAddress): Promise<bigint> {
+  const [, period] = await w.sessions.budgetOf(id, w.accountAddress, token);
+  return period;
+}
+
+async function lifetimeLeft(w: SessionWorld, id: string, token = w.tokenAddress): Promise<bigint> {
+  const [, , lifetime] = await w.sessions.budgetOf(id, w.accountAddress, token);
+  return lifetime;
+}
+
+/** Send one agent op and return its event, receipt and the queue info (if it was queued). */
+async function agent(w: SessionWorld, id: string, calls: Call | Call[], execType = 0) {
+  const { events, receipt } = await sendAgent(w, [await agentOp(w, id, calls, {}, w.agent, execType)]);
+  const evs = parseEvents(w, receipt);
+  const q = evs.find((e) => e.name === "OperationQueued");
+  const s = evs.find((e) => e.name === "OperationScheduled");
+  return {
+    event: events[0],
+    receipt,
+    evs,
+    queued: q
+      ? {
+          id: q.args.requestId as string,
+          tier: q.args.tier as bigint,
+          mode: s!.args.mode as string,
+          calldata: s!.args.executionCalldata as string,
+        }
+      : undefined,
+  };
+}
+
+async function expectInstantOk(w: SessionWorld, id: string, calls: Call | Call[]) {
+  const r = await agent(w, id, calls);
+  expect(r.event.success, r.event.revertReason).to.equal(true);
+  expect(r.queued, "unexpectedly queued").to.equal(undefined);
+  return r;
+}
+
+async function expectQueued(w: SessionWorld, id: string, calls: Call | Call[], tier: bigint) {
+  const r = await agent(w, id, calls);
+  expect(r.event.success, r.event.revertReason).to.equal(true);
+  expect(r.queued, "not queued").to.not.equal(undefined);
+  expect(r.queued!.tier).to.equal(tier);
+  return r.queued!;
+}
+
+function approveCall(w: SessionWorld, spender: string, amount: bigint): Call {
+  return { target: w.tokenAddress, data: w.token.interface.encodeFunctionData("approve", [spender, amount]) };
+}
+
+function perm(target: string, selector: string, calldataLength: bigint, valueCap = 0n) {
+  return { target, selector, valueCap, calldataLength, conditions: [] };
+}
+
+async function baseWorld() {
+  return deploySessionWorld(ethers);
+}
+
+async function delayedWorld() {
+  return deploySessionWorld(ethers, 2n * DAY);
+}
+
+describe("AgentSessions budgets, tiers, queue and watchdog (attacks)", () => {
+  describe("1. period budget boundary", () => {
+    it("exact remaining budget is instant, one unit more needs approval, freed after period + period/3", async () => {
+      const w = await networkHelpers.loadFixture(baseWorld);
+      const P = 100n * U;
+      const id = await grant(
+        w,
+        await paymentsConfig(w, {
+          budgets: [tokenBudget(w, { instantThreshold: P, ceiling: P, periodCap: P, lifetimeCap: 10n * P })],
+        }),
+      );
+      const [r0, r1] = w.recipients;
+      await expectInstantOk(w, id, transferCall(w, r0, P));
+      expect(await w.token.balanceOf(r0)).to.equal(P);
+      expect(await periodLeft(w, id)).to.equal(0n);
+
+      const q = await expectQueued(w, id, transferCall(w, r1, 1n), TIER.Approval);
+      expect(await w.token.balanceOf(r1)).to.equal(0n);
+      expect(await w.timelock.state(w.accountAddress, q.id)).to.equal(STATE.Scheduled);
+
+      // still counted near the end of the period
+      await time.increase(DAY - 60n);
+      expect(await periodLeft(w, id)).to.equal(0n);
+      const q2 = await expectQueued(w, id, transferCall(w, r1, 1n), TIER.Approval);
+      expect(q2.tier).to.equal(TIER.Approval);
+
+      await time.increase(DAY / 3n + 60n + 1n);
+      expect(await periodLeft(w, id)).to.equal(P);
+      await expectInstantOk(w, id, transferCall(w, r1, P));
+      expect(await w.token.balanceOf(r1)).to.equal(P);
+    });
+  });
+
+  describe("2. cumulative spend", () => {
+    it("a batch of small transfers is tiered by its sum", async () => {
+      const w = await networkHelpers.loadFixture(baseWorld);
+      const id = await grant(w, await paymentsConfig(w));
+      const calls = [0, 1, 2].map((i) => transferCall(w, w.recipients[i], 40n * U)); // 120 > 100 instant
+      const q = await expectQueued(w, id, calls, TIER.Delayed);
+      for (const r of w.recipients) expect(await w.token.balanceOf(r)).to.equal(0n);
+      // the queued batch runs after the delay and charges the sum
+      await time.increase(HOUR + 1n);
+      await w.timelock.execute(w.accountAddress, q.id, q.mode, q.calldata);
+      for (const r of w.recipients) expect(await w.token.balanceOf(r)).to.equal(40n * U);
+      expect(await periodLeft(w, id)).to.equal(2_000n * U - 120n * U);
+      // a batch at exactly the threshold is instant
+      await expectInstantOk(w, id, [
+        transferCall(w, w.recipients[0], 50n * U),
+        transferCall(w, w.recipients[1], 50n * U),
+      ]);
+    });
+
+    it("the same split across ops is charged cumulatively against the period cap; lifetime holds across periods", async () => {
+      const w = await networkHelpers.loadFixture(baseWorld);
+      const id = await grant(
+        w,
+        await paymentsConfig(w, {
+          budgets: [
+            tokenBudget(w, {
+              instantThreshold: 100n * U,
+              ceiling: 100n * U,
+              periodCap: 250n * U,
+              lifetimeCap: 400n * U,
+            }),
+          ],
+        }),
+      );
+      const r = w.recipients[0];
+      await expectInstantOk(w, id, transferCall(w, r, 100n * U));
+      await expectInstantOk(w, id, transferCall(w, r, 100n * U));
+      expect(await periodLeft(w, id)).to.equal(50n * U);
+      await expectQueued(w, id, transferCall(w, r, 100n * U), TIER.Approval);
+      await expectQueued(w, id, transferCall(w, r, 51n * U), TIER.Approval);
+      await expectInstantOk(w, id, transferCall(w, r, 50n * U));
+      expect(await w.token.balanceOf(r)).to.equal(250n * U);
+
+      // next period: the period cap is free but only 150 of the lifetime cap is left
+      await time.increase(DAY + DAY / 3n + 1n);
+      expect(await periodLeft(w, id)).to.equal(250n * U);
+      expect(await lifetimeLeft(w, id)).to.equal(150n * U);
+      await expectInstantOk(w, id, transferCall(w, r, 100n * U));
+      await expectQueued(w, id, transferCall(w, r, 51n * U), TIER.Approval);
+      await expectInstantOk(w, id, transferCall(w, r, 50n * U));
+      expect(await lifetimeLeft(w, id)).to.equal(0n);
+      await time.increase(3n * DAY);
+      await expectQueued(w, id, transferCall(w, r, 1n), TIER.Approval);
+      expect(await w.token.balanceOf(r)).to.equal(400n * U);
+    });
+
+    it("the fleet cap holds across two sessions", async () => {
+      const w = await networkHelpers.loadFixture(baseWorld);
+      const b = tokenBudget(w, { instantThreshold: 100n * U, ceiling: 100n * U, periodCap: 1_000n * U });
+      const a = await grant(w, await paymentsConfig(w, { budgets: [b] }));
+      const c = await grant(w, await paymentsConfig(w, { budgets: [b] }));
+      const { event } = await ownerCalls(w, {
+        target: w.sessionsAddress,
+        data: w.sessions.interface.encodeFunctionData("setFleetBudget", [w.tokenAddress, 150n * U, 1_000n * U, DAY]),
+      });
+      expect(event.success, event.revertReason).to.equal(true);
+      await expectInstantOk(w, a, transferCall(w, w.recipients[0], 100n * U));
+      // session c still has its own 1000 period budget, but the fleet has 50 left
+      expect(await periodLeft(w, c)).to.equal(1_000n * U);
+      await expectQueued(w, c, transferCall(w, w.recipients[1], 100n * U), TIER.Approval);
+      expect(await w.token.balanceOf(w.recipients[1])).to.equal(0n);
+      await expectInstantOk(w, c, transferCall(w, w.recipients[1], 50n * U));
+      const [set, fp] = await w.sessions.fleetRemaining(w.accountAddress, w.tokenAddress);
+      expect(set).to.equal(true);
+      expect(fp).to.equal(0n);
+      await expectQueued(w, a, transferCall(w, w.recipients[0], 1n), TIER.Approval);
+    });
+  });
+});
