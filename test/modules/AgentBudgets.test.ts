@@ -229,4 +229,114 @@ describe("AgentSessions budgets, tiers, queue and watchdog (attacks)", () => {
       await expectQueued(w, a, transferCall(w, w.recipients[0], 1n), TIER.Approval);
     });
   });
+
+  describe("3. spend that hides", () => {
+    it("approve(attacker, x) is counted and the allowance is gone after the op", async () => {
+      const w = await networkHelpers.loadFixture(baseWorld);
+      const [, , , attacker] = await ethers.getSigners();
+      const cfg = await paymentsConfig(w);
+      cfg.permissions = [
+        ...cfg.permissions,
+        perm(w.tokenAddress, w.token.interface.getFunction("approve")!.selector, 68n),
+      ];
+      const id = await grant(w, cfg);
+      const r = await expectInstantOk(w, id, approveCall(w, attacker.address, 80n * U));
+      const spend = r.evs.find((e) => e.name === "SpendRecorded");
+      expect(spend?.args.amount).to.equal(80n * U);
+      expect(await periodLeft(w, id)).to.equal(2_000n * U - 80n * U);
+      expect(await w.token.allowance(w.accountAddress, attacker.address)).to.equal(0n);
+      await expect(
+        w.token.connect(attacker).transferFrom(w.accountAddress, attacker.address, 1n),
+      ).to.be.revertedWithCustomError(w.token, "ERC20InsufficientAllowance");
+      // an approval above the instant threshold is tiered like a transfer
+      await expectQueued(w, id, approveCall(w, attacker.address, 500n * U), TIER.Delayed);
+      await expectQueued(w, id, approveCall(w, attacker.address, 5_000n * U), TIER.Approval);
+      expect(await w.token.allowance(w.accountAddress, attacker.address)).to.equal(0n);
+      // increaseAllowance: OZ 5 ERC20 (MockERC20) has no increaseAllowance, so it cannot be exercised here.
+      expect(w.token.interface.getFunction("increaseAllowance(address,uint256)" as never)).to.equal(null);
+    });
+
+    it("ETH sent as value to a whitelisted payable function counts against the native budget", async () => {
+      const w = await networkHelpers.loadFixture(baseWorld);
+      const sink = await ethers.deployContract("Sink");
+      const sinkAddress = await sink.getAddress();
+      const ping = sink.interface.getFunction("ping")!.selector;
+      const cfg = await paymentsConfig(w);
+      cfg.permissions = [...cfg.permissions, perm(sinkAddress, ping, 36n, ETH)];
+      const id = await grant(w, cfg);
+      const call = (value: bigint): Call => ({
+        target: sinkAddress,
+        value,
+        data: sink.interface.encodeFunctionData("ping", [1n]),
+      });
+      const before = await periodLeft(w, id, ZeroAddress);
+      await expectInstantOk(w, id, call(10n ** 16n));
+      expect(await ethers.provider.getBalance(sinkAddress)).to.equal(10n ** 16n);
+      expect(await periodLeft(w, id, ZeroAddress)).to.equal(before - 10n ** 16n);
+      await expectQueued(w, id, call(10n ** 16n + 1n), TIER.Delayed);
+      // split in a batch: tiered by the sum
+      await expectQueued(w, id, [call(6n * 10n ** 15n), call(6n * 10n ** 15n)], TIER.Delayed);
+      await expectQueued(w, id, call(2n * 10n ** 17n), TIER.Approval);
+      expect(await ethers.provider.getBalance(sinkAddress)).to.equal(10n ** 16n);
+      expect(await sink.calls()).to.equal(1n);
+    });
+
+    it("a whitelisted router that pulls more than told is stopped by the balance check", async () => {
+      const w = await networkHelpers.loadFixture(baseWorld);
+      const [, , , attacker] = await ethers.getSigners();
+      const router = await ethers.deployContract("GreedyRouter");
+      const routerAddress = await router.getAddress();
+      // the owner approved the router earlier, for its own use
+      const { event } = await ownerCalls(w, approveCall(w, routerAddress, 1_000_000n * U));
+      expect(event.success, event.revertReason).to.equal(true);
+      const cfg = await paymentsConfig(w);
+      cfg.permissions = [
+        ...cfg.permissions,
+        perm(routerAddress, router.interface.getFunction("pull")!.selector, 100n),
+        perm(w.tokenAddress, w.token.interface.getFunction("approve")!.selector, 68n),
+      ];
+      const id = await grant(w, cfg);
+      const pull = (amount: bigint): Call => ({
+        target: routerAddress,
+        data: router.interface.encodeFunctionData("pull", [w.tokenAddress, w.accountAddress, amount]),
+      });
+      const balance = await w.token.balanceOf(w.accountAddress);
+      // told 20, pulls 200 > instant threshold 100: the execution reverts, nothing moves, nothing charged
+      const r = await agent(w, id, pull(20n * U));
+      expect(r.event.success).to.equal(false);
+      expect(r.queued).to.equal(undefined);
+      expect(await w.token.balanceOf(w.accountAddress)).to.equal(balance);
+      expect(await w.token.balanceOf(routerAddress)).to.equal(0n);
+      expect(await periodLeft(w, id)).to.equal(2_000n * U);
+
+      // told 1, pulls 10 (within budget): charged the real drop; the approve in the same batch leaves no allowance
+      await expectInstantOk(w, id, [pull(1n * U), approveCall(w, attacker.address, 5n * U)]);
+      expect(await w.token.balanceOf(routerAddress)).to.equal(10n * U);
+      expect(await w.token.allowance(w.accountAddress, attacker.address)).to.equal(0n);
+      expect(await periodLeft(w, id)).to.equal(2_000n * U - 10n * U);
+      // the batch repeated until the period budget is gone would need approval of the real amount, never more
+      const totalLost = balance - (await w.token.balanceOf(w.accountAddress));
+      expect(totalLost).to.equal(10n * U);
+    });
+  });
+
+  describe("4. reverted execution", () => {
+    it("an op that reverts during execution consumes no budget", async () => {
+      const w = await networkHelpers.loadFixture(baseWorld);
+      const id = await grant(w, await paymentsConfig(w));
+      // the owner moves almost everything away, leaving 10 units
+      const balance = await w.token.balanceOf(w.accountAddress);
+      const sweep = await ownerCalls(w, transferCall(w, w.recipients[2], balance - 10n * U));
+      expect(sweep.event.success, sweep.event.revertReason).to.equal(true);
+      await expectInstantOk(w, id, transferCall(w, w.recipients[0], 5n * U));
+      const left = await periodLeft(w, id);
+      const life = await lifetimeLeft(w, id);
+      expect(left).to.equal(2_000n * U - 5n * U);
+      const r = await agent(w, id, transferCall(w, w.recipients[0], 50n * U)); // more than the 5 left
+      expect(r.event.success).to.equal(false);
+      expect(await periodLeft(w, id)).to.equal(left);
+      expect(await lifetimeLeft(w, id)).to.equal(life);
+      expect(await w.token.balanceOf(w.recipients[0])).to.equal(5n * U);
+    });
+  });
 });
