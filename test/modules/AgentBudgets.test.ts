@@ -339,4 +339,337 @@ describe("AgentSessions budgets, tiers, queue and watchdog (attacks)", () => {
       expect(await w.token.balanceOf(w.recipients[0])).to.equal(5n * U);
     });
   });
+
+  describe("5. queue", () => {
+    it("a delayed op runs once, only after its delay, and is charged then", async () => {
+      const w = await networkHelpers.loadFixture(baseWorld);
+      const [, , stranger] = await ethers.getSigners();
+      const id = await grant(w, await paymentsConfig(w));
+      const r = w.recipients[0];
+      const q = await expectQueued(w, id, transferCall(w, r, 500n * U), TIER.Delayed);
+      expect(await periodLeft(w, id)).to.equal(2_000n * U); // nothing charged while queued
+      await expect(
+        w.timelock.connect(stranger).execute(w.accountAddress, q.id, q.mode, q.calldata),
+      ).to.be.revertedWithCustomError(w.timelock, "ReinsTimelockUnexpectedState");
+      await time.increase(HOUR);
+      const tx = await w.timelock.connect(stranger).execute(w.accountAddress, q.id, q.mode, q.calldata);
+      const receipt = (await tx.wait())!;
+      console.log("      gas (queued execution via timelock.execute):", receipt.gasUsed);
+      expect(await w.token.balanceOf(r)).to.equal(500n * U);
+      expect(await periodLeft(w, id)).to.equal(1_500n * U);
+      expect(await w.timelock.state(w.accountAddress, q.id)).to.equal(STATE.Executed);
+      await expect(
+        w.timelock.connect(stranger).execute(w.accountAddress, q.id, q.mode, q.calldata),
+      ).to.be.revertedWithCustomError(w.timelock, "ReinsTimelockUnexpectedState");
+      expect(await w.token.balanceOf(r)).to.equal(500n * U);
+      // a different payload under the same id is refused
+      const q2 = await expectQueued(w, id, transferCall(w, r, 500n * U), TIER.Delayed);
+      await time.increase(HOUR);
+      await expect(
+        w.timelock.execute(w.accountAddress, q2.id, MODE_SINGLE, q.calldata.replace(/.$/, "1")),
+      ).to.be.revertedWithCustomError(w.timelock, "ReinsTimelockCallMismatch");
+    });
+
+    it("the owner cancels a queued op", async () => {
+      const w = await networkHelpers.loadFixture(baseWorld);
+      const id = await grant(w, await paymentsConfig(w));
+      const q = await expectQueued(w, id, transferCall(w, w.recipients[0], 500n * U), TIER.Delayed);
+      const { event } = await ownerCalls(w, {
+        target: await w.timelock.getAddress(),
+        data: w.timelock.interface.encodeFunctionData("cancel", [w.accountAddress, q.id]),
+      });
+      expect(event.success, event.revertReason).to.equal(true);
+      expect(await w.timelock.state(w.accountAddress, q.id)).to.equal(STATE.Cancelled);
+      await time.increase(HOUR);
+      await expect(w.timelock.execute(w.accountAddress, q.id, q.mode, q.calldata)).to.be.revertedWithCustomError(
+        w.timelock,
+        "ReinsTimelockUnexpectedState",
+      );
+      expect(await w.token.balanceOf(w.recipients[0])).to.equal(0n);
+    });
+
+    it("a watchdog pause with cancelQueued clears the queue; pause without it still blocks execution", async () => {
+      const w = await networkHelpers.loadFixture(baseWorld);
+      const [, , , watchdog] = await ethers.getSigners();
+      const id = await grant(w, await paymentsConfig(w));
+      await ownerCalls(w, {
+        target: w.sessionsAddress,
+        data: w.sessions.interface.encodeFunctionData("setWatchdog", [watchdog.address, true]),
+      });
+      const q = await expectQueued(w, id, transferCall(w, w.recipients[0], 500n * U), TIER.Delayed);
+      const q2 = await expectQueued(w, id, transferCall(w, w.recipients[1], 1_500n * U), TIER.Approval);
+      await w.sessions.connect(watchdog).pause(w.accountAddress, true);
+      expect(await w.timelock.state(w.accountAddress, q.id)).to.equal(STATE.Cancelled);
+      expect(await w.timelock.state(w.accountAddress, q2.id)).to.equal(STATE.Cancelled);
+      // the owner unpauses; the cleared ops stay dead
+      await ownerCalls(w, { target: w.sessionsAddress, data: w.sessions.interface.encodeFunctionData("unpause") });
+      await time.increase(HOUR);
+      await expect(w.timelock.execute(w.accountAddress, q.id, q.mode, q.calldata)).to.be.revertedWithCustomError(
+        w.timelock,
+        "ReinsTimelockUnexpectedState",
+      );
+      // pause without clearing: the queued op is re-checked when it runs and refused
+      const q3 = await expectQueued(w, id, transferCall(w, w.recipients[0], 500n * U), TIER.Delayed);
+      await w.sessions.connect(watchdog).pause(w.accountAddress, false);
+      await time.increase(HOUR);
+      expect(await w.timelock.state(w.accountAddress, q3.id)).to.equal(STATE.Ready);
+      await expect(w.timelock.execute(w.accountAddress, q3.id, q3.mode, q3.calldata)).to.be.revertedWithCustomError(
+        w.sessions,
+        "AgentSessionsPaused",
+      );
+      expect(await w.token.balanceOf(w.recipients[0])).to.equal(0n);
+    });
+
+    it("a queued op of a revoked session is refused when it runs", async () => {
+      const w = await networkHelpers.loadFixture(baseWorld);
+      const id = await grant(w, await paymentsConfig(w));
+      const q = await expectQueued(w, id, transferCall(w, w.recipients[0], 500n * U), TIER.Delayed);
+      await ownerCalls(w, {
+        target: w.sessionsAddress,
+        data: w.sessions.interface.encodeFunctionData("revokeSession", [id]),
+      });
+      await time.increase(HOUR);
+      await expect(w.timelock.execute(w.accountAddress, q.id, q.mode, q.calldata)).to.be.revertedWithCustomError(
+        w.sessions,
+        "AgentSessionsRevoked",
+      );
+    });
+
+    it("a queued op expires after the approval window", async () => {
+      const w = await networkHelpers.loadFixture(baseWorld);
+      const id = await grant(w, await paymentsConfig(w));
+      const q = await expectQueued(w, id, transferCall(w, w.recipients[0], 500n * U), TIER.Delayed);
+      await time.increase(HOUR + DAY);
+      expect(await w.timelock.state(w.accountAddress, q.id)).to.equal(STATE.Expired);
+      await expect(w.timelock.execute(w.accountAddress, q.id, q.mode, q.calldata)).to.be.revertedWithCustomError(
+        w.timelock,
+        "ReinsTimelockUnexpectedState",
+      );
+      expect(await w.token.balanceOf(w.recipients[0])).to.equal(0n);
+    });
+
+    it("an approval-tier op runs at once when the owner approves, and never without approval", async () => {
+      const w = await networkHelpers.loadFixture(baseWorld);
+      const id = await grant(w, await paymentsConfig(w));
+      const [r0, r1] = w.recipients;
+      // without approval: not after the delay, and it expires
+      const q = await expectQueued(w, id, transferCall(w, r0, 1_500n * U), TIER.Approval);
+      await time.increase(HOUR + 1n);
+      expect(await w.timelock.state(w.accountAddress, q.id)).to.equal(STATE.Scheduled);
+      await expect(w.timelock.execute(w.accountAddress, q.id, q.mode, q.calldata)).to.be.revertedWithCustomError(
+        w.timelock,
+        "ReinsTimelockUnexpectedState",
+      );
+      await time.increase(DAY);
+      expect(await w.timelock.state(w.accountAddress, q.id)).to.equal(STATE.Expired);
+      expect(await w.token.balanceOf(r0)).to.equal(0n);
+
+      // with approval: runs at once, no waiting
+      const q2 = await expectQueued(w, id, transferCall(w, r1, 1_500n * U), TIER.Approval);
+      const { event } = await ownerCalls(w, {
+        target: await w.timelock.getAddress(),
+        data: w.timelock.interface.encodeFunctionData("approve", [q2.id]),
+      });
+      expect(event.success, event.revertReason).to.equal(true);
+      expect(await w.timelock.state(w.accountAddress, q2.id)).to.equal(STATE.Ready);
+      await w.timelock.execute(w.accountAddress, q2.id, q2.mode, q2.calldata);
+      expect(await w.token.balanceOf(r1)).to.equal(1_500n * U);
+    });
+
+    it("nobody but the account approves", async () => {
+      const w = await networkHelpers.loadFixture(baseWorld);
+      const [, , stranger] = await ethers.getSigners();
+      const id = await grant(w, await paymentsConfig(w));
+      const q = await expectQueued(w, id, transferCall(w, w.recipients[0], 1_500n * U), TIER.Approval);
+      // approve is keyed by msg.sender: a stranger "approving" touches only its own (non-existent) op
+      await expect(w.timelock.connect(stranger).approve(q.id)).to.be.revertedWithCustomError(
+        w.timelock,
+        "ReinsTimelockUnexpectedState",
+      );
+      expect(await w.timelock.state(w.accountAddress, q.id)).to.equal(STATE.Scheduled);
+    });
+  });
+
+  describe("6. delayed loosening", () => {
+    async function proposal(w: SessionWorld, data: string) {
+      const { event, receipt } = await ownerCalls(w, { target: w.sessionsAddress, data });
+      expect(event.success, event.revertReason).to.equal(true);
+      const evs = parseEvents(w, receipt);
+      return { evs, proposed: evs.find((e) => e.name === "ChangeProposed") };
+    }
+
+    async function grantDelayed(w: SessionWorld, cfg: SessionConfig): Promise<string> {
+      const { proposed } = await proposal(w, w.sessions.interface.encodeFunctionData("grantSession", [cfg]));
+      expect(proposed, "grant not delayed").to.not.equal(undefined);
+      await time.increase(2n * DAY);
+      const receipt = (await (await w.sessions.applyChange(w.accountAddress, proposed!.args.data as string)).wait())!;
+      const granted = parseEvents(w, receipt).find((e) => e.name === "SessionGranted");
+      return granted!.args.sessionId as string;
+    }
+
+    it("raising a budget waits the security delay; the owner can cancel; lowering applies at once", async () => {
+      const w = await networkHelpers.loadFixture(delayedWorld);
+      const cfg = await paymentsConfig(w);
+      cfg.validUntil = BigInt(cfg.validUntil) + 10n * DAY;
+      const id = await grantDelayed(w, cfg);
+      const raise = w.sessions.interface.encodeFunctionData("setBudget", [
+        id,
+        tokenBudget(w, { periodCap: 5_000n * U }),
+      ]);
+      const { proposed, evs } = await proposal(w, raise);
+      expect(proposed).to.not.equal(undefined);
+      expect(evs.find((e) => e.name === "BudgetSet")).to.equal(undefined);
+      expect((await w.sessions.budgetOf(id, w.accountAddress, w.tokenAddress))[0].periodCap).to.equal(2_000n * U);
+      await expect(w.sessions.applyChange(w.accountAddress, raise)).to.be.revertedWithCustomError(
+        w.sessions,
+        "AgentSessionsChangeNotReady",
+      );
+      await time.increase(2n * DAY - 10n);
+      await expect(w.sessions.applyChange(w.accountAddress, raise)).to.be.revertedWithCustomError(
+        w.sessions,
+        "AgentSessionsChangeNotReady",
+      );
+      await time.increase(10n);
+      await w.sessions.applyChange(w.accountAddress, raise);
+      expect((await w.sessions.budgetOf(id, w.accountAddress, w.tokenAddress))[0].periodCap).to.equal(5_000n * U);
+      // replaying the applied change fails
+      await expect(w.sessions.applyChange(w.accountAddress, raise)).to.be.revertedWithCustomError(
+        w.sessions,
+        "AgentSessionsChangeNotReady",
+      );
+
+      // cancelled proposal never applies
+      const raise2 = w.sessions.interface.encodeFunctionData("setBudget", [
+        id,
+        tokenBudget(w, { periodCap: 5_000n * U, instantThreshold: 900n * U }),
+      ]);
+      const p2 = await proposal(w, raise2);
+      const changeHash = p2.proposed!.args.changeHash as string;
+      const c = await ownerCalls(w, {
+        target: w.sessionsAddress,
+        data: w.sessions.interface.encodeFunctionData("cancelChange", [changeHash]),
+      });
+      expect(c.event.success, c.event.revertReason).to.equal(true);
+      expect(await w.sessions.pendingChange(w.accountAddress, changeHash)).to.equal(0n);
+      await time.increase(3n * DAY);
+      await expect(w.sessions.applyChange(w.accountAddress, raise2)).to.be.revertedWithCustomError(
+        w.sessions,
+        "AgentSessionsChangeNotReady",
+      );
+      expect((await w.sessions.budgetOf(id, w.accountAddress, w.tokenAddress))[0].instantThreshold).to.equal(100n * U);
+
+      // lowering applies in the same block
+      const lower = await proposal(
+        w,
+        w.sessions.interface.encodeFunctionData("setBudget", [
+          id,
+          tokenBudget(w, { instantThreshold: 10n * U, periodCap: 5_000n * U }),
+        ]),
+      );
+      expect(lower.proposed).to.equal(undefined);
+      expect(lower.evs.find((e) => e.name === "BudgetSet")).to.not.equal(undefined);
+      expect((await w.sessions.budgetOf(id, w.accountAddress, w.tokenAddress))[0].instantThreshold).to.equal(10n * U);
+      await expectQueued(w, id, transferCall(w, w.recipients[0], 11n * U), TIER.Delayed);
+
+      // mixed change (one field lower, one higher) is loosening
+      const mixed = await proposal(
+        w,
+        w.sessions.interface.encodeFunctionData("setBudget", [
+          id,
+          tokenBudget(w, { instantThreshold: 5n * U, periodCap: 6_000n * U }),
+        ]),
+      );
+      expect(mixed.proposed).to.not.equal(undefined);
+      expect((await w.sessions.budgetOf(id, w.accountAddress, w.tokenAddress))[0].instantThreshold).to.equal(10n * U);
+    });
+  });
+
+  describe("7. watchdog", () => {
+    it("pause freezes agents, not the owner; the watchdog cannot unpause or configure; the owner unpauses", async () => {
+      const w = await networkHelpers.loadFixture(baseWorld);
+      const [, , stranger, watchdog] = await ethers.getSigners();
+      const id = await grant(w, await paymentsConfig(w));
+      await expect(w.sessions.connect(watchdog).pause(w.accountAddress, false)).to.be.revertedWithCustomError(
+        w.sessions,
+        "AgentSessionsUnauthorized",
+      );
+      await ownerCalls(w, {
+        target: w.sessionsAddress,
+        data: w.sessions.interface.encodeFunctionData("setWatchdog", [watchdog.address, true]),
+      });
+      await expect(w.sessions.connect(stranger).pause(w.accountAddress, false)).to.be.revertedWithCustomError(
+        w.sessions,
+        "AgentSessionsUnauthorized",
+      );
+      await w.sessions.connect(watchdog).pause(w.accountAddress, false);
+      expect(await w.sessions.isPaused(w.accountAddress)).to.equal(true);
+
+      const op = await agentOp(w, id, transferCall(w, w.recipients[0], 1n * U));
+      await expect(handleOps(w.core, [op])).to.be.revertedWithCustomError(w.core.entryPoint, "FailedOpWithRevert");
+      expect(await w.token.balanceOf(w.recipients[0])).to.equal(0n);
+
+      // owner ops still work
+      const o = await ownerCalls(w, transferCall(w, w.recipients[1], 7n * U));
+      expect(o.event.success, o.event.revertReason).to.equal(true);
+      expect(await w.token.balanceOf(w.recipients[1])).to.equal(7n * U);
+
+      // the watchdog cannot unpause the account (unpause only touches the caller's own entry)
+      await w.sessions.connect(watchdog).unpause();
+      expect(await w.sessions.isPaused(w.accountAddress)).to.equal(true);
+      // nor configure it: grant / setBudget / setWatchdog from the watchdog apply only to the watchdog's own address
+      const cfg = await paymentsConfig(w);
+      await w.sessions.connect(watchdog).grantSession(cfg);
+      await expect(
+        w.sessions.connect(watchdog).setBudget(id, tokenBudget(w, { instantThreshold: 1_000n * U })),
+      ).to.be.revertedWithCustomError(w.sessions, "AgentSessionsUnknownSession");
+      expect((await w.sessions.budgetOf(id, w.accountAddress, w.tokenAddress))[0].instantThreshold).to.equal(100n * U);
+      await (await w.sessions.connect(watchdog).revokeByWatchdog(w.accountAddress, id)).wait();
+      // a watchdog can revoke (tighten) but that is all; re-grant a fresh session for the rest
+      await expect(w.sessions.connect(watchdog).applyChange(w.accountAddress, "0x")).to.be.revertedWithCustomError(
+        w.sessions,
+        "AgentSessionsChangeNotReady",
+      );
+      const op2 = await agentOp(w, id, transferCall(w, w.recipients[0], 1n * U));
+      await expect(handleOps(w.core, [op2])).to.be.revertedWithCustomError(w.core.entryPoint, "FailedOpWithRevert");
+
+      // the owner unpauses and grants again: the agent works
+      await ownerCalls(w, { target: w.sessionsAddress, data: w.sessions.interface.encodeFunctionData("unpause") });
+      expect(await w.sessions.isPaused(w.accountAddress)).to.equal(false);
+      const id2 = await grant(w, cfg);
+      const r = await expectInstantOk(w, id2, transferCall(w, w.recipients[0], 1n * U));
+      expect(await w.token.balanceOf(w.recipients[0])).to.equal(1n * U);
+    });
+
+    it("after unpause, the paused session itself works again", async () => {
+      const w = await networkHelpers.loadFixture(baseWorld);
+      const [, , , watchdog] = await ethers.getSigners();
+      const id = await grant(w, await paymentsConfig(w));
+      await ownerCalls(w, {
+        target: w.sessionsAddress,
+        data: w.sessions.interface.encodeFunctionData("setWatchdog", [watchdog.address, true]),
+      });
+      await w.sessions.connect(watchdog).pause(w.accountAddress, false);
+      const op = await agentOp(w, id, transferCall(w, w.recipients[0], 1n * U));
+      await expect(handleOps(w.core, [op])).to.be.revertedWithCustomError(w.core.entryPoint, "FailedOpWithRevert");
+      await ownerCalls(w, { target: w.sessionsAddress, data: w.sessions.interface.encodeFunctionData("unpause") });
+      const r = await expectInstantOk(w, id, transferCall(w, w.recipients[0], 1n * U));
+      expect(await w.token.balanceOf(w.recipients[0])).to.equal(1n * U);
+    });
+  });
+
+  describe("gas", () => {
+    it("prints the actualGasUsed of an instant agent ERC-20 transfer", async () => {
+      const w = await networkHelpers.loadFixture(baseWorld);
+      const id = await grant(w, await paymentsConfig(w));
+      await expectInstantOk(w, id, transferCall(w, w.recipients[0], 1n * U)); // warm the recipient
+      const r = await expectInstantOk(w, id, transferCall(w, w.recipients[0], 1n * U));
+      console.log("      gas (instant agent ERC-20 transfer, actualGasUsed):", r.event.actualGasUsed);
+      const q = await expectQueued(w, id, transferCall(w, w.recipients[0], 500n * U), TIER.Delayed);
+      const qr = await agent(w, id, transferCall(w, w.recipients[1], 500n * U));
+      console.log("      gas (agent op that queues, actualGasUsed):", qr.event.actualGasUsed);
+      await time.increase(HOUR);
+      const rc = (await (await w.timelock.execute(w.accountAddress, q.id, q.mode, q.calldata)).wait())!;
+      console.log("      gas (queued execution, timelock.execute tx gasUsed):", rc.gasUsed);
+    });
+  });
 });
