@@ -3,21 +3,9 @@ pragma solidity 0.8.28;
 
 import {Execution} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
 import {ICircuitBreaker} from "../interfaces/ICircuitBreaker.sol";
+import {ISessionsAccountConfig} from "../interfaces/ISessionsAccountConfig.sol";
 import {CallPolicy} from "../libraries/CallPolicy.sol";
 import {SpendWindow} from "../libraries/SpendWindow.sol";
-
-/// @dev The part of {AgentSessions} the breaker reads: the account's security delay.
-interface ISessionsSecurityDelay {
-    struct AccountData {
-        uint32 epoch;
-        uint32 securityDelay;
-        uint64 sessionNonce;
-        bool paused;
-        bool installed;
-    }
-
-    function accountConfig(address account) external view returns (AccountData memory);
-}
 
 /**
  * @title CircuitBreaker
@@ -191,7 +179,7 @@ contract CircuitBreaker is ICircuitBreaker {
     }
 
     function _readyAt(address account) private view returns (uint48) {
-        return uint48(block.timestamp + ISessionsSecurityDelay(sessions).accountConfig(account).securityDelay);
+        return uint48(block.timestamp + ISessionsAccountConfig(sessions).accountConfig(account).securityDelay);
     }
 
     /// @dev For limits where 0 means "off": raising it, or turning it off, loosens.

@@ -23,6 +23,8 @@ export const CONTRACT_NAMES = [
   "ReinsTimelock",
   "AgentSessions",
   "GuardianRecovery",
+  "CircuitBreaker",
+  "RiskEngineEnvelope",
 ] as const;
 
 export type ContractName = (typeof CONTRACT_NAMES)[number];
@@ -50,6 +52,8 @@ export const ARTIFACTS: Record<ContractName, string> = {
   ReinsTimelock: "contracts/modules/ReinsTimelock.sol:ReinsTimelock",
   AgentSessions: "contracts/modules/AgentSessions.sol:AgentSessions",
   GuardianRecovery: "contracts/modules/GuardianRecovery.sol:GuardianRecovery",
+  CircuitBreaker: "contracts/modules/CircuitBreaker.sol:CircuitBreaker",
+  RiskEngineEnvelope: "contracts/modules/RiskEngineEnvelope.sol:RiskEngineEnvelope",
 };
 
 /**
@@ -63,6 +67,8 @@ const CONSTRUCTORS: Record<ContractName, { types: string[]; args: (deps: Partial
   ReinsTimelock: { types: [], args: () => [] },
   AgentSessions: { types: ["address"], args: (d) => [need(d, "ReinsTimelock")] },
   GuardianRecovery: { types: [], args: () => [] },
+  CircuitBreaker: { types: ["address"], args: (d) => [need(d, "AgentSessions")] },
+  RiskEngineEnvelope: { types: ["address"], args: (d) => [need(d, "AgentSessions")] },
 };
 
 function need(deps: Partial<ReinsAddresses>, name: ContractName): string {

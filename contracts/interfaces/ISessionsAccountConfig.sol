@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/**
+ * @title ISessionsAccountConfig
+ * @notice The per-account configuration {AgentSessions} exposes to companion modules (breaker, risk engines),
+ * which reuse the account's security delay for their own loosening changes.
+ */
+interface ISessionsAccountConfig {
+    /// @notice Per-account state of the session module.
+    struct AccountData {
+        uint32 epoch;
+        uint32 securityDelay;
+        uint64 sessionNonce;
+        bool paused;
+        bool installed;
+    }
+
+    /// @notice The account's security delay, session epoch and pause flag.
+    function accountConfig(address account) external view returns (AccountData memory);
+}
