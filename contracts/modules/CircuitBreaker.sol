@@ -76,10 +76,11 @@ contract CircuitBreaker is ICircuitBreaker {
     function configure(Config calldata config) external {
         if (config.window == 0) revert CircuitBreakerZeroWindow();
         Config memory current = _configs[msg.sender];
-        bool loosens = current.window != 0 &&
-            (config.window < current.window ||
-                _loosens(config.maxOps, current.maxOps) ||
-                _loosens(config.maxNewRecipients, current.maxNewRecipients));
+        bool loosens =
+            current.window != 0 &&
+                (config.window < current.window ||
+                    _loosens(config.maxOps, current.maxOps) ||
+                    _loosens(config.maxNewRecipients, current.maxNewRecipients));
         if (loosens) {
             uint48 readyAt = _readyAt(msg.sender);
             _pending[msg.sender] = Pending(config, readyAt);

@@ -21,12 +21,21 @@ async function breakerWorld() {
   const w = await deploySessionWorld(ethers);
   const breaker = (await ethers.deployContract("CircuitBreaker", [w.sessionsAddress])) as unknown as CircuitBreaker;
   const breakerAddress = await breaker.getAddress();
-  await ownerCalls(w, { target: w.sessionsAddress, data: w.sessions.interface.encodeFunctionData("setBreaker", [breakerAddress]) });
+  await ownerCalls(w, {
+    target: w.sessionsAddress,
+    data: w.sessions.interface.encodeFunctionData("setBreaker", [breakerAddress]),
+  });
   const sessionId = await grant(w, await paymentsConfig(w));
   return { w, breaker, breakerAddress, sessionId };
 }
 
-async function configure(w: SessionWorld, breaker: CircuitBreaker, window: bigint, maxOps: bigint, maxNewRecipients: bigint) {
+async function configure(
+  w: SessionWorld,
+  breaker: CircuitBreaker,
+  window: bigint,
+  maxOps: bigint,
+  maxNewRecipients: bigint,
+) {
   const { event } = await ownerCalls(w, {
     target: await breaker.getAddress(),
     data: breaker.interface.encodeFunctionData("configure", [{ window, maxOps, maxNewRecipients }]),
@@ -55,10 +64,9 @@ describe("CircuitBreaker", () => {
     expect(await w.sessions.isPaused(w.accountAddress)).to.equal(true);
     expect(await w.token.balanceOf(w.recipients[0])).to.equal(before);
     // after it trips, no agent operation runs
-    await expect(sendAgent(w, [await agentOp(w, sessionId, transferCall(w, w.recipients[0], 1n))])).to.be.revertedWithCustomError(
-      w.core.entryPoint,
-      "FailedOpWithRevert",
-    );
+    await expect(
+      sendAgent(w, [await agentOp(w, sessionId, transferCall(w, w.recipients[0], 1n))]),
+    ).to.be.revertedWithCustomError(w.core.entryPoint, "FailedOpWithRevert");
   });
 
   it("operations rule: the window slides (ops older than the window stop counting)", async () => {
@@ -88,7 +96,10 @@ describe("CircuitBreaker", () => {
   it("spend-velocity rule: exactly the limit passes, one unit more trips", async () => {
     const { w, breaker, breakerAddress, sessionId } = await networkHelpers.loadFixture(breakerWorld);
     await configure(w, breaker, 3600n, 0n, 0n);
-    await ownerCalls(w, { target: breakerAddress, data: breaker.interface.encodeFunctionData("setSpendLimit", [w.tokenAddress, 100n]) });
+    await ownerCalls(w, {
+      target: breakerAddress,
+      data: breaker.interface.encodeFunctionData("setSpendLimit", [w.tokenAddress, 100n]),
+    });
     await pay(w, sessionId, w.recipients[0], 60n);
     await pay(w, sessionId, w.recipients[0], 40n);
     expect(await w.sessions.isPaused(w.accountAddress)).to.equal(false);
@@ -104,15 +115,17 @@ describe("CircuitBreaker", () => {
   it("only the session module records operations; loosening waits the security delay", async () => {
     const w = await deploySessionWorld(ethers, 3600n);
     const breaker = (await ethers.deployContract("CircuitBreaker", [w.sessionsAddress])) as unknown as CircuitBreaker;
-    await expect(breaker.recordOperation(w.accountAddress, ethers.ZeroHash, "0x", [], [])).to.be.revertedWithCustomError(
-      breaker,
-      "CircuitBreakerUnauthorized",
-    );
+    await expect(
+      breaker.recordOperation(w.accountAddress, ethers.ZeroHash, "0x", [], []),
+    ).to.be.revertedWithCustomError(breaker, "CircuitBreakerUnauthorized");
     await configure(w, breaker, 3600n, 5n, 0n);
     expect((await breaker.configOf(w.accountAddress)).maxOps).to.equal(5n);
     await configure(w, breaker, 3600n, 50n, 0n); // loosening: proposed only
     expect((await breaker.configOf(w.accountAddress)).maxOps).to.equal(5n);
-    await expect(breaker.applyConfig(w.accountAddress)).to.be.revertedWithCustomError(breaker, "CircuitBreakerNotReady");
+    await expect(breaker.applyConfig(w.accountAddress)).to.be.revertedWithCustomError(
+      breaker,
+      "CircuitBreakerNotReady",
+    );
     await networkHelpers.time.increase(3601);
     await breaker.applyConfig(w.accountAddress);
     expect((await breaker.configOf(w.accountAddress)).maxOps).to.equal(50n);

@@ -2,20 +2,34 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import type { RiskEngineEnvelope } from "../../types/ethers-contracts/index.js";
 import { randomWallet } from "../helpers/reins.js";
-import { DAY, agentOp, deploySessionWorld, grant, ownerCalls, paymentsConfig, sendAgent, transferCall } from "../helpers/sessions.js";
+import {
+  DAY,
+  agentOp,
+  deploySessionWorld,
+  grant,
+  ownerCalls,
+  paymentsConfig,
+  sendAgent,
+  transferCall,
+} from "../helpers/sessions.js";
 
 const { ethers, networkHelpers } = await network.create();
 const DELAY = 3600n;
 
 async function engineWorld() {
   const w = await deploySessionWorld(ethers, DELAY);
-  const envelope = (await ethers.deployContract("RiskEngineEnvelope", [w.sessionsAddress])) as unknown as RiskEngineEnvelope;
+  const envelope = (await ethers.deployContract("RiskEngineEnvelope", [
+    w.sessionsAddress,
+  ])) as unknown as RiskEngineEnvelope;
   const envelopeAddress = await envelope.getAddress();
   const [, , , , , , engine] = await ethers.getSigners();
   const base = await paymentsConfig(w);
   const caps = base.budgets;
   await ownerCalls(w, [
-    { target: w.sessionsAddress, data: w.sessions.interface.encodeFunctionData("setGrantDelegate", [envelopeAddress, true]) },
+    {
+      target: w.sessionsAddress,
+      data: w.sessions.interface.encodeFunctionData("setGrantDelegate", [envelopeAddress, true]),
+    },
     {
       target: envelopeAddress,
       data: envelope.interface.encodeFunctionData("setEnvelope", [
@@ -75,7 +89,9 @@ describe("RiskEngineEnvelope (automated grants)", () => {
     await networkHelpers.time.increase(DELAY + 1n);
     const tx = await w.sessions.applyChange(w.accountAddress, grantData);
     const receipt = (await tx.wait())!;
-    const granted = receipt.logs.map((l) => w.sessions.interface.parseLog(l)).find((p) => p?.name === "SessionGranted")!;
+    const granted = receipt.logs
+      .map((l) => w.sessions.interface.parseLog(l))
+      .find((p) => p?.name === "SessionGranted")!;
     const id = granted.args.sessionId as string;
     const lower = { ...base.budgets[0], periodCap: 10n, lifetimeCap: 10n, ceiling: 10n, instantThreshold: 10n };
     await (await envelope.connect(engine).tighten(w.accountAddress, id, lower)).wait();
@@ -110,7 +126,9 @@ describe("RiskEngineEnvelope (automated grants)", () => {
 
   it("an envelope is not active before the security delay", async () => {
     const w = await deploySessionWorld(ethers, DELAY);
-    const envelope = (await ethers.deployContract("RiskEngineEnvelope", [w.sessionsAddress])) as unknown as RiskEngineEnvelope;
+    const envelope = (await ethers.deployContract("RiskEngineEnvelope", [
+      w.sessionsAddress,
+    ])) as unknown as RiskEngineEnvelope;
     const [, , , , , , engine] = await ethers.getSigners();
     await ownerCalls(w, {
       target: await envelope.getAddress(),
@@ -122,7 +140,10 @@ describe("RiskEngineEnvelope (automated grants)", () => {
       ]),
     });
     const cfg = await paymentsConfig(w);
-    await expect(envelope.connect(engine).grant(w.accountAddress, cfg)).to.be.revertedWithCustomError(envelope, "RiskEngineUnauthorized");
+    await expect(envelope.connect(engine).grant(w.accountAddress, cfg)).to.be.revertedWithCustomError(
+      envelope,
+      "RiskEngineUnauthorized",
+    );
     void grant;
   });
 });
