@@ -4,12 +4,14 @@
  *   npx hardhat run scripts/check-7562.ts
  *
  * Every registered scenario builds a bundle, which is traced (`debug_traceCall` of `EntryPoint.handleOps`)
- * and checked. Exits non-zero when any scenario has a violation or is not accepted / refused as expected.
- * Register more scenarios by appending to SCENARIOS.
+ * and checked. Exits non-zero when any scenario does not meet its expectation: "pass" / "refused" with no
+ * violation, or, for the deliberately non-compliant fixtures (unstaked Reins factory, BadReinsValidator),
+ * exactly the listed violations. Register more scenarios by appending to SCENARIOS.
  */
 import { network } from "hardhat";
 import { ensureEntryPoint } from "../src/infra/singletons.js";
 import {
+  describeExpectation,
   formatViolations,
   runScenario,
   type Scenario,
@@ -17,8 +19,9 @@ import {
   type ScenarioResult,
 } from "../src/erc7562/index.js";
 import { simpleAccountScenarios } from "../src/erc7562/scenarios/simple-account.js";
+import { reinsScenarios } from "../src/erc7562/scenarios/reins.js";
 
-const SCENARIOS: Scenario[] = [...simpleAccountScenarios];
+const SCENARIOS: Scenario[] = [...simpleAccountScenarios, ...reinsScenarios];
 
 const { ethers } = await network.create();
 const [deployer] = await ethers.getSigners();
@@ -31,7 +34,7 @@ for (const scenario of SCENARIOS) {
   results.push(r);
   const outcome = r.refused ? `refused: ${r.refusal}` : "accepted";
   console.log(`\n${r.ok ? "PASS" : "FAIL"}  ${r.name}`);
-  console.log(`      expected ${r.expect}, ${outcome}; ${r.violations.length} violation(s)`);
+  console.log(`      expected ${describeExpectation(r.expect)}, ${outcome}; ${r.violations.length} violation(s)`);
   console.log(`      trace: ${r.stats.steps} steps, ${(r.stats.bytes / 1e6).toFixed(1)} MB, ${r.stats.ms} ms`);
   if (r.violations.length > 0) console.log(formatViolations(r.violations).replace(/^/gm, "      "));
 }
@@ -40,7 +43,7 @@ for (const r of results) {
   rows.push([
     r.ok ? "PASS" : "FAIL",
     r.name,
-    r.expect,
+    describeExpectation(r.expect),
     r.refused ? "refused" : "accepted",
     String(r.violations.length),
     String(r.stats.steps),

@@ -7,7 +7,7 @@ import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import { packUserOp, type PackedUserOperation, type UserOperation } from "../userop/userop.js";
 import { checkErc7562 } from "./rules.js";
 import { encodeHandleOps, traceValidation, type JsonRpcSender, type TraceStats } from "./trace.js";
-import type { StakeStatus, Violation } from "./types.js";
+import type { RuleId, StakeStatus, Violation } from "./types.js";
 
 /** What a scenario runs against: the in-process Hardhat chain with the EntryPoint deployed. */
 export interface ScenarioContext {
@@ -26,16 +26,61 @@ export interface ScenarioBundle {
   staked?: StakeStatus;
   /** Names for the report (address → name). */
   names?: Record<string, string>;
+  /** Custom errors of the contracts involved, to decode the inner revert of a `FailedOpWithRevert`. */
+  errors?: Interface;
 }
 
-/** "pass": the EntryPoint accepts the bundle; "refused": it rejects an operation (e.g. `FailedOp`). */
-export type Expectation = "pass" | "refused";
+/**
+ * A deliberately non-compliant bundle: the checker must report exactly these rules (as a set), every one of
+ * them in the contract named `in` (by the bundle's name map) when given, and the EntryPoint must accept the
+ * bundle (or refuse it, with `refused: true`).
+ */
+export interface ViolationsExpectation {
+  violations: RuleId[];
+  in?: string;
+  refused?: boolean;
+}
+
+/**
+ * "pass": the EntryPoint accepts the bundle and there is no violation; "refused": it rejects an operation
+ * (e.g. `FailedOp`) and the trace up to the refusal has no violation; {@link ViolationsExpectation}: exactly
+ * the listed violations.
+ */
+export type Expectation = "pass" | "refused" | ViolationsExpectation;
 
 /** A named check: build a bundle against the chain, expect it accepted or refused, and ERC-7562 clean. */
 export interface Scenario<Ctx = ScenarioContext> {
   name: string;
   build: (ctx: Ctx) => Promise<ScenarioBundle>;
   expect: Expectation;
+  /** When the bundle is refused: the refusal (see {@link describeRevert}) must match. */
+  refusal?: RegExp;
+}
+
+/** One-line description of an expectation, for reports. */
+export function describeExpectation(e: Expectation): string {
+  if (typeof e === "string") return e;
+  const where = e.in ? ` in ${e.in}` : "";
+  return `${e.refused ? "refused, " : ""}violations [${[...e.violations].sort().join(", ")}]${where}`;
+}
+
+/**
+ * Whether a scenario's outcome meets its expectation (see {@link Expectation}; `refusal`, when given, must
+ * match the refusal text of a refused bundle).
+ */
+export function meetsExpectation(
+  expect: Expectation,
+  outcome: { refused: boolean; refusal?: string; violations: readonly Violation[] },
+  refusal?: RegExp,
+): boolean {
+  if (outcome.refused && refusal && !refusal.test(outcome.refusal ?? "")) return false;
+  if (expect === "pass") return !outcome.refused && outcome.violations.length === 0;
+  if (expect === "refused") return outcome.refused && outcome.violations.length === 0;
+  if (outcome.refused !== (expect.refused === true)) return false;
+  const found = [...new Set(outcome.violations.map((v) => v.rule))].sort();
+  const wanted = [...new Set(expect.violations)].sort();
+  if (found.join() !== wanted.join()) return false;
+  return expect.in === undefined || outcome.violations.every((v) => v.name === expect.in);
 }
 
 /** Outcome of one scenario. */
@@ -48,7 +93,7 @@ export interface ScenarioResult {
   violations: Violation[];
   names: Record<string, string>;
   stats: TraceStats;
-  /** No violation, and refused exactly when expected. */
+  /** The outcome meets the expectation (see {@link meetsExpectation}). */
   ok: boolean;
 }
 
@@ -57,13 +102,32 @@ const EP_ERRORS = new Interface([
   "error FailedOpWithRevert(uint256 opIndex, string reason, bytes inner)",
 ]);
 
-/** Decode an EntryPoint `FailedOp` / `FailedOpWithRevert` revert, else return the raw data. */
-export function describeRevert(data: string | undefined): string {
+/** Decode `data` as one of `errors` (`Name(arg, …)`), or undefined. */
+function decodeError(errors: Interface, data: string): string | undefined {
+  try {
+    const e = errors.parseError(data);
+    if (e) return `${e.name}(${e.args.map((a: unknown) => String(a)).join(", ")})`;
+  } catch {
+    /* not one of these errors */
+  }
+  return undefined;
+}
+
+/**
+ * Decode an EntryPoint `FailedOp` / `FailedOpWithRevert` revert, else return the raw data. With `errors`, the
+ * inner revert of `FailedOpWithRevert` (e.g. a validator's custom error) is decoded too.
+ */
+export function describeRevert(data: string | undefined, errors?: Interface): string {
   if (!data || data === "0x") return "reverted without data";
   const withPrefix = data.startsWith("0x") ? data : "0x" + data;
   try {
     const e = EP_ERRORS.parseError(withPrefix);
-    if (e) return `${e.name}(op ${e.args[0]}, "${e.args[1]}")`;
+    if (e) {
+      const outer = `${e.name}(op ${e.args[0]}, "${e.args[1]}")`;
+      if (e.name !== "FailedOpWithRevert") return outer;
+      const inner = String(e.args[2]);
+      return `${outer}: ${(errors && decodeError(errors, inner)) ?? inner}`;
+    }
   } catch {
     /* not an EntryPoint error */
   }
@@ -87,15 +151,16 @@ export async function runScenario<Ctx extends { entryPoint: string }>(
   const names = bundle.names ?? {};
   const violations = checkErc7562(trace, { staked: bundle.staked, names });
   const refused = trace.failed === true;
+  const refusal = refused ? describeRevert(trace.returnValue, bundle.errors) : undefined;
   return {
     name: scenario.name,
     expect: scenario.expect,
     refused,
-    refusal: refused ? describeRevert(trace.returnValue) : undefined,
+    refusal,
     violations,
     names,
     stats: trace.stats,
-    ok: violations.length === 0 && refused === (scenario.expect === "refused"),
+    ok: meetsExpectation(scenario.expect, { refused, refusal, violations }, scenario.refusal),
   };
 }
 

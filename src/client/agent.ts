@@ -1,0 +1,200 @@
+/**
+ * {@link AgentSession}: what an AI agent holds — its session key, the account it acts for, the session id and a
+ * transport. It can ask what an operation would do ({@link AgentSession.preflight}) and send it
+ * ({@link AgentSession.send}), getting back either an execution, a queued request, or a typed refusal.
+ */
+import { ZeroHash, type Provider, type Signer, type Wallet } from "ethers";
+import { executeCalldata, wrapExecuteUserOp, type Call } from "../account/encoding.js";
+import { signSessionOp, stubSessionSignature } from "../session/signature.js";
+import { nonceKey, packUserOp, type UserOperation } from "../userop/userop.js";
+import {
+  AgentSessions__factory,
+  IEntryPoint__factory,
+  ReinsTimelock__factory,
+  type AgentSessions,
+} from "../../types/ethers-contracts/index.js";
+import { ReinsError, SessionExpired, SignatureRejected, decodeReinsError } from "./errors.js";
+import { assessTier, type TierName } from "./actions/assessTier.js";
+import { executeQueued, findQueued } from "./actions/queue.js";
+import {
+  DEFAULT_GAS_LIMITS,
+  operationFees,
+  submitOperation,
+  type GasOverrides,
+  type OperationSender,
+} from "./transport/sender.js";
+
+/** Outcome of {@link AgentSession.preflight}. */
+export type PreflightResult =
+  | { outcome: "execute" }
+  | { outcome: "queue"; tier: Exclude<TierName, "instant">; token: string; amount: bigint; limit: bigint }
+  | { outcome: "refuse"; error: ReinsError };
+
+/** Outcome of {@link AgentSession.send}. */
+export type SendResult =
+  | { status: "executed"; userOpHash: string; txHash: string; gasUsed: bigint; gasCost: bigint }
+  | {
+      status: "queued";
+      userOpHash: string;
+      txHash: string;
+      requestId: string;
+      tier: Exclude<TierName, "instant">;
+      token: string;
+      amount: bigint;
+      limit: bigint;
+      /** Unix seconds from which the request can run (when approved, for the approval tier). */
+      earliestExecution: bigint;
+      /** Unix seconds from which the request can no longer run. */
+      expiresAt: bigint;
+    };
+
+/** Options of {@link AgentSession}. */
+export interface AgentSessionOptions {
+  /** The agent's session key, connected to a provider. */
+  agent: Wallet;
+  /** The Reins account the session belongs to. */
+  account: string;
+  sessionId: string;
+  /** AgentSessions module address. */
+  sessions: string;
+  sender: OperationSender;
+  /** Fixed gas limits / fees (otherwise estimated by the sender, or defaults). */
+  gas?: GasOverrides;
+}
+
+/** An agent's handle on one session. */
+export class AgentSession {
+  readonly agent: Wallet;
+  readonly account: string;
+  readonly sessionId: string;
+  readonly sender: OperationSender;
+  readonly sessions: AgentSessions;
+  private readonly gas: GasOverrides;
+
+  constructor(options: AgentSessionOptions) {
+    if (!options.agent.provider) throw new ReinsError("config", "AgentSession: the agent wallet needs a provider");
+    this.agent = options.agent;
+    this.account = options.account;
+    this.sessionId = options.sessionId;
+    this.sender = options.sender;
+    this.gas = options.gas ?? {};
+    this.sessions = AgentSessions__factory.connect(options.sessions, this.agent);
+  }
+
+  private get provider(): Provider {
+    return this.agent.provider!;
+  }
+
+  /** The unsigned operation for `calls` (nonce on the AgentSessions key, `executeUserOp ‖ execute(...)`). */
+  async buildOperation(calls: Call | Call[]): Promise<UserOperation> {
+    const entryPoint = IEntryPoint__factory.connect(this.sender.entryPoint, this.provider);
+    const nonce = await entryPoint.getNonce(this.account, nonceKey(await this.sessions.getAddress()));
+    const d = DEFAULT_GAS_LIMITS.agent;
+    return {
+      sender: this.account,
+      nonce,
+      callData: wrapExecuteUserOp(executeCalldata(calls)),
+      callGasLimit: this.gas.callGasLimit ?? d.callGasLimit,
+      verificationGasLimit: this.gas.verificationGasLimit ?? d.verificationGasLimit,
+      preVerificationGas: this.gas.preVerificationGas ?? d.preVerificationGas,
+      ...(await operationFees(this.provider, this.gas)),
+      signature: "0x",
+    };
+  }
+
+  /**
+   * What sending `calls` would do now, without sending: (a) runs the validation phase through an `eth_call` of
+   * `handleOps` with a stub signature (a policy violation reverts with its error; a clean validation ends in
+   * `AA24`, expected for the stub) and checks the validity window; (b) computes the tier exactly as the module
+   * will, from `budgetOf` / `fleetRemaining`.
+   */
+  async preflight(calls: Call | Call[]): Promise<PreflightResult> {
+    const list = Array.isArray(calls) ? calls : [calls];
+    const op = { ...(await this.buildOperation(calls)), signature: stubSessionSignature(this.sessionId) };
+    const entryPoint = IEntryPoint__factory.connect(this.sender.entryPoint, this.provider);
+    try {
+      await entryPoint.handleOps.staticCall([packUserOp(op)], this.agent.address, { from: this.agent.address });
+      return { outcome: "refuse", error: new ReinsError("stub", "validation accepted a stub signature") };
+    } catch (e) {
+      const error = decodeReinsError(e);
+      if (!(error instanceof SignatureRejected)) return { outcome: "refuse", error };
+    }
+    const session = await this.sessions.getSession(this.sessionId, this.account);
+    const now = BigInt((await this.provider.getBlock("latest"))!.timestamp);
+    if (now < session.validAfter || now > session.validUntil) {
+      return {
+        outcome: "refuse",
+        error: new SessionExpired({ validAfter: session.validAfter, validUntil: session.validUntil, now }),
+      };
+    }
+    try {
+      const a = await assessTier(this.sessions, this.account, this.sessionId, list);
+      if (a.tier === "instant") return { outcome: "execute" };
+      return { outcome: "queue", tier: a.tier, token: a.token, amount: a.amount, limit: a.limit };
+    } catch (e) {
+      return { outcome: "refuse", error: decodeReinsError(e) };
+    }
+  }
+
+  /**
+   * Sign and send `calls`. Resolves with the execution or the queued request; throws a typed {@link ReinsError}
+   * when the operation is refused (validation) or its execution reverts (`error.included` is then set).
+   */
+  async send(calls: Call | Call[], options: { intentHash?: string } = {}): Promise<SendResult> {
+    const intentHash = options.intentHash ?? ZeroHash;
+    const draft = await this.buildOperation(calls);
+    const result = await submitOperation({
+      sender: this.sender,
+      draft,
+      stubSignature: stubSessionSignature(this.sessionId, intentHash),
+      sign: (hash) => signSessionOp(this.agent.signingKey, hash, this.sessionId, intentHash),
+      fixed: this.gas,
+    });
+    const sessionsAddress = (await this.sessions.getAddress()).toLowerCase();
+    for (const log of result.logs) {
+      if (log.address.toLowerCase() !== sessionsAddress) continue;
+      const parsed = this.sessions.interface.parseLog({ topics: [...log.topics], data: log.data });
+      if (parsed?.name !== "OperationQueued") continue;
+      const requestId: string = parsed.args.requestId;
+      const timelock = ReinsTimelock__factory.connect(await this.sessions.timelock(), this.provider);
+      const op = await timelock.getOperation(this.account, requestId);
+      return {
+        status: "queued",
+        userOpHash: result.userOpHash,
+        txHash: result.txHash,
+        requestId,
+        tier: Number(parsed.args.tier) === 2 ? "approval" : "delayed",
+        token: parsed.args.token,
+        amount: parsed.args.amount,
+        limit: parsed.args.limit,
+        earliestExecution: op.readyAt,
+        expiresAt: op.expiresAt,
+      };
+    }
+    return {
+      status: "executed",
+      userOpHash: result.userOpHash,
+      txHash: result.txHash,
+      gasUsed: result.actualGasUsed,
+      gasCost: result.actualGasCost,
+    };
+  }
+
+  /** Run a Ready queued request of this account (anyone may; `runner` pays the gas, default the agent key). */
+  async executeQueued(requestId: string, runner: Signer = this.agent): Promise<string> {
+    const timelock = ReinsTimelock__factory.connect(await this.sessions.timelock(), runner);
+    const queued = await findQueued(timelock, this.account, requestId);
+    return executeQueued(timelock, this.account, queued);
+  }
+
+  /** The agent revokes its own session (a plain transaction from the session key, which needs gas). */
+  async revokeSelf(): Promise<string> {
+    try {
+      const tx = await this.sessions.revokeSelf(this.account, this.sessionId);
+      const receipt = await tx.wait();
+      return receipt!.hash;
+    } catch (e) {
+      throw decodeReinsError(e);
+    }
+  }
+}

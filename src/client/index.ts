@@ -1,0 +1,15 @@
+/**
+ * The Reins TypeScript client: {@link ReinsOwner} for the account owner, {@link AgentSession} for an agent, the
+ * {@link policy} builder, typed errors, and two transports ({@link DirectSender}, {@link BundlerSender}).
+ */
+export * from "./errors.js";
+export * from "./units.js";
+export * from "./policy.js";
+export * from "./owner.js";
+export * from "./agent.js";
+export * from "./actions/assessTier.js";
+export * from "./actions/listSessions.js";
+export * from "./actions/queue.js";
+export * from "./transport/sender.js";
+export * from "./transport/direct.js";
+export * from "./transport/bundler.js";

@@ -1,0 +1,336 @@
+/**
+ * {@link ReinsOwner}: the owner's client. Creates the account (counterfactually, with AgentSessions and the
+ * timelock installed), runs owner operations, grants and manages agent sessions, budgets, watchdogs, the pause
+ * switch and the timelock queue. Every write is one owner UserOperation (nonce key = OwnerValidator).
+ */
+import { AbiCoder, ZeroHash, getAddress, type Provider, type Signer, type Wallet } from "ethers";
+import {
+  MODULE_TYPE_EXECUTOR,
+  MODULE_TYPE_VALIDATOR,
+  executeCalldata,
+  initializeCalldata,
+  type Call,
+  type ModuleInit,
+} from "../account/encoding.js";
+import { nonceKey, type UserOperation } from "../userop/userop.js";
+import {
+  AgentSessions__factory,
+  IEntryPoint__factory,
+  ReinsAccountFactory__factory,
+  ReinsTimelock__factory,
+  type AgentSessions,
+  type ReinsAccountFactory,
+  type ReinsTimelock,
+} from "../../types/ethers-contracts/index.js";
+import { ReinsError } from "./errors.js";
+import type { SessionConfig, TokenBudget } from "./policy.js";
+import { listSessions, type SessionInfo } from "./actions/listSessions.js";
+import { executeQueued, findQueued, listQueue, type QueuedOperation } from "./actions/queue.js";
+import { parseDuration, type Duration } from "./units.js";
+import {
+  DEFAULT_GAS_LIMITS,
+  operationFees,
+  submitOperation,
+  type GasOverrides,
+  type OperationResultRaw,
+  type OperationSender,
+} from "./transport/sender.js";
+
+/** Addresses of a Reins deployment. */
+export interface ReinsDeployment {
+  factory: string;
+  ownerValidator: string;
+  sessions: string;
+  timelock: string;
+  /** GuardianRecovery, when deployed (install it through `createAccount({ modules })`). */
+  recovery?: string;
+}
+
+/** Options of {@link ReinsOwner}. */
+export interface ReinsOwnerOptions {
+  /** The owner key (signs owner operations; needs no ETH: the account pays). */
+  owner: Wallet;
+  provider: Provider;
+  deployment: ReinsDeployment;
+  sender: OperationSender;
+  /** The account, when it exists already (else set by {@link ReinsOwner.createAccount}). */
+  account?: string;
+  gas?: GasOverrides;
+}
+
+/** Options of {@link ReinsOwner.predictAddress} / {@link ReinsOwner.createAccount}. */
+export interface CreateAccountOptions {
+  /** User salt (bytes32, default zero). */
+  salt?: string;
+  /** AgentSessions security delay for loosening changes (default 0: changes apply at once). */
+  securityDelay?: Duration;
+  /** Further modules installed at creation (e.g. GuardianRecovery as an executor). */
+  modules?: ModuleInit[];
+  /** Send this much ETH to the counterfactual address first, from `funder`. */
+  prefund?: { from: Signer; value: bigint };
+}
+
+/** A configuration write that is either applied or waits the security delay. */
+export type ChangeOutcome =
+  | { status: "applied"; txHash: string }
+  | { status: "pending"; txHash: string; changeHash: string; readyAt: bigint; data: string };
+
+/** Stub owner signature for estimation: 65 well-formed bytes that recover to some other address. */
+const OWNER_STUB = "0x" + "11".repeat(32) + "22".repeat(32) + "1b";
+
+/** The owner's client for one Reins account. */
+export class ReinsOwner {
+  readonly owner: Wallet;
+  readonly provider: Provider;
+  readonly deployment: ReinsDeployment;
+  readonly sender: OperationSender;
+  readonly sessions: AgentSessions;
+  readonly timelock: ReinsTimelock;
+  readonly factory: ReinsAccountFactory;
+  private accountAddress?: string;
+  private readonly gas: GasOverrides;
+
+  constructor(options: ReinsOwnerOptions) {
+    this.owner = options.owner;
+    this.provider = options.provider;
+    this.deployment = options.deployment;
+    this.sender = options.sender;
+    this.accountAddress = options.account;
+    this.gas = options.gas ?? {};
+    this.sessions = AgentSessions__factory.connect(options.deployment.sessions, options.provider);
+    this.timelock = ReinsTimelock__factory.connect(options.deployment.timelock, options.provider);
+    this.factory = ReinsAccountFactory__factory.connect(options.deployment.factory, options.provider);
+  }
+
+  /** The account address; throws until the account is known. */
+  get account(): string {
+    if (!this.accountAddress) throw new ReinsError("config", "ReinsOwner: no account yet (call createAccount)");
+    return this.accountAddress;
+  }
+
+  /** `initialize` call the factory commits to: owner validator root, AgentSessions, timelock, extra modules. */
+  initCall(opts: CreateAccountOptions = {}): string {
+    const d = this.deployment;
+    const delay = AbiCoder.defaultAbiCoder().encode(["uint32"], [parseDuration(opts.securityDelay ?? 0n)]);
+    return initializeCalldata(d.ownerValidator, this.owner.address, [
+      { moduleTypeId: MODULE_TYPE_VALIDATOR, module: d.sessions, initData: delay },
+      { moduleTypeId: MODULE_TYPE_EXECUTOR, module: d.sessions, initData: delay },
+      { moduleTypeId: MODULE_TYPE_EXECUTOR, module: d.timelock, initData: "0x" },
+      ...(opts.modules ?? []),
+    ]);
+  }
+
+  /** The counterfactual address of the account {@link createAccount} would deploy with `opts`. */
+  async predictAddress(opts: CreateAccountOptions = {}): Promise<string> {
+    return getAddress(await this.factory.getAccountAddress(this.initCall(opts), opts.salt ?? ZeroHash));
+  }
+
+  /**
+   * Deploy the account with its first owner operation (initCode), which also registers AgentSessions as a
+   * timelock canceller (so a watchdog pause can clear the queue). The account must hold ETH for gas:
+   * pass `prefund` or fund the predicted address first.
+   */
+  async createAccount(
+    opts: CreateAccountOptions = {},
+  ): Promise<{ account: string; userOpHash: string; txHash: string }> {
+    const initCall = this.initCall(opts);
+    const salt = opts.salt ?? ZeroHash;
+    const account = await this.predictAddress(opts);
+    if (opts.prefund)
+      await (await opts.prefund.from.sendTransaction({ to: account, value: opts.prefund.value })).wait();
+    this.accountAddress = account;
+    const result = await this.run(
+      {
+        target: this.deployment.timelock,
+        data: this.timelock.interface.encodeFunctionData("setCanceller", [this.deployment.sessions, true]),
+      },
+      {
+        factory: this.deployment.factory,
+        factoryData: this.factory.interface.encodeFunctionData("createAccount", [initCall, salt]),
+      },
+    );
+    return { account, userOpHash: result.userOpHash, txHash: result.txHash };
+  }
+
+  /** Run `calls` as one owner operation. Throws a typed error when it is refused or reverts. */
+  async execute(calls: Call | Call[]): Promise<OperationResultRaw> {
+    return this.run(calls);
+  }
+
+  private async run(calls: Call | Call[], initCode: Partial<UserOperation> = {}): Promise<OperationResultRaw> {
+    const entryPoint = IEntryPoint__factory.connect(this.sender.entryPoint, this.provider);
+    const nonce = await entryPoint.getNonce(this.account, nonceKey(this.deployment.ownerValidator));
+    const d = DEFAULT_GAS_LIMITS.owner;
+    const draft: UserOperation = {
+      sender: this.account,
+      nonce,
+      callData: executeCalldata(calls),
+      callGasLimit: this.gas.callGasLimit ?? d.callGasLimit,
+      verificationGasLimit: this.gas.verificationGasLimit ?? d.verificationGasLimit,
+      preVerificationGas: this.gas.preVerificationGas ?? d.preVerificationGas,
+      ...(await operationFees(this.provider, this.gas)),
+      signature: "0x",
+      ...initCode,
+    };
+    return submitOperation({
+      sender: this.sender,
+      draft,
+      stubSignature: OWNER_STUB,
+      sign: (hash) => this.owner.signingKey.sign(hash).serialized,
+      fixed: this.gas,
+    });
+  }
+
+  private sessionsCall(data: string): Call {
+    return { target: this.deployment.sessions, data };
+  }
+
+  private timelockCall(data: string): Call {
+    return { target: this.deployment.timelock, data };
+  }
+
+  /** Applied, or pending behind the security delay (from `ChangeProposed`). */
+  private changeOutcome(result: OperationResultRaw): ChangeOutcome {
+    for (const log of result.logs) {
+      if (getAddress(log.address) !== getAddress(this.deployment.sessions)) continue;
+      const parsed = this.sessions.interface.parseLog({ topics: [...log.topics], data: log.data });
+      if (parsed?.name === "ChangeProposed") {
+        return {
+          status: "pending",
+          txHash: result.txHash,
+          changeHash: parsed.args.changeHash,
+          readyAt: parsed.args.readyAt,
+          data: parsed.args.data,
+        };
+      }
+    }
+    return { status: "applied", txHash: result.txHash };
+  }
+
+  /**
+   * Grant a session. Returns its id; with a security delay the grant is only proposed, and this throws
+   * {@link ChangePending} (apply it later with {@link applyChange}).
+   */
+  async grantSession(config: SessionConfig): Promise<string> {
+    const result = await this.run(
+      this.sessionsCall(this.sessions.interface.encodeFunctionData("grantSession", [config])),
+    );
+    const id = this.sessionIdFrom(result);
+    if (id) return id;
+    const outcome = this.changeOutcome(result);
+    if (outcome.status === "pending") throw new ChangePending(outcome);
+    throw new ReinsError("grant", "grantSession emitted neither SessionGranted nor ChangeProposed");
+  }
+
+  private sessionIdFrom(result: OperationResultRaw): string | undefined {
+    for (const log of result.logs) {
+      if (getAddress(log.address) !== getAddress(this.deployment.sessions)) continue;
+      const parsed = this.sessions.interface.parseLog({ topics: [...log.topics], data: log.data });
+      if (parsed?.name === "SessionGranted") return parsed.args.sessionId;
+    }
+    return undefined;
+  }
+
+  /** Every session of the account with its live status. */
+  async listSessions(options: { fromBlock?: number } = {}): Promise<SessionInfo[]> {
+    return listSessions(this.sessions, this.account, options);
+  }
+
+  /** Change a session's end (later = loosening: may be pending). */
+  async renewSession(sessionId: string, validUntil: bigint | Date): Promise<ChangeOutcome> {
+    const until = validUntil instanceof Date ? BigInt(Math.floor(validUntil.getTime() / 1000)) : validUntil;
+    return this.changeOutcome(
+      await this.run(this.sessionsCall(this.sessions.interface.encodeFunctionData("renewSession", [sessionId, until]))),
+    );
+  }
+
+  /** Revoke a session at once. */
+  async revokeSession(sessionId: string): Promise<OperationResultRaw> {
+    return this.run(this.sessionsCall(this.sessions.interface.encodeFunctionData("revokeSession", [sessionId])));
+  }
+
+  /** Set a session's budget for one token (raising any field is loosening: may be pending). */
+  async setBudget(sessionId: string, budget: TokenBudget): Promise<ChangeOutcome> {
+    return this.changeOutcome(
+      await this.run(this.sessionsCall(this.sessions.interface.encodeFunctionData("setBudget", [sessionId, budget]))),
+    );
+  }
+
+  /** Set the fleet budget of `token` (all sessions together). */
+  async setFleetBudget(
+    token: string,
+    budget: { periodCap: bigint; lifetimeCap: bigint; period: Duration },
+  ): Promise<ChangeOutcome> {
+    const data = this.sessions.interface.encodeFunctionData("setFleetBudget", [
+      token,
+      budget.periodCap,
+      budget.lifetimeCap,
+      parseDuration(budget.period),
+    ]);
+    return this.changeOutcome(await this.run(this.sessionsCall(data)));
+  }
+
+  /** Add or remove a watchdog (may pause every session and revoke single ones). */
+  async setWatchdog(watchdog: string, enabled = true): Promise<OperationResultRaw> {
+    return this.run(this.sessionsCall(this.sessions.interface.encodeFunctionData("setWatchdog", [watchdog, enabled])));
+  }
+
+  /** Pause every agent session; optionally cancel the whole queue too. */
+  async pause(options: { cancelQueued?: boolean } = {}): Promise<OperationResultRaw> {
+    const data = this.sessions.interface.encodeFunctionData("pause", [this.account, options.cancelQueued ?? false]);
+    return this.run(this.sessionsCall(data));
+  }
+
+  /** Unpause agent sessions. */
+  async unpause(): Promise<OperationResultRaw> {
+    return this.run(this.sessionsCall(this.sessions.interface.encodeFunctionData("unpause")));
+  }
+
+  /**
+   * Approve a queued operation. By default it also runs in the same owner operation (`execute: false` only
+   * approves; anyone may then run it until it expires).
+   */
+  async approveQueued(id: string, options: { execute?: boolean } = {}): Promise<OperationResultRaw> {
+    const calls: Call[] = [this.timelockCall(this.timelock.interface.encodeFunctionData("approve", [id]))];
+    if (options.execute ?? true) {
+      const q = await findQueued(this.timelock, this.account, id);
+      calls.push(
+        this.timelockCall(
+          this.timelock.interface.encodeFunctionData("execute", [this.account, id, q.mode, q.executionCalldata]),
+        ),
+      );
+    }
+    return this.run(calls);
+  }
+
+  /** Cancel a queued operation. */
+  async cancelQueued(id: string): Promise<OperationResultRaw> {
+    return this.run(this.timelockCall(this.timelock.interface.encodeFunctionData("cancel", [this.account, id])));
+  }
+
+  /** The account's timelock queue (every scheduled operation with its live state; filter with `states`). */
+  async listQueue(options: Parameters<typeof listQueue>[2] = {}): Promise<QueuedOperation[]> {
+    return listQueue(this.timelock, this.account, options);
+  }
+
+  /** Run a Ready queued operation from `runner` (a plain transaction; anyone may). */
+  async executeQueued(id: string, runner: Signer): Promise<string> {
+    const timelock = this.timelock.connect(runner);
+    return executeQueued(timelock, this.account, await findQueued(timelock, this.account, id));
+  }
+
+  /** Apply a matured loosening change (`data` from a pending {@link ChangeOutcome}). */
+  async applyChange(data: string): Promise<{ result: OperationResultRaw; sessionId?: string }> {
+    const call = this.sessionsCall(this.sessions.interface.encodeFunctionData("applyChange", [this.account, data]));
+    const result = await this.run(call);
+    return { result, sessionId: this.sessionIdFrom(result) };
+  }
+}
+
+/** A loosening write (e.g. a grant) was only proposed: it applies after the security delay. */
+export class ChangePending extends ReinsError {
+  override readonly name = "ChangePending" as const;
+  constructor(readonly change: Extract<ChangeOutcome, { status: "pending" }>) {
+    super("security delay", `change ${change.changeHash} is pending until ${change.readyAt}`, { ...change });
+  }
+}

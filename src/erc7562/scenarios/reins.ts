@@ -1,0 +1,432 @@
+/**
+ * ERC-7562 scenarios on the Reins account (ReinsAccount behind ReinsProxy, deployed by ReinsAccountFactory) with
+ * its modules: OwnerValidator (root), AgentSessions (validator + executor) and ReinsTimelock (executor).
+ *
+ * What they establish:
+ * - Owner operations and agent-session operations (single, batch, first and later uses of a session) validate
+ *   within the rules with every entity UNSTAKED, on an account that is already deployed.
+ * - The operation that deploys the account (initCode) makes the initial modules write storage associated with
+ *   the account in other contracts (OwnerValidator's owner, AgentSessions' and ReinsTimelock's per-account
+ *   config). ERC-7562 allows that only for a STAKED factory (STO-022). **On public mempools the
+ *   ReinsAccountFactory must therefore be staked** (or accounts must be deployed outside the mempool, e.g. by a
+ *   plain transaction). The unstaked variant is kept as a scenario that must report STO-022, so a change in the
+ *   factory's or the modules' footprint shows up here. Even with no initial module besides the owner validator,
+ *   the deploying operation's own validation reads the owner from OwnerValidator (associated storage, STO-022),
+ *   so an ERC-7579 account whose validators keep state outside the account always needs a staked factory.
+ * - Finding in ReinsAccountFactory: `createAccount` deploys with OpenZeppelin's `Create2.deploy(0, …)`, whose
+ *   `address(this).balance < amount` check executes SELFBALANCE. OP-080 allows SELFBALANCE only for a staked
+ *   entity, so an unstaked factory is reported for OP-080 as well (harmless once staked, which STO-022 requires
+ *   anyway). Fix, if the factory should ever be usable unstaked: deploy with an inline `create2(0, …)` and a
+ *   zero-address check instead of `Create2.deploy`.
+ * - An agent operation outside the session's scope is refused with AgentSessions' own error, and the trace up
+ *   to that revert is rule-clean (a bundler drops the operation, it does not blame the account).
+ * - A deliberately non-compliant validator (BadReinsValidator) installed on a Reins account is caught: OP-011
+ *   (TIMESTAMP) and STO-021 (a slot keyed account-first), both attributed to that contract.
+ *
+ * Not possible: an agent-session operation in the same operation that deploys the account. A session is
+ * granted by the owner (`grantSession`, an owner call from the account) once the account exists; the
+ * factory's initial modules only install modules, and AgentSessions' `onInstall` takes a security delay, not
+ * a session. Even bundled right after the deploying operation, the session operation would be validated
+ * before any execution (EntryPoint v0.8 validates the whole bundle first) and find no session; public
+ * bundlers also accept one operation per sender per bundle. The closest thing is covered: the deploying
+ * operation itself grants the session (initCode + owner grant), and the next operation is the session's
+ * first use (fresh counters).
+ */
+import { AbiCoder, Interface, Wallet, ZeroHash, keccak256, parseEther, type AddressLike } from "ethers";
+import {
+  MODULE_TYPE_EXECUTOR,
+  MODULE_TYPE_VALIDATOR,
+  accountInterface,
+  executeCalldata,
+  initializeCalldata,
+  wrapExecuteUserOp,
+  type Call,
+  type ModuleInit,
+} from "../../account/encoding.js";
+import { signSessionOp } from "../../session/signature.js";
+import { getUserOpHash, type UserOperation } from "../../userop/userop.js";
+import {
+  AgentSessions__factory,
+  IEntryPoint__factory,
+  type AgentSessions,
+  type MockERC20,
+  type ReinsAccountFactory,
+  type ReinsTimelock,
+} from "../../../types/ethers-contracts/index.js";
+import type { IAgentSessions } from "../../../types/ethers-contracts/contracts/modules/AgentSessions.js";
+import { sendHandleOps, type Scenario, type ScenarioBundle, type ScenarioContext } from "../scenario.js";
+
+/** AgentSessions' session configuration, as the typechain bindings take it. */
+export type SessionConfig = IAgentSessions.SessionConfigStruct;
+
+const DAY = 86_400n;
+/** AgentSessions ConditionOp values. */
+const CONDITION = { OneOf: 4, AtMost: 2 } as const;
+/** Token units (6 decimals). */
+const USD = 10n ** 6n;
+
+/** The Reins contracts of one scenario, a funded counterfactual account, its owner and an agent key. */
+export interface ReinsWorld {
+  ctx: ScenarioContext;
+  /** Address of `ctx.deployer` (recipient of the owner's test transfers). */
+  deployerAddress: string;
+  owner: Wallet;
+  agent: Wallet;
+  ownerValidator: string;
+  implementation: string;
+  factory: ReinsAccountFactory;
+  factoryAddress: string;
+  timelock: ReinsTimelock;
+  timelockAddress: string;
+  sessions: AgentSessions;
+  sessionsAddress: string;
+  token: MockERC20;
+  tokenAddress: string;
+  /** Allow-listed recipients of the payments session. */
+  recipients: string[];
+  /** The account (counterfactual until its first operation). */
+  account: string;
+  /** `ReinsAccount.initialize` calldata the account's address commits to. */
+  initCall: string;
+  /** Address → name, for readable reports. */
+  names: Record<string, string>;
+}
+
+const addressOf = async (c: { getAddress(): Promise<string> }): Promise<string> => c.getAddress();
+
+/**
+ * Deploy OwnerValidator, ReinsAccount, ReinsAccountFactory, ReinsTimelock, AgentSessions and a 6-decimal
+ * token; pick a counterfactual account whose initial modules are AgentSessions (validator + executor, no
+ * security delay) and ReinsTimelock (executor, AgentSessions as canceller); fund it with ETH and tokens.
+ */
+export async function deployReinsWorld(ctx: ScenarioContext): Promise<ReinsWorld> {
+  const { ethers, deployer, entryPoint } = ctx;
+  const ownerValidatorC = await ethers.deployContract("OwnerValidator", deployer);
+  const implementationC = await ethers.deployContract("ReinsAccount", deployer);
+  const implementation = await addressOf(implementationC);
+  const factory = await ethers.deployContract("ReinsAccountFactory", [implementation], deployer);
+  const timelock = await ethers.deployContract("ReinsTimelock", deployer);
+  const timelockAddress = await addressOf(timelock);
+  const sessions = await ethers.deployContract("AgentSessions", [timelockAddress], deployer);
+  const sessionsAddress = await addressOf(sessions);
+  const token = await ethers.deployContract("MockERC20", ["Test USD", "TUSD", 6], deployer);
+  const tokenAddress = await addressOf(token);
+  const ownerValidator = await addressOf(ownerValidatorC);
+  const factoryAddress = await addressOf(factory);
+
+  const owner = new Wallet(Wallet.createRandom().privateKey);
+  const agent = new Wallet(Wallet.createRandom().privateKey);
+  const coder = AbiCoder.defaultAbiCoder();
+  const modules: ModuleInit[] = [
+    { moduleTypeId: MODULE_TYPE_VALIDATOR, module: sessionsAddress, initData: coder.encode(["uint32"], [0n]) },
+    { moduleTypeId: MODULE_TYPE_EXECUTOR, module: sessionsAddress, initData: coder.encode(["uint32"], [0n]) },
+    {
+      moduleTypeId: MODULE_TYPE_EXECUTOR,
+      module: timelockAddress,
+      initData: coder.encode(["address[]"], [[sessionsAddress]]),
+    },
+  ];
+  const initCall = initializeCalldata(ownerValidator, owner.address, modules);
+  const account = await factory.getAccountAddress(initCall, ZeroHash);
+  await (await deployer.sendTransaction({ to: account, value: parseEther("10") })).wait();
+  await (await token.mint(account, 1_000_000n * USD)).wait();
+
+  const senderCreator = await IEntryPoint__factory.connect(entryPoint, deployer).senderCreator();
+  return {
+    ctx,
+    deployerAddress: await deployer.getAddress(),
+    owner,
+    agent,
+    ownerValidator,
+    implementation,
+    factory,
+    factoryAddress,
+    timelock,
+    timelockAddress,
+    sessions,
+    sessionsAddress,
+    token,
+    tokenAddress,
+    recipients: [0, 1, 2].map(() => Wallet.createRandom().address),
+    account,
+    initCall,
+    names: {
+      [account]: "ReinsAccount (proxy)",
+      [implementation]: "ReinsAccount impl",
+      [ownerValidator]: "OwnerValidator",
+      [sessionsAddress]: "AgentSessions",
+      [timelockAddress]: "ReinsTimelock",
+      [tokenAddress]: "MockERC20 (TUSD)",
+      [factoryAddress]: "ReinsAccountFactory",
+      [senderCreator]: "SenderCreator",
+      [entryPoint]: "EntryPoint",
+    },
+  };
+}
+
+/** Build an unsigned operation of `w.account` for `validator`'s nonce key (current sequence from the EntryPoint). */
+async function baseOp(
+  w: ReinsWorld,
+  validator: string,
+  callData: string,
+  extra: Partial<UserOperation> = {},
+): Promise<UserOperation> {
+  const ep = IEntryPoint__factory.connect(w.ctx.entryPoint, w.ctx.deployer);
+  const key = BigInt(validator) << 32n;
+  const nonce = await ep.getNonce(w.account, key);
+  return {
+    sender: w.account,
+    nonce,
+    callData,
+    callGasLimit: 1_000_000n,
+    verificationGasLimit: 1_000_000n,
+    preVerificationGas: 60_000n,
+    maxFeePerGas: 1_000_000_000n,
+    maxPriorityFeePerGas: 1_000_000_000n,
+    signature: "0x",
+    ...extra,
+  };
+}
+
+const hashOf = (w: ReinsWorld, op: UserOperation): string => getUserOpHash(op, w.ctx.entryPoint, w.ctx.chainId);
+
+/**
+ * A signed owner operation (OwnerValidator's nonce key, 65-byte ECDSA over the userOpHash) running `calls`
+ * through `execute`. With `deploy`, it carries the factory's initCode.
+ */
+export async function ownerOp(w: ReinsWorld, calls: Call | Call[], deploy = false): Promise<UserOperation> {
+  const initCode = deploy
+    ? {
+        factory: w.factoryAddress,
+        factoryData: w.factory.interface.encodeFunctionData("createAccount", [w.initCall, ZeroHash]),
+      }
+    : {};
+  const op = await baseOp(w, w.ownerValidator, executeCalldata(calls), initCode);
+  return { ...op, signature: w.owner.signingKey.sign(hashOf(w, op)).serialized };
+}
+
+/** A signed agent operation for `calls` (a batch when an array), wrapped in `executeUserOp`. */
+export async function agentOp(w: ReinsWorld, sessionId: string, calls: Call | Call[]): Promise<UserOperation> {
+  const op = await baseOp(w, w.sessionsAddress, wrapExecuteUserOp(executeCalldata(calls)), {
+    callGasLimit: 600_000n,
+    verificationGasLimit: 400_000n,
+  });
+  return { ...op, signature: signSessionOp(w.agent.signingKey, hashOf(w, op), sessionId) };
+}
+
+/**
+ * A payments session: TUSD `transfer` to the allow-listed recipients (at most 10^6 TUSD per call) and native
+ * transfers to them, with budgets for both.
+ */
+export async function paymentsSession(w: ReinsWorld): Promise<SessionConfig> {
+  const latest = await w.ctx.ethers.provider.getBlock("latest");
+  const now = BigInt(latest?.timestamp ?? 0);
+  const word = (v: bigint | string): string => "0x" + BigInt(v).toString(16).padStart(64, "0");
+  return {
+    agent: w.agent.address,
+    validAfter: 0n,
+    validUntil: now + 30n * DAY,
+    maxUses: 1000n,
+    maxGasCostPerOp: 10n ** 16n,
+    gasBudget: 10n ** 18n,
+    allowTry: false,
+    allowPaymaster: false,
+    queueDelay: 3600n,
+    approvalWindow: DAY,
+    permissions: [
+      {
+        target: w.tokenAddress,
+        selector: w.token.interface.getFunction("transfer").selector,
+        valueCap: 0n,
+        calldataLength: 68n,
+        conditions: [
+          { op: CONDITION.OneOf, word: 0n, value: ZeroHash, oneOf: w.recipients.map(word) },
+          { op: CONDITION.AtMost, word: 1n, value: word(10n ** 12n), oneOf: [] },
+        ],
+      },
+      ...w.recipients.map((r) => ({
+        target: r,
+        selector: "0x00000000",
+        valueCap: 10n ** 18n,
+        calldataLength: 0n,
+        conditions: [],
+      })),
+    ],
+    budgets: [
+      {
+        token: w.tokenAddress,
+        instantThreshold: 100n * USD,
+        ceiling: 1_000n * USD,
+        periodCap: 2_000n * USD,
+        lifetimeCap: 10_000n * USD,
+        period: DAY,
+      },
+      {
+        token: "0x0000000000000000000000000000000000000000",
+        instantThreshold: 10n ** 16n,
+        ceiling: 10n ** 17n,
+        periodCap: 2n * 10n ** 17n,
+        lifetimeCap: 10n ** 18n,
+        period: DAY,
+      },
+    ],
+  };
+}
+
+/** The call the owner makes to grant `config`. */
+export function grantCall(w: ReinsWorld, config: SessionConfig): Call {
+  return { target: w.sessionsAddress, data: w.sessions.interface.encodeFunctionData("grantSession", [config]) };
+}
+
+/** The id AgentSessions assigns to the account's `n`-th granted session: `keccak256(abi.encode(account, n))`. */
+export function sessionIdOf(account: string, n: bigint): string {
+  return keccak256(AbiCoder.defaultAbiCoder().encode(["address", "uint256"], [account, n]));
+}
+
+/** Mine `ops` in one bundle (throws if `handleOps` reverts). */
+async function mine(w: ReinsWorld, ...ops: UserOperation[]): Promise<void> {
+  await sendHandleOps(w.ctx.deployer, w.ctx.entryPoint, ops);
+}
+
+/** Check the first session was granted (the execution phase of a mined operation can fail silently). */
+async function expectSession(w: ReinsWorld, sessionId: string): Promise<void> {
+  const s = await w.sessions.getSession(sessionId, w.account);
+  if (s.agent !== w.agent.address) throw new Error(`session ${sessionId} was not granted on ${w.account}`);
+}
+
+/** Mine the deploying operation, then a separate owner operation granting the payments session. */
+async function deployAndGrant(w: ReinsWorld): Promise<string> {
+  await mine(w, await ownerOp(w, { target: w.deployerAddress, value: 0n }, true));
+  await mine(w, await ownerOp(w, grantCall(w, await paymentsSession(w))));
+  const id = sessionIdOf(w.account, 1n);
+  await expectSession(w, id);
+  return id;
+}
+
+/** TUSD transfer call. */
+export function transferCall(w: ReinsWorld, to: AddressLike, amount: bigint): Call {
+  return { target: w.tokenAddress, data: w.token.interface.encodeFunctionData("transfer", [to, amount]) };
+}
+
+/** Custom errors of the account and its modules (decodes a validator's revert inside `FailedOpWithRevert`). */
+export const REINS_ERRORS: Interface = new Interface([
+  ...AgentSessions__factory.createInterface().fragments.filter((f) => f.type === "error"),
+]);
+
+const bundle = (w: ReinsWorld, ops: UserOperation[], extra: Partial<ScenarioBundle> = {}): ScenarioBundle => ({
+  ops,
+  names: w.names,
+  errors: REINS_ERRORS,
+  ...extra,
+});
+
+/**
+ * Install BadReinsValidator on a deployed Reins account (owner operation calling `installModule`) and build an
+ * operation validated by it (its address in the nonce key), running a plain `execute` (no `executeUserOp`
+ * wrapping: the account hands wrapped operations of non-root validators to the validator).
+ */
+export async function badValidatorOp(
+  w: ReinsWorld,
+): Promise<{ op: UserOperation; badValidator: string; names: Record<string, string> }> {
+  const bad = await w.ctx.ethers.deployContract("BadReinsValidator", w.ctx.deployer);
+  const badValidator = await bad.getAddress();
+  await mine(w, await ownerOp(w, { target: w.deployerAddress, value: 0n }, true));
+  await mine(
+    w,
+    await ownerOp(w, {
+      target: w.account,
+      data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_VALIDATOR, badValidator, "0x"]),
+    }),
+  );
+  const account = await w.ctx.ethers.getContractAt("ReinsAccount", w.account);
+  if (!(await account.isModuleInstalled(MODULE_TYPE_VALIDATOR, badValidator, "0x"))) {
+    throw new Error("BadReinsValidator was not installed");
+  }
+  const op = await baseOp(w, badValidator, executeCalldata({ target: w.deployerAddress, value: 1n }));
+  return { op, badValidator, names: { ...w.names, [badValidator]: "BadReinsValidator" } };
+}
+
+/** The Reins scenarios (all entities unstaked unless stated). */
+export const reinsScenarios: Scenario[] = [
+  {
+    name: "Reins: owner op, native transfer (account deployed)",
+    expect: "pass",
+    build: async (ctx) => {
+      const w = await deployReinsWorld(ctx);
+      await mine(w, await ownerOp(w, { target: w.deployerAddress, value: 0n }, true));
+      return bundle(w, [await ownerOp(w, { target: w.recipients[0], value: parseEther("0.01") })]);
+    },
+  },
+  {
+    name: "Reins: first op deploys the account + 3 modules and grants a session (initCode), STAKED factory",
+    expect: "pass",
+    build: async (ctx) => {
+      const w = await deployReinsWorld(ctx);
+      const op = await ownerOp(w, grantCall(w, await paymentsSession(w)), true);
+      return bundle(w, [op], { staked: { factory: true } });
+    },
+  },
+  {
+    name: "Reins: same first op, UNSTAKED factory (modules write account storage; Create2 SELFBALANCE)",
+    expect: { violations: ["OP-080", "STO-022"] },
+    build: async (ctx) => {
+      const w = await deployReinsWorld(ctx);
+      const op = await ownerOp(w, grantCall(w, await paymentsSession(w)), true);
+      return bundle(w, [op], { staked: { factory: false } });
+    },
+  },
+  {
+    name: "Reins: agent op, TUSD transfer in scope (second use of the session)",
+    expect: "pass",
+    build: async (ctx) => {
+      const w = await deployReinsWorld(ctx);
+      const id = await deployAndGrant(w);
+      await mine(w, await agentOp(w, id, transferCall(w, w.recipients[0], 5n * USD)));
+      return bundle(w, [await agentOp(w, id, transferCall(w, w.recipients[1], 7n * USD))]);
+    },
+  },
+  {
+    name: "Reins: first agent op of a session granted by the deploying op (fresh counters)",
+    expect: "pass",
+    build: async (ctx) => {
+      const w = await deployReinsWorld(ctx);
+      await mine(w, await ownerOp(w, grantCall(w, await paymentsSession(w)), true));
+      const id = sessionIdOf(w.account, 1n);
+      await expectSession(w, id);
+      return bundle(w, [await agentOp(w, id, transferCall(w, w.recipients[2], 3n * USD))]);
+    },
+  },
+  {
+    name: "Reins: agent batch op, 2 TUSD transfers",
+    expect: "pass",
+    build: async (ctx) => {
+      const w = await deployReinsWorld(ctx);
+      const id = await deployAndGrant(w);
+      const calls = [transferCall(w, w.recipients[0], 4n * USD), transferCall(w, w.recipients[1], 6n * USD)];
+      return bundle(w, [await agentOp(w, id, calls)]);
+    },
+  },
+  {
+    name: "Reins: agent op out of scope (TUSD approve) is refused by AgentSessions",
+    expect: "refused",
+    refusal: /AA23 reverted.*AgentSessionsScopeViolation/,
+    build: async (ctx) => {
+      const w = await deployReinsWorld(ctx);
+      const id = await deployAndGrant(w);
+      const approve = {
+        target: w.tokenAddress,
+        data: w.token.interface.encodeFunctionData("approve", [w.recipients[0], 5n * USD]),
+      };
+      return bundle(w, [await agentOp(w, id, approve)]);
+    },
+  },
+  {
+    name: "Reins: op validated by BadReinsValidator (non-compliant module) is caught",
+    expect: { violations: ["OP-011", "STO-021"], in: "BadReinsValidator" },
+    build: async (ctx) => {
+      const w = await deployReinsWorld(ctx);
+      const { op, names } = await badValidatorOp(w);
+      return bundle(w, [op], { names });
+    },
+  },
+];
