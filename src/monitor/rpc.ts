@@ -35,10 +35,15 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** A short, single-line description of an RPC failure. */
 export function describeError(e: unknown): string {
-  const err = e as { shortMessage?: string; message?: string; code?: string; cause?: { code?: string } };
+  const err = e as {
+    shortMessage?: string;
+    message?: string;
+    code?: string;
+    cause?: { code?: string; message?: string };
+  };
   const base = err?.shortMessage ?? err?.message ?? String(e);
-  const code = err?.cause?.code ?? err?.code;
-  return (code && !base.includes(code) ? `${base} (${code})` : base).split("\n")[0];
+  const detail = err?.cause?.code ?? err?.cause?.message ?? err?.code;
+  return (detail && !base.includes(detail) ? `${base} (${detail})` : base).split("\n")[0];
 }
 
 async function rawChainId(url: string, timeoutMs: number): Promise<bigint> {
