@@ -73,7 +73,11 @@ export async function connectProvider(
     try {
       const chainId = await rawChainId(url, 5_000);
       log.info("rpc-connected", { url, chainId: chainId.toString() });
-      return new JsonRpcProvider(url, Network.from(chainId), { staticNetwork: true, batchMaxCount: 1 });
+      return new JsonRpcProvider(url, Network.from(chainId), {
+        staticNetwork: true,
+        batchMaxCount: 1,
+        cacheTimeout: -1,
+      });
     } catch (e) {
       const delayMs = backoffDelay(attempt, backoff);
       log.warn("rpc-error", { phase: "connect", attempt, delayMs, error: describeError(e) });

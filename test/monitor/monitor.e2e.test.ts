@@ -31,6 +31,7 @@ import { addressTopic } from "../../src/monitor/decode.js";
 import { JsonLogger } from "../../src/monitor/log.js";
 import { ReinsMonitor } from "../../src/monitor/monitor.js";
 import { loadState, saveState } from "../../src/monitor/state.js";
+import { resolveRules } from "../../src/monitor/rules.js";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CLI = join(REPO_ROOT, "scripts", "monitor.ts");
@@ -268,7 +269,7 @@ describe("monitor (end to end, separate process)", function () {
       const path = join(stateDir, `${name}.json`);
       saveState(path, state);
       const lines: Line[] = [];
-      const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true });
+      const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
       try {
         const monitor = new ReinsMonitor({
           provider,
@@ -299,6 +300,41 @@ describe("monitor (end to end, separate process)", function () {
       } finally {
         provider.destroy();
       }
+    }
+  });
+
+  it("decodes real OperationQueued events: approval-tier requests pause the account", async function () {
+    const path = join(stateDir, "approval.json");
+    const lines: Line[] = [];
+    const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    try {
+      const monitor = new ReinsMonitor({
+        provider,
+        account: w.accountAddress,
+        sessions: w.sessionsAddress,
+        timelock: String(w.timelock.target),
+        watchdog: new Wallet(watchdog.privateKey),
+        statePath: path,
+        rules: resolveRules({ approvalBurst: { count: 3 } }),
+        logger: new JsonLogger((l) => lines.push(l as Line)),
+      });
+      await monitor.pollOnce(); // cursor at the head
+      for (let i = 0; i < 2; i++) await pay(1_500n); // above the 1,000 ceiling: approval tier
+      while (await monitor.pollOnce()) {
+        /* catch up */
+      }
+      expect(lines.filter((l) => l.event === "saw" && l.name === "OperationQueued" && l.tier === 2)).to.have.length(2);
+      expect(await isPaused()).to.equal(false); // two is one below the threshold
+      await pay(1_500n);
+      while (await monitor.pollOnce()) {
+        /* catch up */
+      }
+      const paused = lines.filter((l) => l.event === "paused");
+      expect(paused.map((l) => l.rule)).to.deep.equal(["approval-burst"]);
+      expect(await isPaused()).to.equal(true);
+      expect(await pausedEvents()).to.equal(2);
+    } finally {
+      provider.destroy();
     }
   });
 
