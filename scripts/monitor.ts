@@ -1,0 +1,165 @@
+/**
+ * `npm run monitor -- --account 0x… --rpc http://127.0.0.1:8545 --sessions 0x… --timelock 0x… [options]`
+ *
+ * Long-running Reins monitor: follows one account's events, applies the anomaly rules and pauses the account's
+ * agent sessions with the watchdog key when one fires. Logs JSON lines on stdout. The watchdog private key is
+ * read from an environment variable (default `REINS_WATCHDOG_KEY`), never from a file or the command line.
+ *
+ * Exit codes: 0 normal stop (SIGINT/SIGTERM, --help), 2 bad usage or configuration, 1 unexpected failure.
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { Wallet, isAddress } from "ethers";
+import { JsonLogger } from "../src/monitor/log.js";
+import { MonitorConfigError, ReinsMonitor } from "../src/monitor/monitor.js";
+import { connectProvider } from "../src/monitor/rpc.js";
+import { RulesConfigError, resolveRules } from "../src/monitor/rules.js";
+import { MonitorStateError } from "../src/monitor/state.js";
+
+const USAGE = `Usage: npm run monitor -- --account <0x…> --sessions <0x…> --timelock <0x…> [options]
+
+Follows a Reins account's AgentSessions/ReinsTimelock events, applies anomaly rules and pauses the account's
+agent sessions (pause(account, true)) from the watchdog key when a rule fires. JSON lines on stdout.
+
+Required:
+  --account <address>        Reins account to watch
+  --sessions <address>       AgentSessions module
+  --timelock <address>       ReinsTimelock module
+
+Options:
+  --rpc <url>                JSON-RPC endpoint (default http://127.0.0.1:8545); retried with backoff if down
+  --watchdog-key-env <NAME>  environment variable holding the watchdog private key (default REINS_WATCHDOG_KEY)
+  --state <path>             state file (default .reins-monitor.json); resume point, alerts, rule window
+  --poll-ms <ms>             poll interval when caught up (default 500)
+  --confirmations <n>        blocks to wait before processing (default 0)
+  --from-block <n|latest>    first block when the state file is new (default latest)
+  --config <rules.json>      rule thresholds overriding the defaults (any subset), e.g.
+                             {"spendSpike":{"factor":4},"approvalBurst":{"count":2,"windowSec":600}}
+  --help                     this text
+
+Exit codes: 0 stopped by SIGINT/SIGTERM (state saved), 2 bad usage/config, 1 unexpected failure.`;
+
+/** Bad command line or configuration: one line on stderr, exit code 2. */
+class UsageError extends Error {
+  override readonly name = "UsageError" as const;
+}
+
+function parseCli(argv: string[]) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        account: { type: "string" },
+        rpc: { type: "string", default: "http://127.0.0.1:8545" },
+        sessions: { type: "string" },
+        timelock: { type: "string" },
+        "watchdog-key-env": { type: "string", default: "REINS_WATCHDOG_KEY" },
+        state: { type: "string", default: ".reins-monitor.json" },
+        "poll-ms": { type: "string", default: "500" },
+        confirmations: { type: "string", default: "0" },
+        "from-block": { type: "string", default: "latest" },
+        config: { type: "string" },
+        help: { type: "boolean", default: false },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) return null;
+  for (const name of ["account", "sessions", "timelock"] as const) {
+    const value = v[name];
+    if (value === undefined) throw new UsageError(`--${name} is required`);
+    if (!isAddress(value)) throw new UsageError(`--${name}: not an address: ${value}`);
+  }
+  const int = (name: string, raw: string, min: number): number => {
+    if (!/^\d+$/.test(raw) || Number(raw) < min)
+      throw new UsageError(`--${name}: expected an integer ≥ ${min}, got ${raw}`);
+    return Number(raw);
+  };
+  let rpc: URL;
+  try {
+    rpc = new URL(v.rpc!);
+  } catch {
+    throw new UsageError(`--rpc: not a URL: ${v.rpc}`);
+  }
+  if (rpc.protocol !== "http:" && rpc.protocol !== "https:") throw new UsageError(`--rpc: must be http(s): ${v.rpc}`);
+  const envName = v["watchdog-key-env"]!;
+  const key = process.env[envName];
+  if (!key) throw new UsageError(`environment variable ${envName} (watchdog private key) is not set`);
+  let watchdog: Wallet;
+  try {
+    watchdog = new Wallet(key.startsWith("0x") ? key : `0x${key}`);
+  } catch {
+    throw new UsageError(`environment variable ${envName} does not hold a valid private key`);
+  }
+  let rulesInput: unknown;
+  if (v.config !== undefined) {
+    try {
+      rulesInput = JSON.parse(readFileSync(v.config, "utf8"));
+    } catch (e) {
+      throw new UsageError(`--config ${v.config}: ${(e as Error).message.split("\n")[0]}`);
+    }
+  }
+  return {
+    account: v.account!,
+    sessions: v.sessions!,
+    timelock: v.timelock!,
+    rpc: rpc.toString(),
+    watchdog,
+    statePath: v.state!,
+    pollMs: int("poll-ms", v["poll-ms"]!, 10),
+    confirmations: int("confirmations", v.confirmations!, 0),
+    fromBlock: v["from-block"] === "latest" ? ("latest" as const) : int("from-block", v["from-block"]!, 0),
+    rules: resolveRules(rulesInput),
+  };
+}
+
+async function main(): Promise<number> {
+  const log = new JsonLogger();
+  const cli = parseCli(process.argv.slice(2));
+  if (cli === null) {
+    console.log(USAGE);
+    return 0;
+  }
+
+  const abort = new AbortController();
+  let monitor: ReinsMonitor | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.info("signal", { signal });
+    abort.abort();
+    monitor?.stop();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const provider = await connectProvider(cli.rpc, log, abort.signal);
+  if (provider === null) {
+    log.info("stopped", { reason: "signal before the RPC answered" });
+    return 0;
+  }
+  monitor = new ReinsMonitor({ ...cli, provider, logger: log });
+  if (abort.signal.aborted) monitor.stop();
+  await monitor.run(); // persists the state before returning
+  provider.destroy();
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (
+      e instanceof UsageError ||
+      e instanceof RulesConfigError ||
+      e instanceof MonitorConfigError ||
+      e instanceof MonitorStateError
+    ) {
+      process.stderr.write(`reins-monitor: ${e.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`reins-monitor: unexpected failure: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);
