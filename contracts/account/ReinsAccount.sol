@@ -59,6 +59,7 @@ contract ReinsAccount is
     /// @custom:storage-location erc7201:reins.storage.ReinsAccount
     struct AccountStorage {
         address rootValidator;
+        bool hasHook; // packed with rootValidator, which validation already read: no extra cold read per execution
         address hook;
         mapping(address module => bool) validators;
         mapping(address module => bool) executors;
@@ -100,10 +101,11 @@ contract ReinsAccount is
 
     /// @dev Runs the installed hook (if any) around the function body.
     modifier withHook() {
-        address hook = _storage().hook;
-        if (hook == address(0)) {
+        AccountStorage storage $ = _storage();
+        if (!$.hasHook) {
             _;
         } else {
+            address hook = $.hook;
             bytes memory hookData = IERC7579Hook(hook).preCheck(msg.sender, _callValue(), msg.data);
             _;
             IERC7579Hook(hook).postCheck(hookData);
@@ -357,6 +359,7 @@ contract ReinsAccount is
         } else {
             if ($.hook != address(0)) revert ERC7579Utils.ERC7579AlreadyInstalledModule(moduleTypeId, $.hook);
             $.hook = module;
+            $.hasHook = true;
         }
         IERC7579Module(module).onInstall(moduleData);
         emit ModuleInstalled(moduleTypeId, module);
@@ -389,6 +392,7 @@ contract ReinsAccount is
                 revert ERC7579Utils.ERC7579UninstalledModule(moduleTypeId, module);
             }
             delete $.hook;
+            $.hasHook = false;
         }
         // The module is already removed; a reverting onUninstall must not keep it (or lock the owner out).
         try IERC7579Module(module).onUninstall(moduleData) {} catch (bytes memory reason) {

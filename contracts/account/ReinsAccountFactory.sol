@@ -2,6 +2,8 @@
 pragma solidity 0.8.28;
 
 import {Create2} from "@openzeppelin/contracts/utils/Create2.sol";
+import {IEntryPoint} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
+import {ERC4337Utils} from "@openzeppelin/contracts/account/utils/ERC4337Utils.sol";
 import {ReinsAccount} from "./ReinsAccount.sol";
 import {ReinsProxy} from "./ReinsProxy.sol";
 
@@ -12,23 +14,32 @@ import {ReinsProxy} from "./ReinsProxy.sol";
  * calldata (owner validator, owner, initial modules). A front-runner who deploys with other init data gets
  * another address, and deploy + initialise happen in one call, so a proxy can never be initialised by anyone
  * else. `createAccount` is idempotent: for an existing account it returns the address and does nothing.
- * Uses no storage of its own. Under ERC-7562 the factory must be staked on public mempools when the initial
- * modules write account-associated storage in other contracts (STO-022); the deploy script can add the stake.
+ * Uses no storage of its own. Under ERC-7562 the factory must be staked on public mempools, because the initial
+ * modules write account-associated storage in other contracts while the account is created (STO-022): anyone may
+ * add stake for it ({addStake}); only `stakeOwner` can unlock and withdraw it. The proxy is created with an
+ * inline CREATE2 (OpenZeppelin's `Create2.deploy` reads SELFBALANCE, which ERC-7562 bans for unstaked entities).
  */
 contract ReinsAccountFactory {
     /// @notice The account implementation every proxy points to.
     address public immutable implementation;
+    /// @notice Who may unlock and withdraw the factory's EntryPoint stake.
+    address public immutable stakeOwner;
     /// @dev keccak256 of the proxy creation code (constant for this implementation).
     bytes32 private immutable _proxyCodeHash;
 
     /// @notice `initCall` is not a call to {ReinsAccount.initialize}.
     error ReinsFactoryInvalidInitCall(bytes4 selector);
+    /// @notice The proxy could not be created.
+    error ReinsFactoryDeployFailed();
+    /// @notice Only the stake owner may unlock or withdraw the stake.
+    error ReinsFactoryNotStakeOwner(address caller);
 
     /// @notice A new account was deployed and initialised.
     event AccountCreated(address indexed account, bytes32 indexed salt, bytes32 initCallHash);
 
-    constructor(address implementation_) {
+    constructor(address implementation_, address stakeOwner_) {
         implementation = implementation_;
+        stakeOwner = stakeOwner_;
         _proxyCodeHash = keccak256(ReinsProxy.creationCode(implementation_));
     }
 
@@ -44,7 +55,12 @@ contract ReinsAccountFactory {
         bytes32 salt = _salt(initCall, userSalt);
         account = Create2.computeAddress(salt, _proxyCodeHash);
         if (account.code.length != 0) return account;
-        Create2.deploy(0, salt, ReinsProxy.creationCode(implementation));
+        bytes memory code = ReinsProxy.creationCode(implementation);
+        address deployed;
+        assembly ("memory-safe") {
+            deployed := create2(0, add(code, 0x20), mload(code), salt)
+        }
+        if (deployed == address(0)) revert ReinsFactoryDeployFailed();
         (bool ok, bytes memory reason) = account.call(initCall);
         if (!ok) {
             assembly ("memory-safe") {
@@ -57,6 +73,27 @@ contract ReinsAccountFactory {
     /// @notice The address `createAccount(initCall, userSalt)` deploys to (counterfactual).
     function getAccountAddress(bytes calldata initCall, bytes32 userSalt) external view returns (address) {
         return Create2.computeAddress(_salt(initCall, userSalt), _proxyCodeHash);
+    }
+
+    /// @notice Stake the factory in the EntryPoint (anyone may pay; required by public bundlers, ERC-7562).
+    function addStake(uint32 unstakeDelaySec) external payable {
+        _entryPoint().addStake{value: msg.value}(unstakeDelaySec);
+    }
+
+    /// @notice Start the unstake delay (stake owner only).
+    function unlockStake() external {
+        if (msg.sender != stakeOwner) revert ReinsFactoryNotStakeOwner(msg.sender);
+        _entryPoint().unlockStake();
+    }
+
+    /// @notice Withdraw the unlocked stake to `to` (stake owner only).
+    function withdrawStake(address payable to) external {
+        if (msg.sender != stakeOwner) revert ReinsFactoryNotStakeOwner(msg.sender);
+        _entryPoint().withdrawStake(to);
+    }
+
+    function _entryPoint() private pure returns (IEntryPoint) {
+        return ERC4337Utils.ENTRYPOINT_V08;
     }
 
     function _salt(bytes calldata initCall, bytes32 userSalt) private pure returns (bytes32) {

@@ -124,6 +124,8 @@ const VERIFICATION_GAS = 500_000n;
 const PRE_VERIFICATION_GAS = 50_000n;
 const CALL_GAS_STEP = 1_000n;
 const CALL_GAS_MARGIN = 10_000n;
+/** Stake owner given to the benchmark's factory (irrelevant to gas; fixed for determinism). */
+const STAKE_OWNER = "0x000000000000000000000000000000000000dEaD";
 const NATIVE_AMOUNT = 10n ** 15n; // 0.001 ETH: inside the session's instant tier (0.01 ETH)
 const TOKEN_AMOUNT = 10n * 10n ** 6n; // 10 TUSD: inside the instant tier (100 TUSD)
 const QUEUED_AMOUNT = 500n * 10n ** 6n; // 500 TUSD: delayed tier (1 h)
@@ -222,7 +224,7 @@ export async function runBenchmark(ethers: HardhatEthers, options: BenchmarkOpti
   );
   const ownerValidator = await deploy("OwnerValidator");
   const implementation = await deploy("ReinsAccount");
-  const factory = await deploy("ReinsAccountFactory", [await implementation.getAddress()]);
+  const factory = await deploy("ReinsAccountFactory", [await implementation.getAddress(), STAKE_OWNER]);
   const timelock = await deploy("ReinsTimelock");
   const sessions = await deploy("AgentSessions", [await timelock.getAddress()]);
   const simpleFactory = await deploy(

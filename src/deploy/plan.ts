@@ -12,6 +12,12 @@
 import { AbiCoder, concat, getAddress, id } from "ethers";
 import { create2Address } from "../infra/singletons.js";
 
+/**
+ * Who may unlock and withdraw the factory's EntryPoint stake. Part of the factory's constructor, hence of its
+ * address: it must be the same on every chain. Override with `REINS_STAKE_OWNER` for a fork of the project.
+ */
+export const STAKE_OWNER: string = process.env.REINS_STAKE_OWNER ?? "0x000000000000000000000000000000000000dEaD";
+
 /** Release tag that every salt is derived from. Bump it to move the whole set to new addresses. */
 export const RELEASE = "reins.v0.1.0";
 
@@ -62,7 +68,7 @@ export const ARTIFACTS: Record<ContractName, string> = {
  */
 const CONSTRUCTORS: Record<ContractName, { types: string[]; args: (deps: Partial<ReinsAddresses>) => unknown[] }> = {
   ReinsAccount: { types: [], args: () => [] },
-  ReinsAccountFactory: { types: ["address"], args: (d) => [need(d, "ReinsAccount")] },
+  ReinsAccountFactory: { types: ["address", "address"], args: (d) => [need(d, "ReinsAccount"), STAKE_OWNER] },
   OwnerValidator: { types: [], args: () => [] },
   ReinsTimelock: { types: [], args: () => [] },
   AgentSessions: { types: ["address"], args: (d) => [need(d, "ReinsTimelock")] },

@@ -15,6 +15,7 @@ import {
 import {
   CONTRACT_NAMES,
   RELEASE,
+  STAKE_OWNER,
   buildPlan,
   computeAddresses,
   creationBytecode,
@@ -104,8 +105,12 @@ describe("deploy", () => {
       const plan = await buildPlan(artifacts);
       const byName = Object.fromEntries(plan.map((s) => [s.name, s]));
       const word = (a: string) => `0x${getAddress(a).slice(2).toLowerCase().padStart(64, "0")}`;
-      expect(byName.ReinsAccountFactory!.constructorArgs).to.equal(word(offline.ReinsAccount));
+      expect(byName.ReinsAccountFactory!.constructorArgs).to.equal(
+        word(offline.ReinsAccount) + word(STAKE_OWNER).slice(2),
+      );
       expect(byName.AgentSessions!.constructorArgs).to.equal(word(offline.ReinsTimelock));
+      expect(byName.CircuitBreaker!.constructorArgs).to.equal(word(offline.AgentSessions));
+      expect(byName.RiskEngineEnvelope!.constructorArgs).to.equal(word(offline.AgentSessions));
       for (const name of ["ReinsAccount", "OwnerValidator", "ReinsTimelock", "GuardianRecovery"]) {
         expect(byName[name]!.constructorArgs, name).to.equal("0x");
       }

@@ -29,7 +29,10 @@ export async function deployCore(ethers: Ethers) {
   const entryPoint = IEntryPoint__factory.connect(ENTRYPOINT_V08, deployer);
   const ownerValidator = await ethers.deployContract("OwnerValidator");
   const implementation = await ethers.deployContract("ReinsAccount");
-  const factory = await ethers.deployContract("ReinsAccountFactory", [await implementation.getAddress()]);
+  const factory = await ethers.deployContract("ReinsAccountFactory", [
+    await implementation.getAddress(),
+    deployer.address,
+  ]);
   const chainId = (await ethers.provider.getNetwork()).chainId;
   return { deployer, bundler, stranger, entryPoint, ownerValidator, implementation, factory, chainId };
 }

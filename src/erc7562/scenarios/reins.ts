@@ -13,11 +13,9 @@
  *   factory's or the modules' footprint shows up here. Even with no initial module besides the owner validator,
  *   the deploying operation's own validation reads the owner from OwnerValidator (associated storage, STO-022),
  *   so an ERC-7579 account whose validators keep state outside the account always needs a staked factory.
- * - Finding in ReinsAccountFactory: `createAccount` deploys with OpenZeppelin's `Create2.deploy(0, …)`, whose
- *   `address(this).balance < amount` check executes SELFBALANCE. OP-080 allows SELFBALANCE only for a staked
- *   entity, so an unstaked factory is reported for OP-080 as well (harmless once staked, which STO-022 requires
- *   anyway). Fix, if the factory should ever be usable unstaked: deploy with an inline `create2(0, …)` and a
- *   zero-address check instead of `Create2.deploy`.
+ * - Fixed finding in ReinsAccountFactory: it used OpenZeppelin's `Create2.deploy(0, …)`, whose balance check
+ *   executes SELFBALANCE (OP-080 for an unstaked entity). It now deploys with an inline `create2`; the test below
+ *   asserts that the unstaked factory is reported for STO-022 only.
  * - An agent operation outside the session's scope is refused with AgentSessions' own error, and the trace up
  *   to that revert is rule-clean (a bundler drops the operation, it does not blame the account).
  * - A deliberately non-compliant validator (BadReinsValidator) installed on a Reins account is caught: OP-011
@@ -104,7 +102,11 @@ export async function deployReinsWorld(ctx: ScenarioContext): Promise<ReinsWorld
   const ownerValidatorC = await ethers.deployContract("OwnerValidator", deployer);
   const implementationC = await ethers.deployContract("ReinsAccount", deployer);
   const implementation = await addressOf(implementationC);
-  const factory = await ethers.deployContract("ReinsAccountFactory", [implementation], deployer);
+  const factory = await ethers.deployContract(
+    "ReinsAccountFactory",
+    [implementation, await deployer.getAddress()],
+    deployer,
+  );
   const timelock = await ethers.deployContract("ReinsTimelock", deployer);
   const timelockAddress = await addressOf(timelock);
   const sessions = await ethers.deployContract("AgentSessions", [timelockAddress], deployer);
@@ -367,8 +369,8 @@ export const reinsScenarios: Scenario[] = [
     },
   },
   {
-    name: "Reins: same first op, UNSTAKED factory (modules write account storage; Create2 SELFBALANCE)",
-    expect: { violations: ["OP-080", "STO-022"] },
+    name: "Reins: same first op, UNSTAKED factory (modules write account-associated storage)",
+    expect: { violations: ["STO-022"] },
     build: async (ctx) => {
       const w = await deployReinsWorld(ctx);
       const op = await ownerOp(w, grantCall(w, await paymentsSession(w)), true);
