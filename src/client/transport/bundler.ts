@@ -3,7 +3,7 @@
  * `eth_sendUserOperation`, then the receipt. Rejections are decoded into typed Reins errors.
  */
 import { IEntryPoint__factory } from "../../../types/ethers-contracts/index.js";
-import { BundlerClient, type BundlerClientOptions } from "../../bundler/client.js";
+import { BundlerClient, type BundlerClientOptions, type UserOperationGasEstimate } from "../../bundler/client.js";
 import { ENTRYPOINT_V08 } from "../../infra/singletons.js";
 import type { UserOperation } from "../../userop/userop.js";
 import { decodeReinsError, reinsRevertDecoder } from "../errors.js";
@@ -19,6 +19,8 @@ export interface BundlerSenderOptions {
   pollMs?: number;
   /** Added to every estimated limit, in percent (default 10). */
   gasMarginPercent?: bigint;
+  /** Called after every successful estimate with the bundler's answer and the limits the client will use. */
+  onEstimate?: (op: UserOperation, bundler: UserOperationGasEstimate, used: GasEstimate) => void;
 }
 
 /** Sends operations through an ERC-4337 bundler. */
@@ -50,11 +52,13 @@ export class BundlerSender implements OperationSender {
     const margin = 100n + (this.options.gasMarginPercent ?? 10n);
     try {
       const e = await this.bundler.estimateUserOperationGas(op, this.entryPoint);
-      return {
+      const used: GasEstimate = {
         callGasLimit: (e.callGasLimit * margin) / 100n,
         verificationGasLimit: (e.verificationGasLimit * margin) / 100n,
         preVerificationGas: (e.preVerificationGas * margin) / 100n,
       };
+      this.options.onEstimate?.(op, e, used);
+      return used;
     } catch (e) {
       throw decodeReinsError(e);
     }
