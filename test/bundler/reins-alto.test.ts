@@ -375,12 +375,18 @@ describe("Alto bundler × Reins (client library, EntryPoint v0.8)", function () 
     const e = await rejection(agent.send(pay2(recipients[0], 1n)));
     expect(e, String(e)).to.be.instanceOf(NoBudget);
     expect((e as NoBudget).token).to.equal(token2Address);
+    // Alto reports the execution revert of its estimate simulation (-32521) with the module's error bytes.
+    const raw = (e as NoBudget).cause as UserOperationRejected;
+    expect([raw.method, raw.code]).to.deep.equal(["eth_estimateUserOperationGas", -32521]);
   });
 
   it("an op whose gas limits exceed the session's per-op gas cap is refused as a typed GasBudgetExceeded", async function () {
     const e = await rejection(stingy.send(pay(recipients[0], 1n)));
-    console.log("      gas-cap refusal:", String(e), "←", String((e as Error).cause));
     expect(e, String(e)).to.be.instanceOf(GasBudgetExceeded);
+    // Alto estimates with maxFeePerGas = 1 and, when its second check with the real fees fails validation (AA23),
+    // silently doubles verificationGasLimit instead of failing: the refusal only comes from eth_sendUserOperation.
+    const raw = (e as GasBudgetExceeded).cause as UserOperationRejected;
+    expect([raw.method, raw.aaCode]).to.deep.equal(["eth_sendUserOperation", "AA23"]);
     const g = e as GasBudgetExceeded;
     expect(g.perOpCap).to.equal(STINGY_PER_OP);
     expect(g.cost > g.perOpCap).to.equal(true);
