@@ -130,7 +130,11 @@ export class CliContext {
     } catch (e) {
       throw new FailureError(`cannot reach the RPC at ${url}: ${(e as Error).message}`);
     }
-    const provider = new JsonRpcProvider(url, Network.from(chainId), { staticNetwork: true, batchMaxCount: 1 });
+    const provider = new JsonRpcProvider(url, Network.from(chainId), {
+      staticNetwork: true,
+      batchMaxCount: 1,
+      cacheTimeout: -1, // no 250 ms request cache: a read right after a write must see it
+    });
     provider.pollingInterval = 250;
     this.chain = chainId;
     this.providerValue = provider;
