@@ -309,6 +309,47 @@ describe("reins CLI (separate process)", function () {
     });
   });
 
+  it("recovery: guardians sign, propose, complete after the delay", async function () {
+    const guardians = [Wallet.createRandom(), Wallet.createRandom()];
+    const newOwner = Wallet.createRandom().address;
+    const created = await json<{ account: string }>([
+      "account", "create", "--salt", "7", "--prefund", "0.5",
+      "--guardian", guardians.map((g) => g.address).join(","), "--threshold", "2", "--recovery-delay", "1d",
+    ]); // prettier-ignore
+    const acc = created.account;
+    const status = await json<{ installed: boolean; threshold: number; guardians: string[] }>([
+      "recovery",
+      "status",
+      acc,
+    ]);
+    expect(status).to.include({ installed: true, threshold: 2 });
+    expect(status.guardians).to.have.members(guardians.map((g) => g.address));
+
+    const sigs: string[] = [];
+    for (const g of guardians) {
+      sigs.push(
+        (
+          await ok(["recovery", "sign", acc, "--new-owner", newOwner], { REINS_GUARDIAN_KEY: g.privateKey })
+        ).stdout.trim(),
+      );
+    }
+    const sender = { REINS_SENDER_KEY: deployer.privateKey };
+    await refused(
+      ["recovery", "propose", acc, "--new-owner", newOwner, "--sig", sigs[0]],
+      2,
+      /need 2 guardian signatures, got 1/,
+      sender,
+    );
+    await ok(["recovery", "propose", acc, "--new-owner", newOwner, "--sig", sigs[1], "--sig", sigs[0]], sender);
+    await refused(["recovery", "complete", acc], 2, /cannot complete before/, sender);
+    await connection.ethers.provider.send("evm_increaseTime", [86_401]);
+    await connection.ethers.provider.send("evm_mine", []);
+    await ok(["recovery", "complete", acc], sender);
+    const after = await json<{ owner: string; pendingRecovery: unknown }>(["recovery", "status", acc]);
+    expect(after.owner).to.equal(newOwner);
+    expect(after.pendingRecovery).to.equal(null);
+  });
+
   it("an expired session is refused with one line and exit code 2; revoke then refuses with 3", async function () {
     const short = await json<{ sessionId: string }>([
       "session", "grant", account, "--agent", agent.address, "--valid-for", "1h",

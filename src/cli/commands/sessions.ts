@@ -1,7 +1,7 @@
 /**
  * `reins session grant|list|renew|revoke`, `reins budget set`, `reins fleet set`.
  */
-import { ZeroAddress, formatEther } from "ethers";
+import { ZeroAddress } from "ethers";
 import { ChangePending, type ChangeOutcome } from "../../client/owner.js";
 import { PolicyError } from "../../client/errors.js";
 import { UINT128_MAX, policy, type TokenBudget } from "../../client/policy.js";
@@ -176,7 +176,7 @@ export async function sessionList(inv: Invocation): Promise<number> {
           s.status,
           time(s.validUntil),
           `${s.uses}/${s.maxUses}`,
-          `${formatEther(s.gasSpent)}/${formatEther(s.gasBudget)}`,
+          `${amount(s.gasSpent, 18)}/${amount(s.gasBudget, 18)}`,
           s.budgets.map((b) => `${b.token} ${b.instant}/${b.ceiling} (${b.periodLeft} left)`).join("; ") || "-",
         ]),
       );
@@ -261,7 +261,7 @@ export async function budgetSet(inv: Invocation): Promise<number> {
     const a = (v: string | undefined, what: string, fallback: bigint) =>
       v === undefined ? fallback : parseHumanAmount(v, token, `budget ${what}`);
     const instant = a(spec.instant, "instant", exists ? current.instantThreshold : 0n);
-    const ceiling = a(spec.ceiling, "ceiling", exists && spec.instant === undefined ? current.ceiling : instant);
+    const ceiling = a(spec.ceiling, "ceiling", exists && current.ceiling >= instant ? current.ceiling : instant);
     const periodCap = a(spec.periodCap, "period", exists ? current.periodCap : UINT128_MAX);
     const lifetimeCap = a(spec.lifetime, "lifetime", exists ? current.lifetimeCap : UINT128_MAX);
     const period = spec.period ? parseDuration(spec.period as "1s") : exists ? current.period : 86_400n;

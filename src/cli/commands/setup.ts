@@ -181,7 +181,7 @@ export async function accountCreate(inv: Invocation): Promise<number> {
           "modules",
           `OwnerValidator, AgentSessions, ReinsTimelock${guardians.length ? `, GuardianRecovery (${threshold} of ${guardians.length})` : ""}`,
         ],
-        ["prefund", `${formatEther(prefund)} ETH`],
+        ["prefund", `${amount(prefund, 18)} ETH`],
         ["tx", created.txHash],
       ]),
     );
