@@ -207,6 +207,20 @@ export const COMMANDS: CommandSpec[] = [
     run: async (inv) => (await ops()).unpause(inv),
   },
   {
+    path: ["watchdog", "add"],
+    positionals: ["account", "watchdog"],
+    summary: "let an address pause every session and revoke single ones (owner key)",
+    options: ownerKeyEnv,
+    run: async (inv) => (await ops()).watchdog(inv),
+  },
+  {
+    path: ["watchdog", "remove"],
+    positionals: ["account", "watchdog"],
+    summary: "remove a watchdog (owner key)",
+    options: ownerKeyEnv,
+    run: async (inv) => (await ops()).watchdog(inv),
+  },
+  {
     path: ["agent", "pay"],
     positionals: ["account", "sessionId", "token", "to", "amount"],
     summary: "pay as the agent (REINS_AGENT_KEY): preflight, then send; prints executed, queued or refused",

@@ -259,8 +259,14 @@ describe("reins CLI (separate process)", function () {
     expect(after.queue).to.have.length(0);
   });
 
-  it("pause refuses agents (exit 3) until unpause", async function () {
-    await ok(["pause", account]);
+  it("a watchdog pause refuses agents (exit 3) until the owner unpauses", async function () {
+    const watchdog = Wallet.createRandom();
+    await connection.ethers.provider.send("hardhat_setBalance", [watchdog.address, toBeHex(parseEther("1"))]);
+    const wd = { REINS_WATCHDOG_KEY: watchdog.privateKey };
+    await refused(["pause", account], 2, /not a watchdog/, wd);
+    await ok(["watchdog", "add", account, watchdog.address]);
+    const paused = await json<{ status: string; by: string }>(["pause", account], wd);
+    expect(paused).to.include({ status: "paused", by: "watchdog" });
     await refused(["agent", "pay", account, sessionId, "TUSD", recipients[0], "1"], 3, /refused: paused/);
     await ok(["unpause", account]);
     await ok(["agent", "pay", account, sessionId, "TUSD", recipients[0], "1", "--dry-run"]);

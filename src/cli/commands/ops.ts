@@ -347,3 +347,36 @@ export async function agentPay(inv: Invocation): Promise<number> {
     ctx.close();
   }
 }
+
+/** `reins watchdog add|remove <account> <address>` (owner key). */
+export async function watchdog(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const enable = inv.command[1] === "add";
+    const who = parseAddress(inv.args.watchdog, "watchdog");
+    const account = await ctx.account(inv.args.account);
+    const owner = await ctx.owner(account);
+    if ((await owner.sessions.isWatchdog(who, account)) === enable) {
+      emit(
+        inv.json,
+        { account, watchdog: who, enabled: enable, status: "unchanged" },
+        `${who} is ${enable ? "already" : "not"} a watchdog of ${account}; nothing sent`,
+      );
+      return 0;
+    }
+    let txHash: string;
+    try {
+      txHash = (await owner.setWatchdog(who, enable)).txHash;
+    } catch (e) {
+      throw await asCliError(ctx, e, false);
+    }
+    emit(
+      inv.json,
+      { account, watchdog: who, enabled: enable, txHash },
+      `${who} ${enable ? "is now" : "is no longer"} a watchdog of ${account} (tx ${txHash})`,
+    );
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
