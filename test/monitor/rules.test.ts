@@ -19,7 +19,6 @@ import {
   spendSpike,
   type MonitorEvent,
   type QueuedEvent,
-  type RulesConfig,
   type SpendEvent,
   type Thresholds,
 } from "../../src/monitor/rules.js";
