@@ -441,7 +441,7 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
                 budget.ceiling > b.ceiling ||
                 budget.periodCap > b.periodCap ||
                 budget.lifetimeCap > b.lifetimeCap ||
-                budget.period < b.period;
+                budget.period != b.period; // any new period restarts the window (clears its spend): loosening
         if (raises && !_loosening(account)) return;
         _setBudget(account, sessionId, budget);
     }
