@@ -90,13 +90,15 @@ contract ReinsInvariantTest is TestBase {
         // owner configuration (what an owner operation would call): watchdog and fleet budget
         vm.prank(address(account));
         sessions.setWatchdog(WATCHDOG, true);
-        vm.prank(address(account));
-        sessions.setFleetBudget(
-            address(token),
+        (uint128 fleetPeriodCap, uint128 fleetLifetimeCap, uint32 period) = (
             handler.FLEET_PERIOD_CAP(),
             handler.FLEET_LIFETIME_CAP(),
             handler.PERIOD()
         );
+        vm.prank(address(account)); // (arguments first: a prank applies to the next call)
+        sessions.setFleetBudget(address(token), fleetPeriodCap, fleetLifetimeCap, period);
+        (bool fleetSet, , ) = sessions.fleetRemaining(address(account), address(token));
+        assertTrue(fleetSet, "fleet budget set");
         handler.ownerGrant();
     }
 
@@ -146,8 +148,8 @@ contract ReinsInvariantTest is TestBase {
      * - a queued operation runs at most once;
      * - no agent action changes the module set, the owner, the guardians, the watchdog or any limit.
      */
-    /// forge-config: default.invariant.depth = 25
-    /// forge-config: deep.invariant.depth = 40
+    /// forge-config: default.invariant.depth = 40
+    /// forge-config: deep.invariant.depth = 60
     function invariant_reins() public view {
         _checkBudgets();
         assertEq(handler.deadSessionAuthorised(), 0, "a dead session authorised an operation");
