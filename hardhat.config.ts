@@ -61,6 +61,8 @@ export default defineConfig({
   paths: {
     tests: { mocha: "test", solidity: "contracts/test" },
   },
+  /** `npm run coverage`: only production contracts are instrumented (mocks and Solidity test utilities are not). */
+  coverage: { skipFiles: ["contracts/mocks/**", "contracts/test/**"] },
   test: {
     mocha: { timeout: 120_000 },
     /**

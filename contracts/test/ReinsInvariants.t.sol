@@ -223,7 +223,12 @@ contract ReinsInvariantTest is TestBase {
             if (i == 200 || i == 300) handler.guardianRecover(seed);
             invariant_reins();
         }
-        console.log("run/refused/outflows/queued", handler.agentOpsRun(), handler.agentOpsRefused(), handler.outflowCount());
+        console.log(
+            "run/refused/outflows/queued",
+            handler.agentOpsRun(),
+            handler.agentOpsRefused(),
+            handler.outflowCount()
+        );
         console.log("queue/queuedRuns/recoveries", handler.queueLength(), handler.queuedRuns(), handler.recoveries());
         assertGe(handler.agentOpsRun(), 20, "agent ops run");
         assertGe(handler.agentOpsRefused(), 20, "agent ops refused");

@@ -161,7 +161,7 @@ contract ReinsHandler {
     function guardianRecover(uint256 seed) external {
         (address pendingOwner, uint48 readyAt) = _pendingRecovery();
         if (readyAt == 0) {
-            address newOwner = vm.addr(uint256(keccak256(abi.encode("owner", seed))) % (2 ** 160) + 1);
+            address newOwner = vm.addr((uint256(keccak256(abi.encode("owner", seed))) % (2 ** 160)) + 1);
             bytes32 digest = recovery.recoveryDigest(address(account), newOwner);
             (uint8 v, bytes32 r, bytes32 s) = vm.sign(_guardianKey, digest);
             bytes[] memory sigs = new bytes[](1);
@@ -195,7 +195,16 @@ contract ReinsHandler {
         uint256 i = sessionSeed % sessionIds.length;
         kind = kind % 12;
         // mostly transfers (0: single, 1: batch); then out of scope (2), approve (3), configuration attacks (4..8)
-        kind = kind < 7 ? 0 : kind < 9 ? 1 : kind < 10 ? kind - 7 : kind == 10 ? 3 : 4 + (amountSeed % 5);
+        kind =
+            kind < 7
+                ? 0
+                : kind < 9
+                    ? 1
+                    : kind < 10
+                        ? kind - 7
+                        : kind == 10
+                            ? 3
+                            : 4 + (amountSeed % 5);
         // mostly instant-tier amounts, one in four up to one and a half ceilings
         uint256 amount = 1 + (amountSeed % (amountSeed % 4 == 0 ? 250e6 : 100e6));
         address to = _recipient(recipientSeed);
@@ -215,7 +224,8 @@ contract ReinsHandler {
         } else {
             ++agentOpsRefused;
         }
-        if (afterwards < before) _outflows.push(Outflow(uint64(block.timestamp), uint8(i), uint128(before - afterwards)));
+        if (afterwards < before)
+            _outflows.push(Outflow(uint64(block.timestamp), uint8(i), uint128(before - afterwards)));
         if (timelock.nonceOf(address(account)) != queueNonce) {
             bytes32 id = timelock.hashOperation(address(account), queueNonce, mode, payload);
             _queue.push(Queued(id, mode, payload, uint8(i), false, false));
@@ -294,7 +304,10 @@ contract ReinsHandler {
         }
         if (kind == 2) return (bytes32(0), abi.encodePacked(t, uint256(0), _transfer(address(0xBAD), amount)));
         if (kind == 3) {
-            return (bytes32(0), abi.encodePacked(t, uint256(0), abi.encodeWithSignature("approve(address,uint256)", to, amount)));
+            return (
+                bytes32(0),
+                abi.encodePacked(t, uint256(0), abi.encodeWithSignature("approve(address,uint256)", to, amount))
+            );
         }
         bytes memory data;
         address target;
@@ -304,7 +317,14 @@ contract ReinsHandler {
                 abi.encodeCall(ReinsAccount.installModule, (MODULE_TYPE_VALIDATOR, address(this), ""))
             );
         } else if (kind == 5) {
-            IAgentSessions.TokenBudget memory raised = IAgentSessions.TokenBudget(t, type(uint128).max, type(uint128).max, type(uint128).max, type(uint128).max, PERIOD);
+            IAgentSessions.TokenBudget memory raised = IAgentSessions.TokenBudget(
+                t,
+                type(uint128).max,
+                type(uint128).max,
+                type(uint128).max,
+                type(uint128).max,
+                PERIOD
+            );
             (target, data) = (address(sessions), abi.encodeCall(AgentSessions.setBudget, (sessionIds[i], raised)));
         } else if (kind == 6) {
             bytes32 id = _queue.length == 0 ? bytes32(0) : _queue[amount % _queue.length].id;
