@@ -3,11 +3,7 @@ pragma solidity 0.8.28;
 
 import {EntryPoint} from "@account-abstraction/contracts/core/EntryPoint.sol";
 import {IEntryPoint} from "@account-abstraction/contracts/interfaces/IEntryPoint.sol";
-import {
-    MODULE_TYPE_VALIDATOR,
-    MODULE_TYPE_EXECUTOR,
-    MODULE_TYPE_HOOK
-} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {MODULE_TYPE_VALIDATOR, MODULE_TYPE_EXECUTOR} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {ReinsAccount} from "../account/ReinsAccount.sol";
 import {ReinsAccountFactory} from "../account/ReinsAccountFactory.sol";
 import {OwnerValidator} from "../modules/OwnerValidator.sol";
@@ -19,8 +15,6 @@ import {IReinsTimelock} from "../interfaces/IReinsTimelock.sol";
 import {MockERC20} from "../mocks/MockERC20.sol";
 import {ReinsHandler} from "./utils/ReinsHandler.sol";
 import {TestBase} from "./utils/Vm.sol";
-// solhint-disable-next-line no-console
-import {console} from "hardhat/console.sol";
 
 /**
  * @notice Invariant test of the whole system: EntryPoint v0.8 (compiled locally and etched at its canonical
@@ -223,13 +217,6 @@ contract ReinsInvariantTest is TestBase {
             if (i == 200 || i == 300) handler.guardianRecover(seed);
             invariant_reins();
         }
-        console.log(
-            "run/refused/outflows/queued",
-            handler.agentOpsRun(),
-            handler.agentOpsRefused(),
-            handler.outflowCount()
-        );
-        console.log("queue/queuedRuns/recoveries", handler.queueLength(), handler.queuedRuns(), handler.recoveries());
         assertGe(handler.agentOpsRun(), 20, "agent ops run");
         assertGe(handler.agentOpsRefused(), 20, "agent ops refused");
         assertGe(handler.outflowCount(), 10, "outflows");

@@ -350,6 +350,15 @@ describe("Security: hardening of configuration, outflows and module management",
       const v1 = await w.core.ownerValidator.getAddress();
       const newOwner = randomWallet();
       await ownerRefused(w, accountCall(w, "setRootValidator", [v2]), "ERC7579UninstalledModule");
+      // rotating the owner to the zero address is refused
+      const { event: zero } = await ownerCalls(w, {
+        target: v1,
+        data: w.core.ownerValidator.interface.encodeFunctionData("setOwner", [ZeroAddress]),
+      });
+      expect(zero.success).to.equal(false);
+      expect(w.core.ownerValidator.interface.parseError(zero.revertReason!)?.name).to.equal("OwnerValidatorZeroOwner");
+      expect(await w.core.ownerValidator.isInitialized(w.accountAddress)).to.equal(true);
+      expect(await second.isInitialized(w.accountAddress)).to.equal(false);
       await ownerOk(w, [
         accountCall(w, "installModule", [MODULE_TYPE_VALIDATOR, v2, newOwner.address]),
         accountCall(w, "setRootValidator", [v2]),
@@ -421,6 +430,60 @@ describe("Security: hardening of configuration, outflows and module management",
       await ownerOk(w, accountCall(w, "installModule", [MODULE_TYPE_FALLBACK, await broken.getAddress(), selector]));
       const [caller] = await ethers.getSigners();
       await expect(caller.sendTransaction({ to: w.accountAddress, data: selector })).to.be.revert(ethers);
+    });
+  });
+
+  describe("circuit breaker settings", () => {
+    it("a zero window is refused; an unconfigured breaker lets operations through; loosening the config or a spend limit waits the security delay; batches with native value run", async () => {
+      const w = await deploySessionWorld(ethers);
+      const breaker = await ethers.deployContract("CircuitBreaker", [w.sessionsAddress]);
+      const b = await breaker.getAddress();
+      const id = await grant(w, await paymentsConfig(w));
+      await ownerOk(w, sessionsCall(w, "setBreaker", [b]));
+      await ownerOk(w, sessionsCall(w, "setSecurityDelay", [DAY])); // raising the delay applies at once
+      const cb = (fn: string, args: unknown[]): Call => ({
+        target: b,
+        data: breaker.interface.encodeFunctionData(fn as never, args as never),
+      });
+      const { event: zero } = await ownerCalls(w, cb("configure", [{ window: 0n, maxOps: 1n, maxNewRecipients: 1n }]));
+      expect(zero.success).to.equal(false);
+      expect(breaker.interface.parseError(zero.revertReason!)?.name).to.equal("CircuitBreakerZeroWindow");
+      // attached but not configured: nothing trips
+      await agentOk(w, id, transferCall(w, w.recipients[0], 1n * U));
+      expect(await w.sessions.isPaused(w.accountAddress)).to.equal(false);
+
+      await ownerOk(w, cb("configure", [{ window: HOUR, maxOps: 5n, maxNewRecipients: 5n }]));
+      expect((await breaker.configOf(w.accountAddress)).maxOps).to.equal(5n);
+      await ownerOk(w, cb("configure", [{ window: HOUR, maxOps: 10n, maxNewRecipients: 5n }])); // loosening
+      expect((await breaker.configOf(w.accountAddress)).maxOps).to.equal(5n);
+      await expect(breaker.applyConfig(w.accountAddress)).to.be.revertedWithCustomError(
+        breaker,
+        "CircuitBreakerNotReady",
+      );
+
+      const t = w.tokenAddress;
+      await ownerOk(w, cb("setSpendLimit", [t, 100n * U]));
+      expect(await breaker.spendLimitOf(w.accountAddress, t)).to.equal(100n * U);
+      await ownerOk(w, cb("setSpendLimit", [t, 200n * U])); // loosening
+      expect(await breaker.spendLimitOf(w.accountAddress, t)).to.equal(100n * U);
+      await expect(breaker.applySpendLimit(w.accountAddress, t, 200n * U)).to.be.revertedWithCustomError(
+        breaker,
+        "CircuitBreakerNotReady",
+      );
+      await time.increase(DAY);
+      await (await breaker.applyConfig(w.accountAddress)).wait();
+      await (await breaker.applySpendLimit(w.accountAddress, t, 200n * U)).wait();
+      expect((await breaker.configOf(w.accountAddress)).maxOps).to.equal(10n);
+      expect(await breaker.spendLimitOf(w.accountAddress, t)).to.equal(200n * U);
+      await expect(breaker.applySpendLimit(w.accountAddress, t, 200n * U)).to.be.revertedWithCustomError(
+        breaker,
+        "CircuitBreakerNotReady",
+      );
+
+      // a batch with an ERC-20 transfer and native value is recorded (two recipients) and runs
+      await agentOk(w, id, [transferCall(w, w.recipients[0], 1n * U), { target: w.recipients[1], value: 10n ** 15n }]);
+      expect(await ethers.provider.getBalance(w.recipients[1])).to.equal(10n ** 15n);
+      expect(await w.sessions.isPaused(w.accountAddress)).to.equal(false);
     });
   });
 
