@@ -12,10 +12,17 @@ const solcPath = require.resolve("solc/soljson.js");
  * AgentSessions is the largest contract: compiled through the IR pipeline with runs 200 it is 20 kB (24.4 kB
  * with the legacy pipeline, close to the 24,576-byte limit). The rest is optimised for gas.
  */
+/**
+ * No metadata hash in the bytecode: Hardhat groups sources into compilation jobs whose remappings (part of the
+ * metadata) depend on what else is built, so with the hash the same contract could get other bytecode, hence
+ * another CREATE2 address, on a clean build than on an incremental one.
+ */
+const noMetadataHash = { bytecodeHash: "none", appendCBOR: false } as const;
+
 const irPipeline = {
   version: SOLC_VERSION,
   path: solcPath,
-  settings: { evmVersion: "cancun", viaIR: true, optimizer: { enabled: true, runs: 200 } },
+  settings: { evmVersion: "cancun", viaIR: true, optimizer: { enabled: true, runs: 200 }, metadata: noMetadataHash },
 };
 const sizeSensitive = {
   "contracts/modules/AgentSessions.sol": irPipeline,
@@ -26,6 +33,7 @@ const compilerSettings = {
   evmVersion: "cancun",
   optimizer: { enabled: true, runs: 10_000 },
   viaIR: false,
+  metadata: noMetadataHash,
 };
 
 /** Testnets: RPC URL and deployer key come from Hardhat's keystore or environment (configVariable), never from the repo. */

@@ -1,10 +1,12 @@
 /**
  * `npm run demo`: the whole Reins story on Hardhat's in-process chain, printed as a narrative.
  * deploy → account → session → instant payments → queued payment → owner approval → prompt-injected
- * drain attempts (all refused) → watchdog pause → owner revokes → summary table.
+ * drain attempts (all refused) → watchdog pause → owner revokes → the circuit breaker trips by itself on a new
+ * session → the owner rotates its key → guardians recover a lost owner key → summary table.
  */
 import { network } from "hardhat";
 import { formatUnits } from "ethers";
+import { AbiCoder, concat } from "ethers";
 import { accountInterface, MODULE_TYPE_EXECUTOR } from "../src/account/encoding.js";
 import { ENTRYPOINT_V08 } from "../src/infra/singletons.js";
 import { packUserOp } from "../src/userop/userop.js";
@@ -21,7 +23,7 @@ import {
   transferCall,
   type SessionWorld,
 } from "../test/helpers/sessions.js";
-import { randomWallet } from "../test/helpers/reins.js";
+import { buildOp, handleOps, randomWallet, signAsOwner, signDigest, userOpEvents } from "../test/helpers/reins.js";
 
 const { ethers, networkHelpers } = await network.create();
 const usd = (v: bigint) => `${formatUnits(v, 6)} TUSD`;
@@ -167,11 +169,118 @@ record(
   `agent op now: ${await refusedReason(w, await agentOp(w, sessionId, transferCall(w, w.recipients[0], 1n)))}`,
 );
 
+say("\n9. A new session with an automatic circuit breaker: at most 2 first-time recipients per hour");
+const breaker = await ethers.deployContract("CircuitBreaker", [w.sessionsAddress]);
+const session2 = await grant(w, await paymentsConfig(w));
+await ownerCalls(w, [
+  {
+    target: w.sessionsAddress,
+    data: w.sessions.interface.encodeFunctionData("setBreaker", [await breaker.getAddress()]),
+  },
+  {
+    target: await breaker.getAddress(),
+    data: breaker.interface.encodeFunctionData("configure", [{ window: HOUR, maxOps: 20n, maxNewRecipients: 2n }]),
+  },
+]);
+// recipients 0 and 1 were paid before, recipient 2 too (approved payment); pay fresh allow-listed ones instead
+const fresh = [randomWallet().address, randomWallet().address, randomWallet().address];
+await ownerCalls(w, {
+  target: w.sessionsAddress,
+  data: w.sessions.interface.encodeFunctionData("addPermission", [
+    session2,
+    {
+      target: w.tokenAddress,
+      selector: w.token.interface.getFunction("transfer")!.selector,
+      valueCap: 0n,
+      calldataLength: 68n,
+      conditions: [],
+    },
+  ]),
+});
+for (const [i, to] of fresh.entries()) {
+  const { receipt } = await sendAgent(w, [await agentOp(w, session2, transferCall(w, to, 5n * 10n ** 6n))]);
+  const trip = receipt.logs.map((l) => breaker.interface.parseLog(l)).find((p) => p?.name === "BreakerTripped");
+  record(
+    `agent pays new recipient #${i + 1}`,
+    trip
+      ? `breaker tripped: rule ${["spend velocity", "operations", "new recipients"][Number(trip.args.rule)]}, ${trip.args.value} > ${trip.args.limit}; account paused, payment not made`
+      : "executed",
+  );
+}
+record("paused?", String(await w.sessions.isPaused(w.accountAddress)));
+
+say("\n10. The owner rotates its key, then loses the new one; 2 of 3 guardians recover the account");
+const recovery = await ethers.deployContract("GuardianRecovery");
+const guardians = [randomWallet(), randomWallet(), randomWallet()];
+const install = AbiCoder.defaultAbiCoder().encode(
+  ["address[]", "uint8", "uint32", "uint32", "uint32", "tuple(address target, bytes data)[]"],
+  [
+    guardians.map((g) => g.address),
+    2,
+    DAY,
+    DAY,
+    2n * DAY,
+    [
+      [w.sessionsAddress, w.sessions.interface.encodeFunctionData("revokeAllSessions")],
+      [await w.timelock.getAddress(), w.timelock.interface.encodeFunctionData("cancelAll")],
+    ],
+  ],
+);
+const rotated = randomWallet();
+await ownerCalls(w, [
+  {
+    target: w.accountAddress,
+    data: accountInterface.encodeFunctionData("installModule", [
+      MODULE_TYPE_EXECUTOR,
+      await recovery.getAddress(),
+      install,
+    ]),
+  },
+  {
+    target: await w.core.ownerValidator.getAddress(),
+    data: w.core.ownerValidator.interface.encodeFunctionData("setOwner", [rotated.address]),
+  },
+]);
+record(
+  "owner rotates its key",
+  `owner is now ${(await w.core.ownerValidator.ownerOf(w.accountAddress)).slice(0, 10)}…`,
+);
+const newOwner = randomWallet();
+const digest = await recovery.recoveryDigest(w.accountAddress, newOwner.address);
+const sigs = [guardians[0], guardians[2]]
+  .sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1))
+  .map((g) => concat([g.address, signDigest(g, digest)]));
+const balanceBefore = await w.token.balanceOf(w.accountAddress);
+await (await recovery.proposeRecovery(w.accountAddress, newOwner.address, sigs)).wait();
+await networkHelpers.time.increase(DAY + 1n);
+await (await recovery.completeRecovery(w.accountAddress)).wait();
+const ov = await w.core.ownerValidator.getAddress();
+const check = signAsOwner(
+  w.core,
+  await buildOp(
+    w.core,
+    w.accountAddress,
+    ov,
+    accountInterface.encodeFunctionData("execute", [
+      ethers.ZeroHash,
+      concat([w.recipients[0], ethers.toBeHex(1n, 32)]),
+    ]),
+  ),
+  newOwner,
+);
+const recovered = userOpEvents(w.core, await handleOps(w.core, [check]))[0];
+record(
+  "guardians recover (after 1 day)",
+  `new owner's first op: ${recovered.success ? "executed" : "failed"}; sessions revoked; funds intact: ${usd(balanceBefore)} → ${usd(await w.token.balanceOf(w.accountAddress))}`,
+);
+
 const end = await w.token.balanceOf(w.accountAddress);
 const [, budget] = await w.sessions.budgetOf(sessionId, w.accountAddress, w.tokenAddress);
 say("\nSummary");
 console.table(rows);
-say(`TUSD that left the account: ${usd(start - end)} (agent: 565 instant+delayed, 1,500 owner-approved, 1 owner)`);
 say(
-  `Agent budget left in the current day: ${usd(budget)} of 2,000 — never exceeded; the attacker received ${usd(await w.token.balanceOf(attacker))}`,
+  `TUSD that left the account: ${usd(start - end)} (agent: 565 instant+delayed + 10 before the breaker, 1,500 owner-approved, 1 owner)`,
+);
+say(
+  `First session's budget left in its current day: ${usd(budget)} of 2,000 (never exceeded); the attacker received ${usd(await w.token.balanceOf(attacker))}`,
 );

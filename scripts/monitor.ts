@@ -2,8 +2,10 @@
  * `npm run monitor -- --account 0x… --rpc http://127.0.0.1:8545 --sessions 0x… --timelock 0x… [options]`
  *
  * Long-running Reins monitor: follows one account's events, applies the anomaly rules and pauses the account's
- * agent sessions with the watchdog key when one fires. Logs JSON lines on stdout. The watchdog private key is
- * read from an environment variable (default `REINS_WATCHDOG_KEY`), never from a file or the command line.
+ * agent sessions with the watchdog key when one fires — or, for rules whose `response` is `tighten` /
+ * `tighten-then-pause`, first shrinks the alerted session's budget with the risk-engine key through a
+ * `RiskEngineEnvelope`. Logs JSON lines on stdout. Private keys are read from environment variables (default
+ * `REINS_WATCHDOG_KEY`, `REINS_ENGINE_KEY`), never from a file or the command line.
  *
  * Exit codes: 0 normal stop (SIGINT/SIGTERM, --help), 2 bad usage or configuration, 1 unexpected failure.
  */
@@ -11,7 +13,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { Wallet, isAddress } from "ethers";
 import { JsonLogger } from "../src/monitor/log.js";
-import { MonitorConfigError, ReinsMonitor } from "../src/monitor/monitor.js";
+import { MonitorConfigError, ReinsMonitor, type EngineOptions } from "../src/monitor/monitor.js";
 import { connectProvider } from "../src/monitor/rpc.js";
 import { RulesConfigError, resolveRules } from "../src/monitor/rules.js";
 import { MonitorStateError } from "../src/monitor/state.js";
@@ -20,6 +22,10 @@ const USAGE = `Usage: npm run monitor -- --account <0x…> --sessions <0x…> --
 
 Follows a Reins account's AgentSessions/ReinsTimelock events, applies anomaly rules and pauses the account's
 agent sessions (pause(account, true)) from the watchdog key when a rule fires. JSON lines on stdout.
+A rule may instead respond by tightening: the alerted session's budget for the alerted token is scaled down
+(every field × --tighten-factor, same period) with RiskEngineEnvelope.tighten from the risk-engine key; the
+account keeps running. Only spendSpike and newRecipient can tighten; the others always pause, and so does a
+tightening that cannot be done (no budget for the token, budget already zero, transaction reverted).
 
 Required:
   --account <address>        Reins account to watch
@@ -33,8 +39,16 @@ Options:
   --poll-ms <ms>             poll interval when caught up (default 500)
   --confirmations <n>        blocks to wait before processing (default 0)
   --from-block <n|latest>    first block when the state file is new (default latest)
-  --config <rules.json>      rule thresholds overriding the defaults (any subset), e.g.
+  --config <rules.json>      rule thresholds and responses overriding the defaults (any subset), e.g.
                              {"spendSpike":{"factor":4},"approvalBurst":{"count":2,"windowSec":600}}
+                             Each rule also takes "response": "pause" (default) | "tighten" |
+                             "tighten-then-pause" (tighten on a session's first alert, pause when the same
+                             session alerts again within "escalateWithinSec", default 86400 s of block time):
+                             {"spendSpike":{"response":"tighten-then-pause","escalateWithinSec":3600}}
+  --envelope <address>       RiskEngineEnvelope (grant delegate of the account, with an active envelope for
+                             the engine key); required when a rule responds by tightening
+  --engine-key-env <NAME>    environment variable holding the risk-engine private key (default REINS_ENGINE_KEY)
+  --tighten-factor <x>       multiplier for every budget field when tightening, 0 < x < 1 (default 0.5)
   --help                     this text
 
 Exit codes: 0 stopped by SIGINT/SIGTERM (state saved), 2 bad usage/config, 1 unexpected failure.`;
@@ -61,6 +75,9 @@ function parseCli(argv: string[]) {
         confirmations: { type: "string", default: "0" },
         "from-block": { type: "string", default: "latest" },
         config: { type: "string" },
+        envelope: { type: "string" },
+        "engine-key-env": { type: "string", default: "REINS_ENGINE_KEY" },
+        "tighten-factor": { type: "string", default: "0.5" },
         help: { type: "boolean", default: false },
       },
     });
@@ -86,15 +103,16 @@ function parseCli(argv: string[]) {
     throw new UsageError(`--rpc: not a URL: ${v.rpc}`);
   }
   if (rpc.protocol !== "http:" && rpc.protocol !== "https:") throw new UsageError(`--rpc: must be http(s): ${v.rpc}`);
-  const envName = v["watchdog-key-env"]!;
-  const key = process.env[envName];
-  if (!key) throw new UsageError(`environment variable ${envName} (watchdog private key) is not set`);
-  let watchdog: Wallet;
-  try {
-    watchdog = new Wallet(key.startsWith("0x") ? key : `0x${key}`);
-  } catch {
-    throw new UsageError(`environment variable ${envName} does not hold a valid private key`);
-  }
+  const walletFromEnv = (envName: string, what: string): Wallet => {
+    const key = process.env[envName];
+    if (!key) throw new UsageError(`environment variable ${envName} (${what} private key) is not set`);
+    try {
+      return new Wallet(key.startsWith("0x") ? key : `0x${key}`);
+    } catch {
+      throw new UsageError(`environment variable ${envName} does not hold a valid private key`);
+    }
+  };
+  const watchdog = walletFromEnv(v["watchdog-key-env"]!, "watchdog");
   let rulesInput: unknown;
   if (v.config !== undefined) {
     try {
@@ -102,6 +120,23 @@ function parseCli(argv: string[]) {
     } catch (e) {
       throw new UsageError(`--config ${v.config}: ${(e as Error).message.split("\n")[0]}`);
     }
+  }
+  const rules = resolveRules(rulesInput);
+  const tightening = Object.entries(rules)
+    .filter(([, r]) => r.enabled && r.response !== "pause")
+    .map(([name]) => name);
+  let engine: EngineOptions | undefined;
+  if (v.envelope !== undefined) {
+    if (!isAddress(v.envelope)) throw new UsageError(`--envelope: not an address: ${v.envelope}`);
+    const factor = v["tighten-factor"]!;
+    if (!/^(0?\.\d+|\d+(\.\d+)?)$/.test(factor)) throw new UsageError(`--tighten-factor: not a number: ${factor}`);
+    engine = {
+      key: walletFromEnv(v["engine-key-env"]!, "risk-engine"),
+      envelope: v.envelope,
+      tightenFactor: Number(factor),
+    };
+  } else if (tightening.length > 0) {
+    throw new UsageError(`--envelope is required: rules ${tightening.join(", ")} respond by tightening`);
   }
   return {
     account: v.account!,
@@ -113,7 +148,8 @@ function parseCli(argv: string[]) {
     pollMs: int("poll-ms", v["poll-ms"]!, 10),
     confirmations: int("confirmations", v.confirmations!, 0),
     fromBlock: v["from-block"] === "latest" ? ("latest" as const) : int("from-block", v["from-block"]!, 0),
-    rules: resolveRules(rulesInput),
+    rules,
+    engine,
   };
 }
 

@@ -35,7 +35,8 @@ interface IAgentSessions {
         ConditionOp,
         OneOf,
         TightenOnly,
-        Window
+        Window,
+        GasBudget
     }
 
     /// @notice A condition on argument word `word` (the word at `4 + 32 * word` in the call data).

@@ -14,6 +14,7 @@ interface ISessionsAccountConfig {
         uint64 sessionNonce;
         bool paused;
         bool installed;
+        bool hasFleet;
     }
 
     /// @notice The account's security delay, session epoch and pause flag.

@@ -32,18 +32,23 @@ library CallPolicy {
      * @notice Split agent call data into the ERC-7579 mode and payload; reverts unless canonical.
      */
     function decodeOperation(bytes calldata callData) internal pure returns (bytes32 mode, bytes calldata payload) {
-        // 4 (executeUserOp) + 4 (execute) + 32 (mode) + 32 (offset) + 32 (length) = 104
-        if (callData.length < 104) revert CallPolicyInvalidCallData();
-        if (bytes4(callData[0:4]) != EXECUTE_USER_OP || bytes4(callData[4:8]) != EXECUTE) {
+        if (callData.length < 4 || bytes4(callData[0:4]) != EXECUTE_USER_OP) revert CallPolicyInvalidCallData();
+        return decodeExecute(callData[4:]);
+    }
+
+    /**
+     * @notice Split `execute(mode, payload)` call data into its mode and payload; reverts unless canonical.
+     */
+    function decodeExecute(bytes calldata callData) internal pure returns (bytes32 mode, bytes calldata payload) {
+        // 4 (execute) + 32 (mode) + 32 (offset) + 32 (length) = 100
+        if (callData.length < 100 || bytes4(callData[0:4]) != EXECUTE) revert CallPolicyInvalidCallData();
+        mode = bytes32(callData[4:36]);
+        if (uint256(bytes32(callData[36:68])) != 0x40) revert CallPolicyInvalidCallData();
+        uint256 length = uint256(bytes32(callData[68:100]));
+        if (length > callData.length || callData.length != 100 + ((length + 31) & ~uint256(31))) {
             revert CallPolicyInvalidCallData();
         }
-        mode = bytes32(callData[8:40]);
-        if (uint256(bytes32(callData[40:72])) != 0x40) revert CallPolicyInvalidCallData();
-        uint256 length = uint256(bytes32(callData[72:104]));
-        if (length > callData.length || callData.length != 104 + ((length + 31) & ~uint256(31))) {
-            revert CallPolicyInvalidCallData();
-        }
-        payload = callData[104:104 + length];
+        payload = callData[100:100 + length];
     }
 
     /// @notice Whether `mode` is batch (else single); reverts for any other mode, and for try unless allowed.

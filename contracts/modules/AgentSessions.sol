@@ -50,21 +50,25 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
     using SpendWindow for SpendWindow.State;
     using TransientSlot for *;
 
+    /// @dev Three slots. Validation reads all three and writes only the second (uses, gasSpent).
     struct SessionData {
+        // slot 0
         address agent;
         uint48 validAfter;
         uint48 validUntil;
+        // slot 1
         uint32 maxUses;
         uint32 uses;
         uint32 epoch;
-        uint32 queueDelay;
-        uint32 approvalWindow;
         bool revoked;
         bool allowTry;
         bool allowPaymaster;
-        uint128 maxGasCostPerOp;
-        uint128 gasBudget;
-        uint128 gasSpent;
+        uint96 gasSpent;
+        // slot 2
+        uint96 maxGasCostPerOp;
+        uint96 gasBudget;
+        uint32 queueDelay;
+        uint32 approvalWindow;
     }
 
     struct PermissionData {
@@ -76,13 +80,13 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
         bytes32[4] values;
     }
 
+    /// @dev A budget is set when its period is non-zero (periods are never zero). Thresholds and period share a slot.
     struct BudgetData {
-        uint128 instantThreshold;
-        uint128 ceiling;
+        uint112 instantThreshold;
+        uint112 ceiling;
+        uint32 period;
         uint128 periodCap;
         uint128 lifetimeCap;
-        uint32 period;
-        bool set;
         SpendWindow.State window;
     }
 
@@ -100,6 +104,7 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
         uint64 sessionNonce;
         bool paused;
         bool installed;
+        bool hasFleet; // any fleet budget set: lets operations of accounts without one skip the fleet reads
     }
 
     /// @dev One agent execution in flight.
@@ -291,7 +296,7 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
         _onlyDelegate(account);
         BudgetData storage b = _budgets[_budgetKey(sessionId, budget.token)][account];
         if (
-            !b.set ||
+            b.period == 0 ||
             budget.period != b.period ||
             budget.instantThreshold > b.instantThreshold ||
             budget.ceiling > b.ceiling ||
@@ -372,8 +377,8 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
         s.approvalWindow = config.approvalWindow;
         s.allowTry = config.allowTry;
         s.allowPaymaster = config.allowPaymaster;
-        s.maxGasCostPerOp = config.maxGasCostPerOp;
-        s.gasBudget = config.gasBudget;
+        s.maxGasCostPerOp = uint96(config.maxGasCostPerOp);
+        s.gasBudget = uint96(config.gasBudget);
         for (uint256 i = 0; i < config.permissions.length; ++i) {
             _addPermission(account, sessionId, config.permissions[i]);
         }
@@ -431,7 +436,7 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
         if (_sessions[sessionId][account].agent == address(0)) revert AgentSessionsUnknownSession(sessionId);
         BudgetData storage b = _budgets[_budgetKey(sessionId, budget.token)][account];
         bool raises =
-            !b.set ||
+            b.period == 0 ||
                 budget.instantThreshold > b.instantThreshold ||
                 budget.ceiling > b.ceiling ||
                 budget.periodCap > b.periodCap ||
@@ -449,6 +454,7 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
         bool raises = periodCap > f.periodCap || lifetimeCap > f.lifetimeCap || period != f.period;
         if (f.set && raises && !_loosening(account)) return;
         if (f.set && period != f.period) f.window.clearWindow();
+        _accounts[account].hasFleet = true;
         (f.periodCap, f.lifetimeCap, f.period, f.set) = (periodCap, lifetimeCap, period, true);
         emit FleetBudgetSet(account, token, periodCap, lifetimeCap, period);
     }
@@ -538,7 +544,7 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
     ) external view returns (TokenBudget memory budget, uint256 periodRemaining, uint256 lifetimeRemaining) {
         BudgetData storage b = _budgets[_budgetKey(sessionId, token)][account];
         budget = TokenBudget(token, b.instantThreshold, b.ceiling, b.periodCap, b.lifetimeCap, b.period);
-        if (b.set) {
+        if (b.period != 0) {
             (periodRemaining, lifetimeRemaining) = b.window.available(
                 b.periodCap,
                 b.lifetimeCap,
@@ -596,7 +602,7 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
         if (cost > s.maxGasCostPerOp || cost > remaining) {
             revert AgentSessionsGasBudgetExceeded(cost, s.maxGasCostPerOp, remaining);
         }
-        s.gasSpent += uint128(cost);
+        s.gasSpent += uint96(cost); // cost ≤ gasBudget - gasSpent < 2^96
     }
 
     function _checkScope(
@@ -707,7 +713,7 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
         if (amount > periodLeft) return (Tier.Approval, periodLeft);
         if (amount > lifetimeLeft) return (Tier.Approval, lifetimeLeft);
         FleetData storage f = _fleet[token][account];
-        if (f.set) {
+        if (_accounts[account].hasFleet && f.set) {
             (uint256 fp, uint256 fl) = f.window.available(f.periodCap, f.lifetimeCap, f.period, block.timestamp);
             if (amount > fp) return (Tier.Approval, fp);
             if (amount > fl) return (Tier.Approval, fl);
@@ -773,7 +779,7 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
             revert AgentSessionsBudgetExceeded(token, periodHit ? 2 : 3, amount, periodHit ? periodLeft : lifetimeLeft);
         }
         FleetData storage f = _fleet[token][account];
-        if (f.set) {
+        if (_accounts[account].hasFleet && f.set) {
             (ok, periodLeft, lifetimeLeft) = f.window.tryRecord(
                 amount,
                 f.periodCap,
@@ -850,6 +856,9 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
         if (c.agent == address(0)) revert AgentSessionsInvalidConfig(ConfigField.Agent);
         if (c.validUntil <= c.validAfter) revert AgentSessionsInvalidConfig(ConfigField.ValidUntil);
         if (c.maxUses == 0) revert AgentSessionsInvalidConfig(ConfigField.MaxUses);
+        if (c.gasBudget > type(uint96).max || c.maxGasCostPerOp > type(uint96).max) {
+            revert AgentSessionsInvalidConfig(ConfigField.GasBudget);
+        }
         if (c.permissions.length == 0) revert AgentSessionsInvalidConfig(ConfigField.Permissions);
         if (c.approvalWindow == 0) revert AgentSessionsInvalidConfig(ConfigField.ApprovalWindow);
         for (uint256 i = 0; i < c.permissions.length; ++i) _checkTarget(account, c.permissions[i].target);
@@ -898,14 +907,14 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
         if (budget.period == 0) revert AgentSessionsInvalidConfig(ConfigField.Period);
         if (budget.instantThreshold > budget.ceiling) revert AgentSessionsInvalidConfig(ConfigField.InstantThreshold);
         BudgetData storage b = _budgets[_budgetKey(sessionId, budget.token)][account];
-        if (!b.set) _budgetTokens[sessionId][account].push(budget.token);
+        if (budget.ceiling > type(uint112).max) revert AgentSessionsInvalidConfig(ConfigField.InstantThreshold);
+        if (b.period == 0) _budgetTokens[sessionId][account].push(budget.token);
         else if (b.period != budget.period) b.window.clearWindow(); // sub-bucket length changes with the period
-        b.instantThreshold = budget.instantThreshold;
-        b.ceiling = budget.ceiling;
+        b.instantThreshold = uint112(budget.instantThreshold); // ≤ ceiling ≤ 2^112 - 1, checked above
+        b.ceiling = uint112(budget.ceiling);
         b.periodCap = budget.periodCap;
         b.lifetimeCap = budget.lifetimeCap;
         b.period = budget.period;
-        b.set = true;
         emit BudgetSet(account, sessionId, budget.token, budget);
     }
 

@@ -417,6 +417,14 @@ export function revertDataOf(error: unknown): string | undefined {
   return visit(error, 0);
 }
 
+/** Keep the transport's own error (e.g. the bundler's JSON-RPC rejection) reachable as `cause`. */
+function withCause<E extends ReinsError>(error: E, cause: unknown): E {
+  if (error.cause === undefined) {
+    Object.defineProperty(error, "cause", { value: cause, writable: true, configurable: true, enumerable: false });
+  }
+  return error;
+}
+
 /**
  * Turn revert bytes, an ethers call error, or a bundler {@link UserOperationRejected} into a typed
  * {@link ReinsError}. Errors that already are {@link ReinsError}s are returned unchanged; anything
@@ -429,11 +437,15 @@ export function decodeReinsError(revertDataOrError: unknown): ReinsError {
   }
   if (revertDataOrError instanceof UserOperationRejected) {
     const r = revertDataOrError;
-    if (r.decoded instanceof ReinsError) return r.decoded;
     const inner = r.revertData ? parseCustom(r.revertData) : null;
-    if (inner) return fromCustom(inner);
-    const reason = r.aaCode && !r.reason.startsWith(r.aaCode) ? `${r.aaCode} ${r.reason}` : r.reason;
-    return fromEntryPoint(reason, undefined, { bundler: r.rpcMessage });
+    let decoded: ReinsError;
+    if (r.decoded instanceof ReinsError) decoded = r.decoded;
+    else if (inner) decoded = fromCustom(inner);
+    else {
+      const reason = r.aaCode && !r.reason.startsWith(r.aaCode) ? `${r.aaCode} ${r.reason}` : r.reason;
+      decoded = fromEntryPoint(reason, undefined, { bundler: r.rpcMessage });
+    }
+    return withCause(decoded, r);
   }
   const data = revertDataOf(revertDataOrError);
   if (data) return fromRevertData(data);

@@ -9,6 +9,8 @@
  * below it.
  */
 
+import { RESPONSE_KINDS, type ResponseKind } from "./response.js";
+
 /** Tier values of `IAgentSessions.Tier`. */
 export const TIER = { Instant: 0, Delayed: 1, Approval: 2 } as const;
 
@@ -74,10 +76,21 @@ export interface Alert {
 
 export type RuleName = "spend-spike" | "queue-burst" | "new-recipient" | "approval-burst";
 
+/**
+ * What the monitor does when a rule fires (see `response.ts`): `"pause"` the account (default), `"tighten"` the
+ * alerted session's budget through the risk-engine key, or `"tighten-then-pause"` (tighten first; pause when the
+ * same session alerts again within `escalateWithinSec`). Rules not tied to one session and token always pause.
+ */
+export interface ResponseConfig {
+  response: ResponseKind;
+  /** `tighten-then-pause`: a session already tightened within this many seconds (block time) is paused. */
+  escalateWithinSec: number;
+}
+
 /** Rule thresholds. Every field has a default ({@link DEFAULT_RULES}); a JSON config overrides any subset. */
 export interface RulesConfig {
   /** (a) A spend of at least `factor` × the mean of the session's last `lookback` spends of the same token. */
-  spendSpike: {
+  spendSpike: ResponseConfig & {
     enabled: boolean;
     /** Multiplier of the rolling mean (decimal allowed, 4 decimal places of precision). */
     factor: number;
@@ -87,9 +100,9 @@ export interface RulesConfig {
     minHistory: number;
   };
   /** (b) At least `count` `OperationQueued` (any tier) for the account within `windowSec` seconds. */
-  queueBurst: { enabled: boolean; count: number; windowSec: number };
+  queueBurst: ResponseConfig & { enabled: boolean; count: number; windowSec: number };
   /** (c) An ERC-20 transfer out of the account to an address never paid before. */
-  newRecipient: {
+  newRecipient: ResponseConfig & {
     enabled: boolean;
     /** Recipients known from the start (lower- or mixed-case addresses). */
     allowlist: string[];
@@ -97,15 +110,21 @@ export interface RulesConfig {
     minKnown: number;
   };
   /** (d) At least `count` approval-tier (tier 2) `OperationQueued` within `windowSec` seconds. */
-  approvalBurst: { enabled: boolean; count: number; windowSec: number };
+  approvalBurst: ResponseConfig & { enabled: boolean; count: number; windowSec: number };
 }
+
+/** Default response of every rule: pause, escalation window one day. */
+const PAUSE: ResponseConfig = { response: "pause", escalateWithinSec: 86_400 };
+
+/** A rule's thresholds: its config without the response fields (what the pure rule functions read). */
+export type Thresholds<K extends keyof RulesConfig> = Omit<RulesConfig[K], keyof ResponseConfig>;
 
 /** Defaults, chosen for an agent that pays a handful of known recipients small, regular amounts. */
 export const DEFAULT_RULES: RulesConfig = {
-  spendSpike: { enabled: true, factor: 5, lookback: 10, minHistory: 3 },
-  queueBurst: { enabled: true, count: 5, windowSec: 600 },
-  newRecipient: { enabled: true, allowlist: [], minKnown: 1 },
-  approvalBurst: { enabled: true, count: 3, windowSec: 3600 },
+  spendSpike: { enabled: true, factor: 5, lookback: 10, minHistory: 3, ...PAUSE },
+  queueBurst: { enabled: true, count: 5, windowSec: 600, ...PAUSE },
+  newRecipient: { enabled: true, allowlist: [], minKnown: 1, ...PAUSE },
+  approvalBurst: { enabled: true, count: 3, windowSec: 3600, ...PAUSE },
 };
 
 /** Context a rule sees: the window (oldest first, current event last) and the recipients paid before it. */
@@ -126,7 +145,7 @@ function current(ctx: RuleContext): MonitorEvent | undefined {
  * of the same session and token, given at least `minHistory` of them. Compared in integers:
  * `amount × n × 10⁴ ≥ round(factor × 10⁴) × Σ previous`.
  */
-export function spendSpike(ctx: RuleContext, cfg: RulesConfig["spendSpike"]): Alert | null {
+export function spendSpike(ctx: RuleContext, cfg: Thresholds<"spendSpike">): Alert | null {
   const ev = current(ctx);
   if (!cfg.enabled || ev?.kind !== "SpendRecorded") return null;
   const token = ev.token.toLowerCase();
@@ -176,7 +195,7 @@ function recentQueued(ctx: RuleContext, windowSec: number, tier?: number): Queue
  * `(now - windowSec, now]`). Refused operations leave no trace on chain (bundlers drop validation reverts), so a
  * burst of operations pushed above the instant tier is the visible sign of an agent probing its limits.
  */
-export function queueBurst(ctx: RuleContext, cfg: RulesConfig["queueBurst"]): Alert | null {
+export function queueBurst(ctx: RuleContext, cfg: Thresholds<"queueBurst">): Alert | null {
   if (!cfg.enabled) return null;
   const hits = recentQueued(ctx, cfg.windowSec);
   if (hits.length === 0 || hits.length < cfg.count) return null;
@@ -192,7 +211,7 @@ export function queueBurst(ctx: RuleContext, cfg: RulesConfig["queueBurst"]): Al
  * (d) Approval burst: ≥ `count` approval-tier (tier 2) `OperationQueued` within the last `windowSec` seconds.
  * Each is an attempt to move more than the session may on its own.
  */
-export function approvalBurst(ctx: RuleContext, cfg: RulesConfig["approvalBurst"]): Alert | null {
+export function approvalBurst(ctx: RuleContext, cfg: Thresholds<"approvalBurst">): Alert | null {
   const ev = current(ctx);
   if (!cfg.enabled || ev?.kind !== "OperationQueued" || ev.tier !== TIER.Approval) return null;
   const hits = recentQueued(ctx, cfg.windowSec, TIER.Approval);
@@ -216,7 +235,7 @@ export function approvalBurst(ctx: RuleContext, cfg: RulesConfig["approvalBurst"
  * once `minKnown` distinct recipients are known, so the very first payments of a fresh account teach the
  * monitor instead of pausing it.
  */
-export function newRecipient(ctx: RuleContext, cfg: RulesConfig["newRecipient"]): Alert | null {
+export function newRecipient(ctx: RuleContext, cfg: Thresholds<"newRecipient">): Alert | null {
   const ev = current(ctx);
   if (!cfg.enabled || ev?.kind !== "SpendRecorded") return null;
   const known = knownWithAllowlist(ctx.knownRecipients, cfg.allowlist);
@@ -293,6 +312,10 @@ export function resolveRules(input: unknown, base: RulesConfig = DEFAULT_RULES):
           throw new RulesConfigError(path, "must be a non-negative number");
         }
         if (field !== "factor" && !Number.isInteger(value)) throw new RulesConfigError(path, "must be an integer");
+      } else if (field === "response") {
+        if (typeof value !== "string" || !(RESPONSE_KINDS as readonly string[]).includes(value)) {
+          throw new RulesConfigError(path, `must be one of ${RESPONSE_KINDS.join(", ")}`);
+        }
       } else if (Array.isArray(current)) {
         if (!Array.isArray(value) || !value.every((x) => typeof x === "string" && /^0x[0-9a-fA-F]{40}$/.test(x))) {
           throw new RulesConfigError(path, "must be an array of addresses");

@@ -4,10 +4,16 @@
  * Written atomically (temporary file + fsync + rename) so a crash leaves either the old or the new state.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import type { BudgetNumbers } from "./response.js";
 import type { Alert, MonitorEvent } from "./rules.js";
 
-/** What the monitor decided about one alert. */
-export type AlertAction = "paused" | "already-paused" | "pause-failed";
+/**
+ * What the monitor decided about one alert. `tighten-pending` is written before the tighten transaction is sent
+ * (with the budget it sets), so a restart finishes it instead of tightening twice. A tightening that cannot be
+ * done (no budget for the token, reverted, ...) falls back to a pause: the record then says `paused` (or
+ * `already-paused`, `pause-failed`) and keeps `tightenError`.
+ */
+export type AlertAction = "paused" | "already-paused" | "pause-failed" | "tighten-pending" | "tightened";
 
 /** One alert, identified by `rule:txHash:logIndex` of the event that triggered it. */
 export interface AlertRecord extends Alert {
@@ -17,6 +23,16 @@ export interface AlertRecord extends Alert {
   action: AlertAction;
   /** Hash of the `pause` transaction the monitor sent for it. */
   pauseTx?: string;
+  /** Tightening: the session and token, the triggering event's block timestamp, budgets before and after. */
+  sessionId?: string;
+  token?: string;
+  eventTs?: number;
+  before?: BudgetNumbers;
+  after?: BudgetNumbers;
+  /** Hash of the `RiskEngineEnvelope.tighten` transaction (set as soon as it is sent). */
+  tightenTx?: string;
+  /** Why a tightening fell back to a pause. */
+  tightenError?: string;
   /** ISO time the decision was made. */
   ts: string;
 }

@@ -19,8 +19,8 @@ import {
   spendSpike,
   type MonitorEvent,
   type QueuedEvent,
-  type RulesConfig,
   type SpendEvent,
+  type Thresholds,
 } from "../../src/monitor/rules.js";
 import {
   TRANSFER_TOPIC,
@@ -82,7 +82,7 @@ const ctx = (window: MonitorEvent[], known: string[] = []) => ({
 
 describe("monitor rules", () => {
   describe("(a) spendSpike", () => {
-    const cfg: RulesConfig["spendSpike"] = { enabled: true, factor: 5, lookback: 3, minHistory: 3 };
+    const cfg: Thresholds<"spendSpike"> = { enabled: true, factor: 5, lookback: 3, minHistory: 3 };
 
     it("fires at factor × mean, not one unit below", () => {
       const history = [spend(10n), spend(20n), spend(30n)]; // mean 20, threshold 100
@@ -121,7 +121,7 @@ describe("monitor rules", () => {
   });
 
   describe("(b) queueBurst", () => {
-    const cfg: RulesConfig["queueBurst"] = { enabled: true, count: 3, windowSec: 60 };
+    const cfg: Thresholds<"queueBurst"> = { enabled: true, count: 3, windowSec: 60 };
 
     it("fires at `count` queue requests within the window, not at count - 1", () => {
       expect(queueBurst(ctx([queued(100), queued(130), queued(159)]), cfg)?.numbers.queued).to.equal("3");
@@ -142,7 +142,7 @@ describe("monitor rules", () => {
   });
 
   describe("(c) newRecipient", () => {
-    const cfg: RulesConfig["newRecipient"] = { enabled: true, allowlist: [], minKnown: 1 };
+    const cfg: Thresholds<"newRecipient"> = { enabled: true, allowlist: [], minKnown: 1 };
     const pay = (to: string) => spend(5n, { outflows: [{ token: TOKEN, to, amount: 5n }] });
 
     it("fires for a recipient never paid before once armed", () => {
@@ -165,7 +165,7 @@ describe("monitor rules", () => {
   });
 
   describe("(d) approvalBurst", () => {
-    const cfg: RulesConfig["approvalBurst"] = { enabled: true, count: 2, windowSec: 600 };
+    const cfg: Thresholds<"approvalBurst"> = { enabled: true, count: 2, windowSec: 600 };
 
     it("fires at `count` approval-tier requests within the window, not at count - 1", () => {
       const hit = approvalBurst(ctx([queued(100, TIER.Approval), queued(200, TIER.Approval)]), cfg);

@@ -1,0 +1,382 @@
+/**
+ * `reins queue list|approve|cancel`, `reins pause|unpause`, `reins agent pay`.
+ */
+import { AbiCoder, Interface, ZeroAddress, dataLength, dataSlice, getAddress, type Wallet } from "ethers";
+import { AgentSession } from "../../client/agent.js";
+import { decodeReinsError } from "../../client/errors.js";
+import { listQueue, type QueuedOperation } from "../../client/actions/queue.js";
+import { listSessions } from "../../client/actions/listSessions.js";
+import type { Call } from "../../account/encoding.js";
+import { AgentSessions__factory, ReinsTimelock__factory } from "../../../types/ethers-contracts/index.js";
+import { flag, str, type Invocation } from "../args.js";
+import { CliContext, parseAddress, parseHumanAmount, parseId, type Token } from "../context.js";
+import { FailureError, RefusedError, UsageError } from "../errors.js";
+import { amount, emit, table, time } from "../format.js";
+import { asCliError, describeError, errorReport } from "../report.js";
+
+const erc20 = new Interface(["function transfer(address to, uint256 amount)"]);
+
+/** The calls inside a timelock execution payload (single or batch mode). */
+function decodeExecution(mode: string, payload: string): Call[] {
+  const callType = dataSlice(mode, 0, 1);
+  if (callType === "0x00") {
+    return [
+      {
+        target: getAddress(dataSlice(payload, 0, 20)),
+        value: BigInt(dataSlice(payload, 20, 52)),
+        data: dataLength(payload) > 52 ? dataSlice(payload, 52) : "0x",
+      },
+    ];
+  }
+  if (callType === "0x01") {
+    const [execs] = AbiCoder.defaultAbiCoder().decode(["tuple(address,uint256,bytes)[]"], payload);
+    return (execs as [string, bigint, string][]).map(([target, value, data]) => ({
+      target: getAddress(target),
+      value,
+      data,
+    }));
+  }
+  return [];
+}
+
+async function describeCalls(ctx: CliContext, calls: Call[]): Promise<string> {
+  const parts: string[] = [];
+  for (const c of calls) {
+    if (c.data && c.data.startsWith("0xa9059cbb") && dataLength(c.data) === 68) {
+      const [to, value] = erc20.decodeFunctionData("transfer", c.data);
+      const t = await ctx.token(c.target).catch(() => ({ symbol: c.target, decimals: 0 }) as Token);
+      parts.push(`transfer ${amount(value as bigint, t.decimals)} ${t.symbol} to ${getAddress(to as string)}`);
+    } else if (!c.data || c.data === "0x") {
+      parts.push(`send ${amount(BigInt(c.value ?? 0n), 18)} ETH to ${c.target}`);
+    } else {
+      parts.push(
+        `call ${c.target} ${dataSlice(c.data, 0, 4)}${c.value ? ` with ${amount(BigInt(c.value), 18)} ETH` : ""}`,
+      );
+    }
+  }
+  return parts.join("; ") || "(unknown payload)";
+}
+
+async function queueOf(ctx: CliContext, account: string): Promise<QueuedOperation[]> {
+  const { reins } = await ctx.deployment();
+  return listQueue(ReinsTimelock__factory.connect(reins.timelock, await ctx.provider()), account);
+}
+
+/** `reins queue list`. */
+export async function queueList(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const account = await ctx.account(inv.args.account);
+    const all = await queueOf(ctx, account);
+    const shown = flag(inv, "all") ? all : all.filter((q) => q.state === "scheduled" || q.state === "ready");
+    const rows: (QueuedOperation & { what: string })[] = [];
+    for (const q of shown)
+      rows.push({ ...q, what: await describeCalls(ctx, decodeExecution(q.mode, q.executionCalldata)) });
+    emit(inv.json, { account, queue: rows }, () =>
+      rows.length
+        ? table(
+            ["id", "state", "tier", "approved", "ready at", "expires at", "what"],
+            rows.map((q) => [
+              q.id,
+              q.state,
+              q.tier,
+              q.tier === "approval" ? String(q.approved) : "-",
+              time(q.readyAt),
+              time(q.expiresAt),
+              q.what,
+            ]),
+          )
+        : `no ${flag(inv, "all") ? "" : "pending "}queued operations for ${account}`,
+    );
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+async function pendingQueued(ctx: CliContext, account: string, rawId: string): Promise<QueuedOperation> {
+  const id = parseId(rawId, "queue id");
+  const q = (await queueOf(ctx, account)).find((x) => x.id.toLowerCase() === id);
+  if (!q) throw new UsageError(`unknown queued operation ${id} for account ${account}`);
+  if (q.state !== "scheduled" && q.state !== "ready") throw new UsageError(`queued operation ${id} is ${q.state}`);
+  return q;
+}
+
+/** `reins queue approve` (and run, unless `--no-execute`). */
+export async function queueApprove(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const account = await ctx.account(inv.args.account);
+    const q = await pendingQueued(ctx, account, inv.args.id);
+    if (q.tier !== "approval")
+      throw new UsageError(
+        `queued operation ${q.id} is in the delayed tier: it needs no approval (it runs from ${time(q.readyAt)})`,
+      );
+    const owner = await ctx.owner(account);
+    const execute = !flag(inv, "no-execute");
+    const now = BigInt((await (await ctx.provider()).getBlock("latest"))!.timestamp);
+    if (execute && now < q.readyAt)
+      throw new UsageError(
+        `queued operation ${q.id} cannot run before ${time(q.readyAt)} (use --no-execute to only approve)`,
+      );
+    let txHash: string;
+    try {
+      txHash = (await owner.approveQueued(q.id, { execute })).txHash;
+    } catch (e) {
+      throw await asCliError(ctx, e, false);
+    }
+    const what = await describeCalls(ctx, decodeExecution(q.mode, q.executionCalldata));
+    emit(
+      inv.json,
+      { id: q.id, status: execute ? "approved and executed" : "approved", txHash, what },
+      `${execute ? "approved and executed" : "approved"}: ${what} (tx ${txHash})`,
+    );
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+/** `reins queue cancel`. */
+export async function queueCancel(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const account = await ctx.account(inv.args.account);
+    const q = await pendingQueued(ctx, account, inv.args.id);
+    const owner = await ctx.owner(account);
+    let txHash: string;
+    try {
+      txHash = (await owner.cancelQueued(q.id)).txHash;
+    } catch (e) {
+      throw await asCliError(ctx, e, false);
+    }
+    emit(inv.json, { id: q.id, status: "cancelled", txHash }, `cancelled ${q.id} (tx ${txHash})`);
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+/** `reins pause`: from the watchdog key (REINS_WATCHDOG_KEY) when set, else the owner key. */
+export async function pause(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const as =
+      str(inv, "as") ?? (process.env[str(inv, "watchdog-key-env") ?? "REINS_WATCHDOG_KEY"] ? "watchdog" : "owner");
+    if (as !== "watchdog" && as !== "owner") throw new UsageError(`--as: expected watchdog or owner, got ${as}`);
+    const cancelQueued = flag(inv, "cancel-queued");
+    const account = await ctx.account(inv.args.account);
+    const { reins } = await ctx.deployment();
+    const sessions = AgentSessions__factory.connect(reins.sessions, await ctx.provider());
+    if ((await sessions.accountConfig(account)).paused) {
+      emit(inv.json, { account, status: "already paused" }, `agents of ${account} are already paused; nothing sent`);
+      return 0;
+    }
+    let txHash: string;
+    if (as === "watchdog") {
+      const envName = str(inv, "watchdog-key-env") ?? "REINS_WATCHDOG_KEY";
+      const key = await ctx.key(envName, "watchdog");
+      if (!(await sessions.isWatchdog(key.address, account)))
+        throw new UsageError(`${envName} is ${key.address}, which is not a watchdog of ${account}`);
+      try {
+        const tx = await sessions.connect(key).pause(account, cancelQueued);
+        txHash = (await tx.wait())!.hash;
+      } catch (e) {
+        throw new FailureError(`pause failed: ${decodeReinsError(e).message}`);
+      }
+    } else {
+      const owner = await ctx.owner(account);
+      try {
+        txHash = (await owner.pause({ cancelQueued })).txHash;
+      } catch (e) {
+        throw await asCliError(ctx, e, false);
+      }
+    }
+    emit(
+      inv.json,
+      { account, status: "paused", by: as, cancelQueued, txHash },
+      `agents of ${account} paused by the ${as}${cancelQueued ? ", queue cancelled" : ""} (tx ${txHash})`,
+    );
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+/** `reins unpause` (owner only). */
+export async function unpause(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const account = await ctx.account(inv.args.account);
+    const owner = await ctx.owner(account);
+    if (!(await owner.sessions.accountConfig(account)).paused) {
+      emit(inv.json, { account, status: "not paused" }, `agents of ${account} are not paused; nothing sent`);
+      return 0;
+    }
+    let txHash: string;
+    try {
+      txHash = (await owner.unpause()).txHash;
+    } catch (e) {
+      throw await asCliError(ctx, e, false);
+    }
+    emit(inv.json, { account, status: "unpaused", txHash }, `agents of ${account} unpaused (tx ${txHash})`);
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+/** `reins agent pay <account> <sessionId> TOKEN <to> <amount> [--dry-run]`. */
+export async function agentPay(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const to = parseAddress(inv.args.to, "recipient");
+    const sessionId = parseId(inv.args.sessionId, "session id");
+    const dryRun = flag(inv, "dry-run");
+    const account = await ctx.account(inv.args.account);
+    const token = await ctx.token(inv.args.token);
+    const value = parseHumanAmount(inv.args.amount, token, "amount");
+    if (value === 0n) throw new UsageError("amount: must be more than zero");
+    const { reins } = await ctx.deployment();
+    const envName = str(inv, "agent-key-env") ?? "REINS_AGENT_KEY";
+    const agent: Wallet = await ctx.key(envName, "agent");
+    const provider = await ctx.provider();
+    const sessions = AgentSessions__factory.connect(reins.sessions, provider);
+    const session = (await listSessions(sessions, account)).find((s) => s.sessionId.toLowerCase() === sessionId);
+    if (!session) throw new UsageError(`unknown session ${sessionId} for account ${account}`);
+    if (getAddress(session.agent) !== agent.address) {
+      throw new UsageError(
+        `${envName} is ${agent.address}, but session ${sessionId} belongs to agent ${session.agent}`,
+      );
+    }
+    if (session.status === "expired")
+      throw new UsageError(
+        `session ${sessionId} expired at ${time(session.validUntil)} (renew it: reins session renew)`,
+      );
+    if (session.status === "not yet valid")
+      throw new UsageError(`session ${sessionId} is not valid before ${time(session.validAfter)}`);
+    if (session.status === "stale")
+      throw new UsageError(
+        `session ${sessionId} no longer exists (all sessions were revoked or the module reinstalled)`,
+      );
+
+    const call: Call =
+      token.address === ZeroAddress
+        ? { target: to, value, data: "0x" }
+        : { target: token.address, data: erc20.encodeFunctionData("transfer", [to, value]) };
+    const human = `${amount(value, token.decimals)} ${token.symbol} to ${to}`;
+    const agentSession = new AgentSession({
+      agent,
+      account,
+      sessionId: session.sessionId,
+      sessions: reins.sessions,
+      sender: await ctx.sender(agent),
+    });
+
+    const pre = await agentSession.preflight(call);
+    if (pre.outcome === "refuse") {
+      const text = await describeError(ctx, pre.error);
+      const report = { status: "refused", payment: human, ...errorReport(pre.error) };
+      if (inv.json) emit(true, report, "");
+      throw new RefusedError(`refused: ${text}`, report);
+    }
+    const expected =
+      pre.outcome === "execute"
+        ? "execute now (instant tier)"
+        : `queue (${pre.tier} tier: ${amount(pre.amount, token.decimals)} ${token.symbol} is over the limit of ${amount(pre.limit, token.decimals)})`;
+    if (dryRun) {
+      emit(
+        inv.json,
+        {
+          status: "dry-run",
+          outcome: pre.outcome,
+          payment: human,
+          ...(pre.outcome === "queue" ? { tier: pre.tier, amount: pre.amount, limit: pre.limit } : {}),
+        },
+        `dry run: paying ${human} would ${expected}`,
+      );
+      return 0;
+    }
+    if (!ctx.bundlerUrl && (await provider.getBalance(agent.address)) === 0n) {
+      throw new UsageError(`the agent ${agent.address} has no ETH to submit handleOps (fund it, or use --bundler)`);
+    }
+    let result;
+    try {
+      result = await agentSession.send(call);
+    } catch (e) {
+      const err = await asCliError(ctx, e);
+      if (inv.json && err instanceof RefusedError) emit(true, { status: "refused", payment: human, ...err.report }, "");
+      throw err;
+    }
+    if (result.status === "executed") {
+      emit(
+        inv.json,
+        {
+          status: "executed",
+          payment: human,
+          txHash: result.txHash,
+          userOpHash: result.userOpHash,
+          gasCost: result.gasCost,
+        },
+        `executed: paid ${human} (tx ${result.txHash})`,
+      );
+    } else {
+      const line =
+        `queued (${result.tier}): ${human} is over the limit of ${amount(result.limit, token.decimals)} ${token.symbol}; request ${result.requestId}, ` +
+        (result.tier === "approval"
+          ? `needs the owner's approval (reins queue approve ${account} ${result.requestId})`
+          : `runs from ${time(result.earliestExecution)}`) +
+        `, expires ${time(result.expiresAt)}`;
+      emit(
+        inv.json,
+        {
+          status: "queued",
+          payment: human,
+          tier: result.tier,
+          requestId: result.requestId,
+          limit: amount(result.limit, token.decimals),
+          readyAt: result.earliestExecution,
+          expiresAt: result.expiresAt,
+          txHash: result.txHash,
+        },
+        line,
+      );
+    }
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+/** `reins watchdog add|remove <account> <address>` (owner key). */
+export async function watchdog(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const enable = inv.command[1] === "add";
+    const who = parseAddress(inv.args.watchdog, "watchdog");
+    const account = await ctx.account(inv.args.account);
+    const owner = await ctx.owner(account);
+    if ((await owner.sessions.isWatchdog(who, account)) === enable) {
+      emit(
+        inv.json,
+        { account, watchdog: who, enabled: enable, status: "unchanged" },
+        `${who} is ${enable ? "already" : "not"} a watchdog of ${account}; nothing sent`,
+      );
+      return 0;
+    }
+    let txHash: string;
+    try {
+      txHash = (await owner.setWatchdog(who, enable)).txHash;
+    } catch (e) {
+      throw await asCliError(ctx, e, false);
+    }
+    emit(
+      inv.json,
+      { account, watchdog: who, enabled: enable, txHash },
+      `${who} ${enable ? "is now" : "is no longer"} a watchdog of ${account} (tx ${txHash})`,
+    );
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}

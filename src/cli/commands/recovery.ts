@@ -1,0 +1,191 @@
+/**
+ * `reins recovery status|sign|propose|complete` (GuardianRecovery).
+ *
+ * Flow: each guardian runs `recovery sign <account> --new-owner 0x…` with its key in `REINS_GUARDIAN_KEY` and
+ * hands the printed blob (`guardian ‖ signature`) over; anyone runs `recovery propose … --sig <blob> …` with
+ * at least `threshold` of them, then `recovery complete` once the delay has passed. `propose`/`complete` are
+ * plain transactions from the key in `REINS_SENDER_KEY` (any funded key).
+ */
+import { SigningKey, concat, getAddress, recoverAddress, dataSlice, dataLength, isHexString } from "ethers";
+import { decodeReinsError } from "../../client/errors.js";
+import { GuardianRecovery__factory, type GuardianRecovery } from "../../../types/ethers-contracts/index.js";
+import { list, str, type Invocation } from "../args.js";
+import { CliContext, parseAddress } from "../context.js";
+import { FailureError, UsageError } from "../errors.js";
+import { duration, emit, keyValues, time } from "../format.js";
+
+async function moduleFor(ctx: CliContext, account: string): Promise<GuardianRecovery> {
+  const { reins } = await ctx.deployment();
+  if (!reins.recovery) throw new UsageError("this deployment has no GuardianRecovery");
+  const gr = GuardianRecovery__factory.connect(reins.recovery, await ctx.provider());
+  if (!(await gr.isInitialized(account))) throw new UsageError(`GuardianRecovery is not installed on ${account}`);
+  return gr;
+}
+
+/** `reins recovery status`. */
+export async function status(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const account = await ctx.account(inv.args.account);
+    const { reins } = await ctx.deployment();
+    const gr = reins.recovery ? GuardianRecovery__factory.connect(reins.recovery, await ctx.provider()) : undefined;
+    if (!gr || !(await gr.isInitialized(account))) {
+      emit(inv.json, { account, installed: false }, `GuardianRecovery is not installed on ${account}`);
+      return 0;
+    }
+    const [recoveryDelay, securityDelay, lockDuration] = await gr.delaysOf(account);
+    const [newOwner, readyAt] = await gr.pendingRecovery(account);
+    const [pgGuardians, pgThreshold, pgReadyAt] = await gr.pendingGuardianChange(account);
+    const out = {
+      account,
+      installed: true,
+      owner: await ctx.ownerOf(account),
+      guardians: (await gr.guardiansOf(account)).map((g) => getAddress(g)),
+      threshold: Number(await gr.thresholdOf(account)),
+      recoveryDelay,
+      securityDelay,
+      lockDuration,
+      locked: await gr.isLocked(account),
+      lockedUntil: await gr.lockedUntil(account),
+      nonce: await gr.nonceOf(account),
+      pendingRecovery: readyAt === 0n ? null : { newOwner: getAddress(newOwner), readyAt },
+      pendingGuardianChange:
+        pgReadyAt === 0n ? null : { guardians: pgGuardians, threshold: Number(pgThreshold), readyAt: pgReadyAt },
+    };
+    emit(inv.json, out, () =>
+      keyValues([
+        ["account", account],
+        ["owner", out.owner],
+        ["guardians", `${out.threshold} of ${out.guardians.length}: ${out.guardians.join(", ")}`],
+        [
+          "delays",
+          `recovery ${duration(recoveryDelay)}, guardian change ${duration(securityDelay)}, lock ${duration(lockDuration)}`,
+        ],
+        ["locked", out.locked ? `until ${time(out.lockedUntil)}` : "no"],
+        [
+          "recovery",
+          out.pendingRecovery
+            ? `to ${out.pendingRecovery.newOwner}, completable from ${time(readyAt)}`
+            : "none pending",
+        ],
+        [
+          "guardian change",
+          out.pendingGuardianChange
+            ? `${out.pendingGuardianChange.threshold} of ${pgGuardians.length}, from ${time(pgReadyAt)}`
+            : "none pending",
+        ],
+      ]),
+    );
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+/** `reins recovery sign`: a guardian's approval blob for proposing `--new-owner`. */
+export async function sign(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const newOwner = parseAddress(str(inv, "new-owner"), "--new-owner");
+    const account = await ctx.account(inv.args.account);
+    const gr = await moduleFor(ctx, account);
+    const envName = str(inv, "guardian-key-env") ?? "REINS_GUARDIAN_KEY";
+    const key = await ctx.key(envName, "guardian");
+    if (!(await gr.isGuardian(account, key.address)))
+      throw new UsageError(`${envName} is ${key.address}, which is not a guardian of ${account}`);
+    const digest = await gr.recoveryDigest(account, newOwner);
+    const blob = concat([key.address, new SigningKey(key.privateKey).sign(digest).serialized]);
+    emit(inv.json, { account, newOwner, guardian: key.address, digest, signature: blob }, blob);
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+/** `reins recovery propose`: checks every signature off-chain, then sends `proposeRecovery`. */
+export async function propose(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const newOwner = parseAddress(str(inv, "new-owner"), "--new-owner");
+    const blobs = list(inv, "sig");
+    for (const b of blobs)
+      if (!isHexString(b) || dataLength(b) !== 85)
+        throw new UsageError(`--sig: expected guardian (20 bytes) ‖ signature (65 bytes), got ${b.slice(0, 20)}…`);
+    const account = await ctx.account(inv.args.account);
+    const gr = await moduleFor(ctx, account);
+    const [, pendingAt] = await gr.pendingRecovery(account);
+    if (pendingAt !== 0n)
+      throw new UsageError(`a recovery of ${account} is already pending (completable from ${time(pendingAt)})`);
+    const digest = await gr.recoveryDigest(account, newOwner);
+    const threshold = Number(await gr.thresholdOf(account));
+    const checked: { guardian: string; blob: string }[] = [];
+    for (const b of blobs) {
+      const guardian = getAddress(dataSlice(b, 0, 20));
+      let signer: string;
+      try {
+        signer = recoverAddress(digest, dataSlice(b, 20));
+      } catch {
+        throw new UsageError(`--sig of ${guardian}: not a valid signature`);
+      }
+      if (signer !== guardian)
+        throw new UsageError(`--sig of ${guardian}: signed by ${signer}, or for another owner/nonce`);
+      if (!(await gr.isGuardian(account, guardian)))
+        throw new UsageError(`--sig: ${guardian} is not a guardian of ${account}`);
+      if (checked.some((c) => c.guardian === guardian)) throw new UsageError(`--sig: ${guardian} signed twice`);
+      checked.push({ guardian, blob: b });
+    }
+    if (checked.length < threshold)
+      throw new UsageError(`need ${threshold} guardian signatures, got ${checked.length}`);
+    checked.sort((a, b) => (BigInt(a.guardian) < BigInt(b.guardian) ? -1 : 1));
+    const sender = await ctx.key(str(inv, "sender-key-env") ?? "REINS_SENDER_KEY", "transaction sender");
+    let txHash: string;
+    try {
+      txHash = (await (
+        await gr.connect(sender).proposeRecovery(
+          account,
+          newOwner,
+          checked.map((c) => c.blob),
+        )
+      ).wait())!.hash;
+    } catch (e) {
+      throw new FailureError(`proposeRecovery failed: ${decodeReinsError(e).message}`);
+    }
+    const [, readyAt] = await gr.pendingRecovery(account);
+    emit(
+      inv.json,
+      { account, newOwner, readyAt, txHash },
+      `recovery of ${account} to ${newOwner} proposed; completable from ${time(readyAt)} (tx ${txHash})`,
+    );
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+/** `reins recovery complete`. */
+export async function complete(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const account = await ctx.account(inv.args.account);
+    const gr = await moduleFor(ctx, account);
+    const [newOwner, readyAt] = await gr.pendingRecovery(account);
+    if (readyAt === 0n) throw new UsageError(`no recovery of ${account} is pending`);
+    const now = BigInt((await (await ctx.provider()).getBlock("latest"))!.timestamp);
+    if (now < readyAt) throw new UsageError(`the recovery of ${account} cannot complete before ${time(readyAt)}`);
+    const sender = await ctx.key(str(inv, "sender-key-env") ?? "REINS_SENDER_KEY", "transaction sender");
+    let txHash: string;
+    try {
+      txHash = (await (await gr.connect(sender).completeRecovery(account)).wait())!.hash;
+    } catch (e) {
+      throw new FailureError(`completeRecovery failed: ${decodeReinsError(e).message}`);
+    }
+    emit(
+      inv.json,
+      { account, newOwner: getAddress(newOwner), txHash },
+      `recovery complete: the owner of ${account} is now ${getAddress(newOwner)} (tx ${txHash})`,
+    );
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}

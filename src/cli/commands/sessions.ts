@@ -1,0 +1,342 @@
+/**
+ * `reins session grant|list|renew|revoke`, `reins budget set`, `reins fleet set`.
+ */
+import { ZeroAddress } from "ethers";
+import { ChangePending, type ChangeOutcome } from "../../client/owner.js";
+import { PolicyError } from "../../client/errors.js";
+import { UINT128_MAX, policy, type TokenBudget } from "../../client/policy.js";
+import { listSessions, type SessionInfo } from "../../client/actions/listSessions.js";
+import { budgetTokens } from "../../client/actions/assessTier.js";
+import { parseDuration } from "../../client/units.js";
+import { AgentSessions__factory } from "../../../types/ethers-contracts/index.js";
+import { list, str, type Invocation } from "../args.js";
+import { CliContext, parseAddress, parseHumanAmount, parseId, type Token } from "../context.js";
+import { UsageError } from "../errors.js";
+import { amount, duration, emit, keyValues, table, time } from "../format.js";
+import { asCliError } from "../report.js";
+import { checkAmount, checkDuration, parseBudget, parseTransfer, type BudgetArg } from "../specs.js";
+
+function policyToUsage(e: unknown): never {
+  if (e instanceof PolicyError) throw new UsageError(e.message.split("\n")[0]);
+  throw e;
+}
+
+function changeJson(outcome: ChangeOutcome) {
+  return outcome.status === "applied"
+    ? { status: "applied", txHash: outcome.txHash }
+    : { status: "pending", txHash: outcome.txHash, changeHash: outcome.changeHash, readyAt: outcome.readyAt };
+}
+
+function changeText(what: string, outcome: ChangeOutcome): string {
+  return outcome.status === "applied"
+    ? `${what}: applied (tx ${outcome.txHash})`
+    : `${what}: pending the security delay until ${time(outcome.readyAt)} (change ${outcome.changeHash})`;
+}
+
+/** A session of `account`, or a one-line usage error. */
+async function sessionOf(ctx: CliContext, account: string, rawId: string): Promise<SessionInfo> {
+  const id = parseId(rawId, "session id");
+  const { reins } = await ctx.deployment();
+  const sessions = AgentSessions__factory.connect(reins.sessions, await ctx.provider());
+  const found = (await listSessions(sessions, account)).find((s) => s.sessionId.toLowerCase() === id);
+  if (!found) throw new UsageError(`unknown session ${id} for account ${account}`);
+  return found;
+}
+
+/** `reins session grant`. */
+export async function grant(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const transfers = list(inv, "allow-transfer").map(parseTransfer);
+    if (!transfers.length) throw new UsageError("--allow-transfer is required (at least one)");
+    const budgets = list(inv, "budget").map((b) => parseBudget(b));
+    const agent = parseAddress(str(inv, "agent"), "--agent");
+    const validFor = checkDuration(str(inv, "valid-for") ?? "24h", "--valid-for");
+    const gasPerOp = checkAmount(str(inv, "gas-per-op") ?? "0.01", "--gas-per-op");
+    const gasTotal = checkAmount(str(inv, "gas-total") ?? "0.1", "--gas-total");
+    const delay = checkDuration(str(inv, "queue-delay") ?? "1h", "--queue-delay");
+    const window = checkDuration(str(inv, "approval-window") ?? "24h", "--approval-window");
+    const usesRaw = str(inv, "max-uses") ?? "1000";
+    if (!/^\d+$/.test(usesRaw) || BigInt(usesRaw) < 1n || BigInt(usesRaw) > 0xffffffffn) {
+      throw new UsageError(`--max-uses: expected an integer 1…4294967295, got ${usesRaw}`);
+    }
+    for (const t of transfers) for (const to of t.to) parseAddress(to, `--allow-transfer ${t.token} recipient`);
+
+    const account = await ctx.account(inv.args.account);
+    const owner = await ctx.owner(account);
+    const tokens = await ctx.policyRegistry([...transfers.map((t) => t.token), ...budgets.map((b) => b.token)]);
+    for (const t of transfers) {
+      if (t.max !== undefined) parseHumanAmount(t.max, await ctx.token(t.token), `--allow-transfer ${t.token} max`);
+    }
+    for (const b of budgets) await checkBudgetAmounts(ctx, b);
+
+    const builder = policy()
+      .agent(agent)
+      .validFor(validFor as "1s")
+      .maxUses(BigInt(usesRaw))
+      .gas({ perOp: gasPerOp, total: gasTotal })
+      .queue({ delay: delay as "1s", approvalWindow: window as "1s" });
+    try {
+      for (const t of transfers)
+        builder.allowTransfer(t.token, { to: t.to, ...(t.max !== undefined ? { max: t.max } : {}) });
+      for (const b of budgets) {
+        builder.budget(b.token, {
+          instant: b.instant ?? b.ceiling!,
+          ...(b.ceiling !== undefined ? { ceiling: b.ceiling } : {}),
+          ...(b.periodCap !== undefined ? { perPeriod: b.periodCap, period: b.period as "1s" } : {}),
+          ...(b.lifetime !== undefined ? { lifetime: b.lifetime } : {}),
+        });
+      }
+    } catch (e) {
+      policyToUsage(e);
+    }
+    const config = await builder
+      .build({ provider: await ctx.provider(), account, tokens })
+      .catch((e: unknown) => policyToUsage(e));
+
+    let sessionId: string;
+    try {
+      sessionId = await owner.grantSession(config);
+    } catch (e) {
+      if (e instanceof ChangePending) {
+        const c = e.change;
+        emit(
+          inv.json,
+          { status: "pending", changeHash: c.changeHash, readyAt: c.readyAt, data: c.data, txHash: c.txHash },
+          () => `grant pending the security delay until ${time(c.readyAt)} (change ${c.changeHash})`,
+        );
+        return 0;
+      }
+      throw await asCliError(ctx, e, false);
+    }
+    emit(inv.json, { status: "granted", sessionId, agent: config.agent, validUntil: config.validUntil, account }, () =>
+      keyValues([
+        ["session", sessionId],
+        ["agent", String(config.agent)],
+        ["valid until", time(BigInt(config.validUntil))],
+      ]),
+    );
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+async function checkBudgetAmounts(ctx: CliContext, b: BudgetArg): Promise<Token> {
+  const t = await ctx.token(b.token);
+  for (const [k, v] of [
+    ["instant", b.instant],
+    ["ceiling", b.ceiling],
+    ["period", b.periodCap],
+    ["lifetime", b.lifetime],
+  ] as const) {
+    if (v !== undefined) parseHumanAmount(v, t, `--budget ${b.token} ${k}`);
+  }
+  return t;
+}
+
+/** `reins session list`. */
+export async function sessionList(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const account = await ctx.account(inv.args.account);
+    const { reins } = await ctx.deployment();
+    const sessions = AgentSessions__factory.connect(reins.sessions, await ctx.provider());
+    const all = await listSessions(sessions, account);
+    const withBudgets: (SessionInfo & { budgets: Record<string, string>[] })[] = [];
+    for (const s of all) {
+      const budgets: Record<string, string>[] = [];
+      for (const tokenAddress of await budgetTokens(sessions, account, s.sessionId)) {
+        const [b, periodLeft, lifetimeLeft] = await sessions.budgetOf(s.sessionId, account, tokenAddress);
+        const t =
+          tokenAddress === ZeroAddress
+            ? { symbol: "ETH", decimals: 18 }
+            : await ctx.token(tokenAddress).catch(() => ({ symbol: tokenAddress, decimals: 0 }));
+        budgets.push({
+          token: t.symbol,
+          address: tokenAddress,
+          instant: amount(b.instantThreshold, t.decimals),
+          ceiling: amount(b.ceiling, t.decimals),
+          periodCap: amount(b.periodCap, t.decimals),
+          period: duration(b.period),
+          lifetime: amount(b.lifetimeCap, t.decimals),
+          periodLeft: amount(periodLeft, t.decimals),
+          lifetimeLeft: amount(lifetimeLeft, t.decimals),
+        });
+      }
+      withBudgets.push({ ...s, budgets });
+    }
+    emit(inv.json, { account, sessions: withBudgets }, () => {
+      if (!all.length) return `no sessions for ${account}`;
+      return table(
+        ["session", "agent", "status", "valid until", "uses", "gas spent (ETH)", "budgets (left this period)"],
+        withBudgets.map((s) => [
+          s.sessionId,
+          s.agent,
+          s.status,
+          time(s.validUntil),
+          `${s.uses}/${s.maxUses}`,
+          `${amount(s.gasSpent, 18)}/${amount(s.gasBudget, 18)}`,
+          s.budgets.map((b) => `${b.token} ${b.instant}/${b.ceiling} (${b.periodLeft} left)`).join("; ") || "-",
+        ]),
+      );
+    });
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+/** `reins session renew`. */
+export async function renew(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const validFor = parseDuration(checkDuration(str(inv, "valid-for") ?? "", "--valid-for") as "1s");
+    const account = await ctx.account(inv.args.account);
+    const session = await sessionOf(ctx, account, inv.args.sessionId);
+    if (session.status === "revoked" || session.status === "stale") {
+      throw new UsageError(`session ${session.sessionId} is ${session.status}; it cannot be renewed`);
+    }
+    const owner = await ctx.owner(account);
+    const now = BigInt((await (await ctx.provider()).getBlock("latest"))!.timestamp);
+    const until = now + validFor;
+    let outcome: ChangeOutcome;
+    try {
+      outcome = await owner.renewSession(session.sessionId, until);
+    } catch (e) {
+      throw await asCliError(ctx, e, false);
+    }
+    emit(inv.json, { sessionId: session.sessionId, validUntil: until, ...changeJson(outcome) }, () =>
+      changeText(`session valid until ${time(until)}`, outcome),
+    );
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+/** `reins session revoke`. */
+export async function revoke(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const account = await ctx.account(inv.args.account);
+    const session = await sessionOf(ctx, account, inv.args.sessionId);
+    if (session.status === "revoked") {
+      emit(
+        inv.json,
+        { sessionId: session.sessionId, status: "already revoked" },
+        `session ${session.sessionId} is already revoked; nothing sent`,
+      );
+      return 0;
+    }
+    const owner = await ctx.owner(account);
+    let txHash: string;
+    try {
+      txHash = (await owner.revokeSession(session.sessionId)).txHash;
+    } catch (e) {
+      throw await asCliError(ctx, e, false);
+    }
+    emit(
+      inv.json,
+      { sessionId: session.sessionId, status: "revoked", txHash },
+      `session ${session.sessionId} revoked (tx ${txHash})`,
+    );
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+/** `reins budget set <account> <sessionId> TOKEN:…`: unspecified fields keep their current value. */
+export async function budgetSet(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const spec = parseBudget(inv.args.budget, "budget");
+    const account = await ctx.account(inv.args.account);
+    const session = await sessionOf(ctx, account, inv.args.sessionId);
+    const token = await checkBudgetAmounts(ctx, spec);
+    const owner = await ctx.owner(account);
+    const [current] = await owner.sessions.budgetOf(session.sessionId, account, token.address);
+    const exists = current.period !== 0n;
+    const a = (v: string | undefined, what: string, fallback: bigint) =>
+      v === undefined ? fallback : parseHumanAmount(v, token, `budget ${what}`);
+    const instant = a(spec.instant, "instant", exists ? current.instantThreshold : 0n);
+    const ceiling = a(spec.ceiling, "ceiling", exists && current.ceiling >= instant ? current.ceiling : instant);
+    const periodCap = a(spec.periodCap, "period", exists ? current.periodCap : UINT128_MAX);
+    const lifetimeCap = a(spec.lifetime, "lifetime", exists ? current.lifetimeCap : UINT128_MAX);
+    const period = spec.period ? parseDuration(spec.period as "1s") : exists ? current.period : 86_400n;
+    if (instant > ceiling)
+      throw new UsageError(`budget: instant ${spec.instant} is above the ceiling ${amount(ceiling, token.decimals)}`);
+    if (ceiling > periodCap)
+      throw new UsageError(
+        `budget: ceiling ${amount(ceiling, token.decimals)} is above the period cap ${amount(periodCap, token.decimals)}`,
+      );
+    const budget: TokenBudget = {
+      token: token.address,
+      instantThreshold: instant,
+      ceiling,
+      periodCap,
+      lifetimeCap,
+      period,
+    };
+    let outcome: ChangeOutcome;
+    try {
+      outcome = await owner.setBudget(session.sessionId, budget);
+    } catch (e) {
+      throw await asCliError(ctx, e, false);
+    }
+    const human = {
+      token: token.symbol,
+      instant: amount(instant, token.decimals),
+      ceiling: amount(ceiling, token.decimals),
+      periodCap: amount(periodCap, token.decimals),
+      period: duration(period),
+      lifetime: amount(lifetimeCap, token.decimals),
+    };
+    emit(inv.json, { sessionId: session.sessionId, budget: human, ...changeJson(outcome) }, () =>
+      changeText(
+        `${token.symbol} budget instant ${human.instant}, ceiling ${human.ceiling}, ${human.periodCap}/${human.period}, lifetime ${human.lifetime}`,
+        outcome,
+      ),
+    );
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+/** `reins fleet set <account> TOKEN:period=…/24h,lifetime=…`. */
+export async function fleetSet(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const spec = parseBudget(inv.args.budget, "fleet", true);
+    if (spec.periodCap === undefined && spec.lifetime === undefined)
+      throw new UsageError("fleet: give period=CAP/DURATION and/or lifetime=…");
+    const account = await ctx.account(inv.args.account);
+    const token = await checkBudgetAmounts(ctx, spec);
+    const owner = await ctx.owner(account);
+    const periodCap =
+      spec.periodCap === undefined ? UINT128_MAX : parseHumanAmount(spec.periodCap, token, "fleet period");
+    const lifetimeCap =
+      spec.lifetime === undefined ? UINT128_MAX : parseHumanAmount(spec.lifetime, token, "fleet lifetime");
+    const period = (spec.period ?? "24h") as "1s";
+    let outcome: ChangeOutcome;
+    try {
+      outcome = await owner.setFleetBudget(token.address, { periodCap, lifetimeCap, period });
+    } catch (e) {
+      throw await asCliError(ctx, e, false);
+    }
+    const human = {
+      token: token.symbol,
+      periodCap: amount(periodCap, token.decimals),
+      period,
+      lifetime: amount(lifetimeCap, token.decimals),
+    };
+    emit(inv.json, { account, fleet: human, ...changeJson(outcome) }, () =>
+      changeText(`${token.symbol} fleet budget ${human.periodCap}/${period}, lifetime ${human.lifetime}`, outcome),
+    );
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}

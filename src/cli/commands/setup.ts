@@ -1,0 +1,300 @@
+/**
+ * `reins deploy`, `reins account create`, `reins account status`.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  AbiCoder,
+  Contract,
+  ZeroAddress,
+  ZeroHash,
+  formatEther,
+  getAddress,
+  isHexString,
+  toBeHex,
+  zeroPadValue,
+} from "ethers";
+import { artifactsFromDirectory, deployReins } from "../../deploy/deploy.js";
+import { CONTRACT_NAMES } from "../../deploy/plan.js";
+import { MODULE_TYPE_EXECUTOR, MODULE_TYPE_VALIDATOR, type ModuleInit } from "../../account/encoding.js";
+import { ReinsOwner } from "../../client/owner.js";
+import { listSessions } from "../../client/actions/listSessions.js";
+import { parseDuration } from "../../client/units.js";
+import {
+  AgentSessions__factory,
+  GuardianRecovery__factory,
+  ReinsAccount__factory,
+} from "../../../types/ethers-contracts/index.js";
+import { list, str, type Invocation } from "../args.js";
+import { CliContext, parseAddress, parseHumanAmount } from "../context.js";
+import { FailureError, UsageError } from "../errors.js";
+import { amount, emit, keyValues, table, time, duration } from "../format.js";
+import { asCliError } from "../report.js";
+import { checkDuration } from "../specs.js";
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+
+/** `reins deploy`. */
+export async function deploy(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const artifactsDir = path.resolve(str(inv, "artifacts") ?? path.join(REPO_ROOT, "artifacts"));
+    const envName = str(inv, "deployer-key-env") ?? "REINS_DEPLOYER_KEY";
+    const signer = await ctx.key(envName, "deployer");
+    if ((await ctx.provider().then((p) => p.getBalance(signer.address))) === 0n) {
+      throw new UsageError(`the deployer ${signer.address} (${envName}) has no ETH on chain ${await ctx.chainId()}`);
+    }
+    const lines: string[] = [];
+    let result;
+    try {
+      result = await deployReins(signer, {
+        artifacts: artifactsFromDirectory(artifactsDir),
+        deploymentsDir: ctx.deploymentsDir,
+        log: (l) => lines.push(l),
+      });
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (/cannot read artifact/.test(msg)) throw new UsageError(msg);
+      throw new FailureError(`deploy failed: ${msg}`);
+    }
+    emit(inv.json, result, () => {
+      const rows = CONTRACT_NAMES.map((name) => [
+        name,
+        result.addresses[name],
+        result.deployed.includes(name) ? `deployed (gas ${result.gasUsed[name] ?? "?"})` : "already deployed",
+      ]);
+      const head =
+        result.deployed.length === 0 && result.singletonsInstalled.length === 0
+          ? `nothing deployed: every Reins contract is already on chain ${result.chainId}`
+          : `deployed ${result.deployed.length} contract(s) on chain ${result.chainId}` +
+            (result.singletonsInstalled.length ? ` (installed ${result.singletonsInstalled.join(", ")})` : "");
+      return [
+        head,
+        "",
+        table(["contract", "address", "status"], [["EntryPoint v0.8", result.entryPoint, "singleton"], ...rows]),
+        "",
+        `record: ${result.file}`,
+      ].join("\n");
+    });
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+function parseSalt(raw: string | undefined): string {
+  if (raw === undefined) return ZeroHash;
+  if (/^\d+$/.test(raw)) return zeroPadValue(toBeHex(BigInt(raw)), 32);
+  if (isHexString(raw, 32)) return raw;
+  throw new UsageError(`--salt: expected a number or 32-byte hex, got ${raw}`);
+}
+
+/** `reins account create`. */
+export async function accountCreate(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    // Syntax first (no network).
+    const salt = parseSalt(str(inv, "salt"));
+    const securityDelay = checkDuration(str(inv, "security-delay") ?? "0s", "--security-delay");
+    const guardians = list(inv, "guardian")
+      .flatMap((g) => g.split(","))
+      .map((g) => parseAddress(g, "--guardian"));
+    const thresholdRaw = str(inv, "threshold");
+    if (thresholdRaw !== undefined && !guardians.length) throw new UsageError("--threshold needs --guardian");
+    const threshold = thresholdRaw === undefined ? guardians.length : Number(thresholdRaw);
+    if (guardians.length && (!Number.isInteger(threshold) || threshold < 1 || threshold > guardians.length)) {
+      throw new UsageError(`--threshold: expected 1…${guardians.length}, got ${thresholdRaw}`);
+    }
+    if (new Set(guardians).size !== guardians.length) throw new UsageError("--guardian: the same guardian twice");
+    const recoveryDelay = parseDuration(checkDuration(str(inv, "recovery-delay") ?? "2d", "--recovery-delay") as "1s");
+    const guardianDelay = parseDuration(checkDuration(str(inv, "guardian-delay") ?? "1d", "--guardian-delay") as "1s");
+    const lockDuration = parseDuration(checkDuration(str(inv, "lock-duration") ?? "7d", "--lock-duration") as "1s");
+    const prefundRaw = str(inv, "prefund");
+    const prefund =
+      prefundRaw === undefined
+        ? 0n
+        : parseHumanAmount(prefundRaw, { symbol: "ETH", address: ZeroAddress, decimals: 18 }, "--prefund");
+
+    // Chain checks.
+    const { reins } = await ctx.deployment();
+    const envName = str(inv, "owner-key-env") ?? "REINS_OWNER_KEY";
+    const key = await ctx.key(envName, "owner");
+    const provider = await ctx.provider();
+    const modules: ModuleInit[] = [];
+    if (guardians.length) {
+      if (!reins.recovery) throw new UsageError("this deployment has no GuardianRecovery");
+      const initData = AbiCoder.defaultAbiCoder().encode(
+        ["address[]", "uint8", "uint32", "uint32", "uint32", "tuple(address,bytes)[]"],
+        [
+          [...guardians].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)),
+          threshold,
+          recoveryDelay,
+          guardianDelay,
+          lockDuration,
+          [],
+        ],
+      );
+      modules.push({ moduleTypeId: MODULE_TYPE_EXECUTOR, module: reins.recovery, initData });
+    }
+    const sender = await ctx.sender(key);
+    const owner = new ReinsOwner({ owner: key, provider, deployment: reins, sender });
+    const opts = { salt, securityDelay: securityDelay as "1s", modules };
+    const predicted = await owner.predictAddress(opts);
+    const out = { account: predicted, owner: key.address, chainId: await ctx.chainId(), salt };
+    if ((await provider.getCode(predicted)) !== "0x") {
+      emit(
+        inv.json,
+        { ...out, status: "exists" },
+        `account ${predicted} already exists (owner ${key.address}); nothing sent`,
+      );
+      return 0;
+    }
+    const ownerBalance = await provider.getBalance(key.address);
+    const accountBalance = await provider.getBalance(predicted);
+    if (prefund > 0n && ownerBalance <= prefund) {
+      throw new UsageError(
+        `--prefund ${prefundRaw} ETH: the owner ${key.address} has only ${formatEther(ownerBalance)} ETH`,
+      );
+    }
+    if (prefund === 0n && accountBalance === 0n) {
+      throw new UsageError(
+        `the account ${predicted} has no ETH for its first operation: pass --prefund <ETH> or fund it first`,
+      );
+    }
+    if (!ctx.bundlerUrl && ownerBalance === 0n) {
+      throw new UsageError(`the owner ${key.address} has no ETH to submit handleOps (fund it, or use --bundler)`);
+    }
+    let created;
+    try {
+      created = await owner.createAccount({
+        ...opts,
+        ...(prefund > 0n ? { prefund: { from: key, value: prefund } } : {}),
+      });
+    } catch (e) {
+      throw await asCliError(ctx, e, false);
+    }
+    emit(inv.json, { ...out, status: "created", txHash: created.txHash, userOpHash: created.userOpHash }, () =>
+      keyValues([
+        ["account", created.account],
+        ["owner", key.address],
+        [
+          "modules",
+          `OwnerValidator, AgentSessions, ReinsTimelock${guardians.length ? `, GuardianRecovery (${threshold} of ${guardians.length})` : ""}`,
+        ],
+        ["prefund", `${amount(prefund, 18)} ETH`],
+        ["tx", created.txHash],
+      ]),
+    );
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+/** `reins account status`. */
+export async function accountStatus(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const account = await ctx.account(inv.args.account);
+    const { reins } = await ctx.deployment();
+    const provider = await ctx.provider();
+    const acc = ReinsAccount__factory.connect(account, provider);
+    const sessions = AgentSessions__factory.connect(reins.sessions, provider);
+    let accountId: string;
+    try {
+      accountId = await acc.accountId();
+    } catch {
+      throw new UsageError(`unknown account ${account}: not a Reins account (no accountId())`);
+    }
+    const owner = await ctx.ownerOf(account);
+    const installed = async (type: bigint, module: string | undefined) =>
+      module ? acc.isModuleInstalled(type, module, "0x") : false;
+    const modules = {
+      ownerValidator: await installed(MODULE_TYPE_VALIDATOR, reins.ownerValidator),
+      sessionsValidator: await installed(MODULE_TYPE_VALIDATOR, reins.sessions),
+      sessionsExecutor: await installed(MODULE_TYPE_EXECUTOR, reins.sessions),
+      timelock: await installed(MODULE_TYPE_EXECUTOR, reins.timelock),
+      guardianRecovery: await installed(MODULE_TYPE_EXECUTOR, reins.recovery),
+    };
+    const hook = await acc.hook();
+    const config = await sessions.accountConfig(account);
+    const list = await listSessions(sessions, account);
+    const balances = [
+      { symbol: "ETH", address: ZeroAddress, balance: await provider.getBalance(account), decimals: 18 },
+    ];
+    for (const t of await ctx.knownTokens()) {
+      const erc20 = new Contract(t.address, ["function balanceOf(address) view returns (uint256)"], provider);
+      balances.push({
+        symbol: t.symbol,
+        address: t.address,
+        balance: BigInt(await erc20.getFunction("balanceOf")(account)),
+        decimals: t.decimals,
+      });
+    }
+    let recovery: Record<string, unknown> | undefined;
+    if (modules.guardianRecovery && reins.recovery) {
+      const gr = GuardianRecovery__factory.connect(reins.recovery, provider);
+      const [pendingOwner, readyAt] = await gr.pendingRecovery(account);
+      recovery = {
+        guardians: (await gr.guardiansOf(account)).map((g) => getAddress(g)),
+        threshold: Number(await gr.thresholdOf(account)),
+        lockedUntil: await gr.lockedUntil(account),
+        pendingRecovery: readyAt === 0n ? null : { newOwner: pendingOwner, readyAt },
+      };
+    }
+    const active = list.filter((s) => s.status === "active").length;
+    const out = {
+      account,
+      accountId,
+      owner,
+      modules,
+      hook: hook === ZeroAddress ? null : hook,
+      paused: config.paused,
+      securityDelay: config.securityDelay,
+      sessions: { total: list.length, active },
+      balances: balances.map((b) => ({
+        symbol: b.symbol,
+        address: b.address,
+        balance: amount(b.balance, b.decimals),
+        raw: b.balance,
+      })),
+      recovery: recovery ?? null,
+    };
+    emit(inv.json, out, () => {
+      const mods = Object.entries(modules)
+        .filter(([, v]) => v)
+        .map(([k]) => k)
+        .join(", ");
+      const pairs: [string, string][] = [
+        ["account", `${account} (${accountId})`],
+        ["owner", owner],
+        ["modules", mods],
+        ["hook", hook === ZeroAddress ? "none" : hook],
+        ["agents", config.paused ? "PAUSED" : "running"],
+        ["security delay", duration(config.securityDelay)],
+        ["sessions", `${list.length} granted, ${active} active`],
+        ...balances.map((b): [string, string] => [`balance ${b.symbol}`, amount(b.balance, b.decimals)]),
+      ];
+      if (recovery) {
+        const r = recovery as {
+          guardians: string[];
+          threshold: number;
+          lockedUntil: bigint;
+          pendingRecovery: { newOwner: string; readyAt: bigint } | null;
+        };
+        pairs.push(["guardians", `${r.threshold} of ${r.guardians.length}: ${r.guardians.join(", ")}`]);
+        pairs.push(["locked until", time(r.lockedUntil)]);
+        pairs.push([
+          "recovery",
+          r.pendingRecovery
+            ? `to ${r.pendingRecovery.newOwner} from ${time(r.pendingRecovery.readyAt)}`
+            : "none pending",
+        ]);
+      }
+      return keyValues(pairs);
+    });
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}

@@ -1,0 +1,353 @@
+/**
+ * `reins`: the Reins operator CLI. Entry point (run through `bin/reins.mjs`, or `npx tsx src/cli/main.ts`).
+ *
+ * Keys come from the environment only: `REINS_OWNER_KEY`, `REINS_AGENT_KEY`, `REINS_WATCHDOG_KEY`,
+ * `REINS_GUARDIAN_KEY`, `REINS_SENDER_KEY`, `REINS_DEPLOYER_KEY`. Exit codes: 0 ok, 1 on-chain/runtime failure,
+ * 2 bad input or usage, 3 refused by the account's policy. Errors are one line on stderr.
+ *
+ * This module only loads the parser and the help texts; each command's chain code is imported when it runs.
+ */
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import {
+  EXIT_CODES_HELP,
+  commandList,
+  parseCommandLine,
+  type CommandSpec,
+  type Invocation,
+  type OptionSpec,
+} from "./args.js";
+import { EXIT, oneLine } from "./errors.js";
+
+const ownerKeyEnv: Record<string, OptionSpec> = {
+  "owner-key-env": {
+    type: "string",
+    value: "<NAME>",
+    help: "environment variable with the owner key (default REINS_OWNER_KEY)",
+  },
+};
+
+const setup = () => import("./commands/setup.js");
+const sessions = () => import("./commands/sessions.js");
+const ops = () => import("./commands/ops.js");
+const recovery = () => import("./commands/recovery.js");
+
+const BUDGET_SYNTAX = `Budget syntax: TOKEN:instant=50,ceiling=500,period=1000/24h,lifetime=5000 (amounts in whole tokens).
+  instant   up to this runs at once         ceiling  up to this waits the queue delay; above: owner approval
+  period    cap over any window (CAP/DUR)   lifetime cap over the session's life
+TOKEN is ETH, a symbol (--token SYM=0x… or reins.config.json "tokens") or an address.`;
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    path: ["deploy"],
+    summary: "deploy the Reins contracts deterministically (idempotent) and write deployments/<chainId>.json",
+    options: {
+      "deployer-key-env": {
+        type: "string",
+        value: "<NAME>",
+        help: "environment variable with the deployer key (default REINS_DEPLOYER_KEY)",
+      },
+      artifacts: {
+        type: "string",
+        value: "<dir>",
+        help: "Hardhat artifacts folder (default: the package's artifacts/)",
+      },
+    },
+    details:
+      "Example: REINS_DEPLOYER_KEY=0x… reins deploy --rpc http://127.0.0.1:8545\nA rerun deploys nothing and leaves the record unchanged.",
+    run: async (inv) => (await setup()).deploy(inv),
+  },
+  {
+    path: ["account", "create"],
+    summary: "create a Reins account for the owner key (OwnerValidator, AgentSessions, timelock; guardians optional)",
+    options: {
+      ...ownerKeyEnv,
+      salt: { type: "string", value: "<n|0x…32>", help: "CREATE2 salt (default 0)" },
+      prefund: { type: "string", value: "<ETH>", help: "send this much ETH from the owner key to the account first" },
+      "security-delay": { type: "string", value: "<dur>", help: "delay of loosening session changes (default 0s)" },
+      guardian: {
+        type: "string",
+        multiple: true,
+        value: "<0x…[,0x…]>",
+        help: "install GuardianRecovery with these guardians",
+      },
+      threshold: { type: "string", value: "<n>", help: "guardian signatures needed (default: all)" },
+      "recovery-delay": { type: "string", value: "<dur>", help: "recovery delay (default 2d)" },
+      "guardian-delay": { type: "string", value: "<dur>", help: "delay of guardian-set changes (default 1d)" },
+      "lock-duration": { type: "string", value: "<dur>", help: "guardian lock duration (default 7d)" },
+    },
+    details:
+      "Example: REINS_OWNER_KEY=0x… reins account create --prefund 0.1\nIf the account already exists, nothing is sent.",
+    run: async (inv) => (await setup()).accountCreate(inv),
+  },
+  {
+    path: ["account", "status"],
+    positionals: ["account"],
+    summary: "owner, modules installed, paused, sessions, balances, guardians",
+    run: async (inv) => (await setup()).accountStatus(inv),
+  },
+  {
+    path: ["session", "grant"],
+    positionals: ["account"],
+    summary: "grant an agent a session key scoped to transfers, with budgets",
+    options: {
+      ...ownerKeyEnv,
+      agent: { type: "string", value: "<0x…>", help: "the agent's session key address (required)" },
+      "valid-for": { type: "string", value: "<dur>", help: "validity from now (default 24h)" },
+      "allow-transfer": {
+        type: "string",
+        multiple: true,
+        value: "<TOKEN:to1,to2[:max]>",
+        help: "allow transfers of TOKEN to these recipients (* = any, ERC-20 only), each at most max (required)",
+      },
+      budget: { type: "string", multiple: true, value: "<TOKEN:…>", help: "budget of TOKEN (see below)" },
+      "gas-per-op": {
+        type: "string",
+        value: "<ETH>",
+        help: "gas the account pays per operation at most (default 0.01)",
+      },
+      "gas-total": {
+        type: "string",
+        value: "<ETH>",
+        help: "gas the account pays for the session in total (default 0.1)",
+      },
+      "max-uses": { type: "string", value: "<n>", help: "operations the session may make (default 1000)" },
+      "queue-delay": { type: "string", value: "<dur>", help: "delay of the delayed tier (default 1h)" },
+      "approval-window": {
+        type: "string",
+        value: "<dur>",
+        help: "how long a queued operation stays executable (default 24h)",
+      },
+    },
+    details: `${BUDGET_SYNTAX}\nExample: reins session grant 0xAcc --agent 0xAg --valid-for 24h --allow-transfer USDC:0xBob,0xCarol:1000 \\\n  --budget USDC:instant=50,ceiling=500,period=1000/24h,lifetime=5000`,
+    run: async (inv) => (await sessions()).grant(inv),
+  },
+  {
+    path: ["session", "list"],
+    positionals: ["account"],
+    summary: "every session of the account with status, uses, gas and budgets",
+    run: async (inv) => (await sessions()).sessionList(inv),
+  },
+  {
+    path: ["session", "renew"],
+    positionals: ["account", "sessionId"],
+    summary: "set a session's end to now + --valid-for (later = loosening: may wait the security delay)",
+    options: {
+      ...ownerKeyEnv,
+      "valid-for": { type: "string", value: "<dur>", help: "new validity from now (required)" },
+    },
+    run: async (inv) => (await sessions()).renew(inv),
+  },
+  {
+    path: ["session", "revoke"],
+    positionals: ["account", "sessionId"],
+    summary: "revoke a session at once",
+    options: ownerKeyEnv,
+    run: async (inv) => (await sessions()).revoke(inv),
+  },
+  {
+    path: ["budget", "set"],
+    positionals: ["account", "sessionId", "budget"],
+    summary: "set a session's budget for one token (fields not given keep their value)",
+    options: ownerKeyEnv,
+    details: `${BUDGET_SYNTAX}\nExample: reins budget set 0xAcc 0xSession USDC:instant=20,period=500/24h`,
+    run: async (inv) => (await sessions()).budgetSet(inv),
+  },
+  {
+    path: ["fleet", "set"],
+    positionals: ["account", "budget"],
+    summary: "set the fleet budget of a token (all sessions together)",
+    options: ownerKeyEnv,
+    details:
+      "Syntax: TOKEN:period=CAP/DURATION,lifetime=CAP\nExample: reins fleet set 0xAcc USDC:period=2000/24h,lifetime=20000",
+    run: async (inv) => (await sessions()).fleetSet(inv),
+  },
+  {
+    path: ["queue", "list"],
+    positionals: ["account"],
+    summary: "pending queued agent operations (what, tier, ready/expiry)",
+    options: { all: { type: "boolean", help: "include executed, cancelled and expired ones" } },
+    run: async (inv) => (await ops()).queueList(inv),
+  },
+  {
+    path: ["queue", "approve"],
+    positionals: ["account", "id"],
+    summary: "approve a queued operation of the approval tier and run it",
+    options: { ...ownerKeyEnv, "no-execute": { type: "boolean", help: "only approve (anyone may run it later)" } },
+    run: async (inv) => (await ops()).queueApprove(inv),
+  },
+  {
+    path: ["queue", "cancel"],
+    positionals: ["account", "id"],
+    summary: "cancel a queued operation",
+    options: ownerKeyEnv,
+    run: async (inv) => (await ops()).queueCancel(inv),
+  },
+  {
+    path: ["pause"],
+    positionals: ["account"],
+    summary: "pause every agent session (watchdog key when REINS_WATCHDOG_KEY is set, else the owner key)",
+    options: {
+      ...ownerKeyEnv,
+      "cancel-queued": { type: "boolean", help: "also cancel the whole timelock queue" },
+      as: { type: "string", value: "<watchdog|owner>", help: "which key pauses (default: watchdog if its key is set)" },
+      "watchdog-key-env": {
+        type: "string",
+        value: "<NAME>",
+        help: "environment variable with the watchdog key (default REINS_WATCHDOG_KEY)",
+      },
+    },
+    run: async (inv) => (await ops()).pause(inv),
+  },
+  {
+    path: ["unpause"],
+    positionals: ["account"],
+    summary: "unpause agent sessions (owner key)",
+    options: ownerKeyEnv,
+    run: async (inv) => (await ops()).unpause(inv),
+  },
+  {
+    path: ["watchdog", "add"],
+    positionals: ["account", "watchdog"],
+    summary: "let an address pause every session and revoke single ones (owner key)",
+    options: ownerKeyEnv,
+    run: async (inv) => (await ops()).watchdog(inv),
+  },
+  {
+    path: ["watchdog", "remove"],
+    positionals: ["account", "watchdog"],
+    summary: "remove a watchdog (owner key)",
+    options: ownerKeyEnv,
+    run: async (inv) => (await ops()).watchdog(inv),
+  },
+  {
+    path: ["agent", "pay"],
+    positionals: ["account", "sessionId", "token", "to", "amount"],
+    summary: "pay as the agent (REINS_AGENT_KEY): preflight, then send; prints executed, queued or refused",
+    options: {
+      "dry-run": { type: "boolean", help: "only preflight: say what would happen, send nothing" },
+      "agent-key-env": {
+        type: "string",
+        value: "<NAME>",
+        help: "environment variable with the agent key (default REINS_AGENT_KEY)",
+      },
+    },
+    details:
+      "Example: REINS_AGENT_KEY=0x… reins agent pay 0xAcc 0xSession USDC 0xBob 12.5\nExit code 3 when the policy refuses it (the rule and numbers are printed).",
+    run: async (inv) => (await ops()).agentPay(inv),
+  },
+  {
+    path: ["recovery", "status"],
+    positionals: ["account"],
+    summary: "guardians, threshold, delays, lock and pending recovery",
+    run: async (inv) => (await recovery()).status(inv),
+  },
+  {
+    path: ["recovery", "sign"],
+    positionals: ["account"],
+    summary: "as a guardian (REINS_GUARDIAN_KEY), sign the recovery to --new-owner; prints the blob to pass to propose",
+    options: {
+      "new-owner": { type: "string", value: "<0x…>", help: "the new owner (required)" },
+      "guardian-key-env": {
+        type: "string",
+        value: "<NAME>",
+        help: "environment variable with the guardian key (default REINS_GUARDIAN_KEY)",
+      },
+    },
+    run: async (inv) => (await recovery()).sign(inv),
+  },
+  {
+    path: ["recovery", "propose"],
+    positionals: ["account"],
+    summary: "propose a recovery with threshold guardian signatures (sent from REINS_SENDER_KEY)",
+    options: {
+      "new-owner": { type: "string", value: "<0x…>", help: "the new owner (required)" },
+      sig: { type: "string", multiple: true, value: "<0x…>", help: "a guardian blob from recovery sign" },
+      "sender-key-env": {
+        type: "string",
+        value: "<NAME>",
+        help: "environment variable with the paying key (default REINS_SENDER_KEY)",
+      },
+    },
+    run: async (inv) => (await recovery()).propose(inv),
+  },
+  {
+    path: ["recovery", "complete"],
+    positionals: ["account"],
+    summary: "complete the pending recovery after its delay (sent from REINS_SENDER_KEY)",
+    options: {
+      "sender-key-env": {
+        type: "string",
+        value: "<NAME>",
+        help: "environment variable with the paying key (default REINS_SENDER_KEY)",
+      },
+    },
+    run: async (inv) => (await recovery()).complete(inv),
+  },
+];
+
+function topHelp(): string {
+  return `Usage: reins <command> [arguments] [options]
+
+Operate Reins accounts: ERC-4337 smart accounts that let AI agents spend inside on-chain limits.
+
+Commands:
+${commandList(COMMANDS)}
+
+Global options: --rpc <url> (REINS_RPC_URL), --bundler <url> (REINS_BUNDLER_URL), --deployment <file>,
+  --deployments <dir>, --token SYM=0xaddr[:decimals], --config <file>, --json, --help.
+Keys (environment only): REINS_OWNER_KEY, REINS_AGENT_KEY, REINS_WATCHDOG_KEY, REINS_GUARDIAN_KEY,
+  REINS_SENDER_KEY, REINS_DEPLOYER_KEY.
+Run reins <command> --help for details.
+
+${EXIT_CODES_HELP}`;
+}
+
+/** Run the CLI on `argv`; resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseCommandLine(argv, COMMANDS, topHelp);
+  } catch (e) {
+    return fail(e);
+  }
+  if (parsed.kind === "help") {
+    process.stdout.write(parsed.text + "\n");
+    return EXIT.ok;
+  }
+  if (parsed.kind === "group") {
+    process.stderr.write(
+      `reins: "${parsed.prefix.join(" ")}" needs a command (see reins ${parsed.prefix[0]} --help)\n`,
+    );
+    return EXIT.usage;
+  }
+  try {
+    return await parsed.spec.run(parsed.inv as Invocation);
+  } catch (e) {
+    return fail(e);
+  }
+}
+
+function fail(e: unknown): number {
+  const code = (e as { exitCode?: number })?.exitCode;
+  if (typeof code === "number") {
+    process.stderr.write(`reins: ${oneLine((e as Error).message)}\n`);
+    return code;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  if ((e as { code?: string })?.code === "ERR_MODULE_NOT_FOUND" && /ethers-contracts/.test(message)) {
+    process.stderr.write("reins: the generated contract types are missing: run npx hardhat compile first\n");
+    return EXIT.failure;
+  }
+  process.stderr.write(`reins: unexpected failure: ${oneLine(message)}\n`);
+  if (process.env.REINS_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? ""}\n`);
+  return EXIT.failure;
+}
+
+const isEntry = process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href;
+if (isEntry) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => process.exit(fail(e)),
+  );
+}

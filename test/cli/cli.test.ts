@@ -1,0 +1,374 @@
+/**
+ * The `reins` CLI end to end: Hardhat's in-process chain served over HTTP on loopback, and `bin/reins.mjs` run as a
+ * separate process for every command (in a temporary operator folder with its own `deployments/` and
+ * `reins.config.json`). Checks outputs (`--json` parsed), exit codes, one-line errors, and that refused or bad
+ * input changes nothing on chain (same block number).
+ */
+import { expect } from "chai";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { network } from "hardhat";
+import { Wallet, getAddress, parseEther, toBeHex } from "ethers";
+import { COMMANDS } from "../../src/cli/main.js";
+import type { MockERC20 } from "../../types/ethers-contracts/index.js";
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const BIN = join(REPO_ROOT, "bin", "reins.mjs");
+const TUSD = 10n ** 6n;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const live = new Set<ChildProcess>();
+
+describe("reins CLI (separate process)", function () {
+  let server: Awaited<ReturnType<typeof network.createServer>>;
+  let connection: Awaited<ReturnType<typeof network.create>>;
+  let rpcUrl: string;
+  let dir: string;
+  let token: MockERC20;
+  let tokenAddress: string;
+  let account: string;
+  let sessionId: string;
+  const deployer = Wallet.createRandom();
+  const owner = Wallet.createRandom();
+  const agent = Wallet.createRandom();
+  const recipients = [Wallet.createRandom().address, Wallet.createRandom().address];
+  const stranger = Wallet.createRandom().address;
+
+  const env = () => ({
+    REINS_RPC_URL: rpcUrl,
+    REINS_DEPLOYER_KEY: deployer.privateKey,
+    REINS_OWNER_KEY: owner.privateKey,
+    REINS_AGENT_KEY: agent.privateKey,
+  });
+
+  /** Run `reins …` as a child process in the operator folder. */
+  function reins(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
+    return new Promise((done, fail) => {
+      const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env(), ...extraEnv };
+      delete childEnv.REINS_BUNDLER_URL;
+      const child = spawn(process.execPath, [BIN, ...args], {
+        cwd: dir,
+        env: childEnv,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      live.add(child);
+      let stdout = "";
+      let stderr = "";
+      child.stdout!.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
+      child.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+      child.once("error", fail);
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        live.delete(child);
+        done({ code, stdout, stderr });
+      });
+    });
+  }
+
+  async function ok(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
+    const r = await reins(args, extraEnv);
+    expect(r.code, `reins ${args.join(" ")}\n${r.stderr}`).to.equal(0);
+    return r;
+  }
+
+  async function json<T = Record<string, unknown>>(args: string[], extraEnv: Record<string, string> = {}): Promise<T> {
+    return JSON.parse((await ok([...args, "--json"], extraEnv)).stdout) as T;
+  }
+
+  const block = () => connection.ethers.provider.getBlockNumber();
+
+  /** The command fails with `code`, exactly one line on stderr matching `pattern`, and no new block. */
+  async function refused(args: string[], code: number, pattern: RegExp, extraEnv: Record<string, string> = {}) {
+    const before = await block();
+    const r = await reins(args, extraEnv);
+    const lines = r.stderr.split("\n").filter((l) => l.trim() !== "");
+    expect(lines, `reins ${args.join(" ")}: stderr`).to.have.length(1);
+    expect(lines[0]).to.match(/^reins: /);
+    expect(lines[0]).to.match(pattern);
+    expect(r.code, `reins ${args.join(" ")}: ${lines[0]}`).to.equal(code);
+    expect(await block(), "no transaction").to.equal(before);
+    return lines[0];
+  }
+
+  before(async function () {
+    server = await network.createServer("default", "127.0.0.1", 0);
+    const { address, port } = await server.listen();
+    rpcUrl = `http://${address}:${port}`;
+    connection = await network.create({ network: "localhost", chainType: "l1", override: { url: rpcUrl } });
+    const { ethers } = connection;
+    for (const w of [deployer, owner, agent]) {
+      await ethers.provider.send("hardhat_setBalance", [w.address, toBeHex(parseEther("100"))]);
+    }
+    token = (await ethers.deployContract("MockERC20", ["Test USD", "TUSD", 6])) as unknown as MockERC20;
+    tokenAddress = await token.getAddress();
+    dir = mkdtempSync(join(tmpdir(), "reins-cli-"));
+    writeFileSync(join(dir, "reins.config.json"), JSON.stringify({ tokens: { TUSD: tokenAddress } }));
+  });
+
+  after(async function () {
+    for (const child of live) child.kill("SIGKILL");
+    await connection?.close();
+    await server?.close().catch(() => undefined);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("--help exits 0 for every command and group", async function () {
+    const groups = [...new Set(COMMANDS.filter((c) => c.path.length > 1).map((c) => c.path[0]))];
+    const invocations = [
+      ["--help"],
+      ["help"],
+      ...COMMANDS.map((c) => [...c.path, "--help"]),
+      ...groups.map((g) => [g, "--help"]),
+    ];
+    const runs = await Promise.all(invocations.map((args) => reins(args)));
+    runs.forEach((r, i) => {
+      expect(r.code, `reins ${invocations[i].join(" ")}: ${r.stderr}`).to.equal(0);
+      expect(r.stdout).to.match(/^Usage: reins/);
+      expect(r.stderr).to.equal("");
+    });
+    const grantHelp = runs[invocations.findIndex((a) => a[0] === "session" && a[1] === "grant")].stdout;
+    expect(grantHelp).to.include("--allow-transfer").and.include("Exit codes");
+  });
+
+  it("deploys deterministically; the second run deploys nothing", async function () {
+    const first = await json<{ deployed: string[]; chainId: number; file: string }>(["deploy"]);
+    expect(first.deployed).to.have.length(8);
+    expect(first.file).to.equal(join(dir, "deployments", "31337.json"));
+    const record = readFileSync(first.file, "utf8");
+    const second = await ok(["deploy"]);
+    expect(second.stdout).to.match(/^nothing deployed/);
+    expect(readFileSync(first.file, "utf8")).to.equal(record);
+  });
+
+  it("creates an account and reports its status", async function () {
+    const created = await json<{ account: string; status: string; owner: string }>([
+      "account",
+      "create",
+      "--prefund",
+      "1",
+    ]);
+    expect(created.status).to.equal("created");
+    expect(created.owner).to.equal(owner.address);
+    account = created.account;
+    const again = await json<{ status: string }>(["account", "create", "--prefund", "1"]);
+    expect(again.status).to.equal("exists");
+    await (await token.mint(account, 100_000n * TUSD)).wait();
+
+    const status = await json<{
+      owner: string;
+      paused: boolean;
+      modules: Record<string, boolean>;
+      balances: { symbol: string; balance: string }[];
+    }>(["account", "status", account]);
+    expect(status.owner).to.equal(owner.address);
+    expect(status.paused).to.equal(false);
+    expect(status.modules).to.include({
+      ownerValidator: true,
+      sessionsValidator: true,
+      sessionsExecutor: true,
+      timelock: true,
+    });
+    expect(status.balances.find((b) => b.symbol === "TUSD")?.balance).to.equal("100000");
+  });
+
+  it("grants and lists a session", async function () {
+    const granted = await json<{ sessionId: string; agent: string; status: string }>([
+      "session", "grant", account,
+      "--agent", agent.address,
+      "--valid-for", "30d",
+      "--allow-transfer", `TUSD:${recipients.join(",")}`,
+      "--budget", "TUSD:instant=100,ceiling=1000,period=2000/24h,lifetime=10000",
+      "--gas-per-op", "0.05",
+      "--gas-total", "1",
+    ]); // prettier-ignore
+    expect(granted.status).to.equal("granted");
+    expect(getAddress(granted.agent)).to.equal(agent.address);
+    sessionId = granted.sessionId;
+    const listed = await json<{
+      sessions: { sessionId: string; status: string; budgets: { token: string; instant: string }[] }[];
+    }>(["session", "list", account]);
+    expect(listed.sessions).to.have.length(1);
+    expect(listed.sessions[0]).to.include({ sessionId, status: "active" });
+    expect(listed.sessions[0].budgets[0]).to.include({ token: "TUSD", instant: "100" });
+  });
+
+  it("agent pay: executed, queued (delayed and approval), refused with exit code 3", async function () {
+    const dry = await json<{ outcome: string }>([
+      "agent",
+      "pay",
+      account,
+      sessionId,
+      "TUSD",
+      recipients[0],
+      "40",
+      "--dry-run",
+    ]);
+    expect(dry.outcome).to.equal("execute");
+
+    const paid = await json<{ status: string }>(["agent", "pay", account, sessionId, "TUSD", recipients[0], "50.5"]);
+    expect(paid.status).to.equal("executed");
+    expect(await token.balanceOf(recipients[0])).to.equal(50_500_000n);
+
+    const delayed = await json<{ status: string; tier: string; requestId: string }>([
+      "agent",
+      "pay",
+      account,
+      sessionId,
+      "TUSD",
+      recipients[1],
+      "500",
+    ]);
+    expect(delayed).to.include({ status: "queued", tier: "delayed" });
+    const approval = await ok(["agent", "pay", account, sessionId, "TUSD", recipients[1], "1500"]);
+    expect(approval.stdout).to.match(/^queued \(approval\): 1500 TUSD .* over the limit of 1000 TUSD/);
+    expect(await token.balanceOf(recipients[1])).to.equal(0n);
+
+    const queue = await json<{ queue: { id: string; tier: string; state: string; what: string }[] }>([
+      "queue",
+      "list",
+      account,
+    ]);
+    expect(queue.queue.map((q) => q.tier)).to.deep.equal(["delayed", "approval"]);
+    expect(queue.queue[1].what).to.equal(`transfer 1500 TUSD to ${recipients[1]}`);
+
+    // Refused by the policy: recipient outside the scope, and a token without permission.
+    const scope = await refused(["agent", "pay", account, sessionId, "TUSD", stranger, "1"], 3, /refused: condition/);
+    expect(scope).to.include("argument condition");
+    await refused(["agent", "pay", account, sessionId, "ETH", recipients[0], "0.1"], 3, /refused: scope/);
+    const r = await reins(["agent", "pay", account, sessionId, "TUSD", stranger, "1", "--json"]);
+    expect(r.code).to.equal(3);
+    expect(JSON.parse(r.stdout)).to.include({ status: "refused", rule: "condition" });
+
+    // The owner cancels the delayed one and, after the delay, approves and runs the other.
+    await ok(["queue", "cancel", account, delayed.requestId]);
+    await connection.ethers.provider.send("evm_increaseTime", [3601]);
+    await connection.ethers.provider.send("evm_mine", []);
+    const approved = await ok(["queue", "approve", account, queue.queue[1].id]);
+    expect(approved.stdout).to.match(/^approved and executed: transfer 1500 TUSD/);
+    expect(await token.balanceOf(recipients[1])).to.equal(1500n * TUSD);
+    const after = await json<{ queue: unknown[] }>(["queue", "list", account]);
+    expect(after.queue).to.have.length(0);
+  });
+
+  it("a watchdog pause refuses agents (exit 3) until the owner unpauses", async function () {
+    const watchdog = Wallet.createRandom();
+    await connection.ethers.provider.send("hardhat_setBalance", [watchdog.address, toBeHex(parseEther("1"))]);
+    const wd = { REINS_WATCHDOG_KEY: watchdog.privateKey };
+    await refused(["pause", account], 2, /not a watchdog/, wd);
+    await ok(["watchdog", "add", account, watchdog.address]);
+    const paused = await json<{ status: string; by: string }>(["pause", account], wd);
+    expect(paused).to.include({ status: "paused", by: "watchdog" });
+    await refused(["agent", "pay", account, sessionId, "TUSD", recipients[0], "1"], 3, /refused: paused/);
+    await ok(["unpause", account]);
+    await ok(["agent", "pay", account, sessionId, "TUSD", recipients[0], "1", "--dry-run"]);
+  });
+
+  it("refuses bad input with one line, exit code 2 and no transaction", async function () {
+    await refused(["agent", "pay", account, sessionId, "TUSD", "0x1234", "1"], 2, /recipient: not an address: 0x1234/);
+    await refused(["agent", "pay", account, sessionId, "TUSD", recipients[0], "1.1234567"], 2, /more than 6 decimals/);
+    await refused(
+      [
+        "session",
+        "grant",
+        account,
+        "--agent",
+        agent.address,
+        "--allow-transfer",
+        `TUSD:${recipients[0]}`,
+        "--budget",
+        "TUSD:instant=0.0000001",
+      ],
+      2,
+      /more than 6 decimals/,
+    );
+    await refused(["budget", "set", account, sessionId, "TUSD:instant=1.1234567"], 2, /more than 6 decimals/);
+    await refused(["account", "status", stranger], 2, /unknown account .*no code/);
+    await refused(["session", "revoke", stranger, sessionId], 2, /unknown account .*no code/);
+    await refused(
+      ["session", "grant", account, "--agent", "0xnope", "--allow-transfer", "TUSD:*"],
+      2,
+      /--agent: not an address/,
+    );
+    await refused(["agent", "pay", account, sessionId, "DOGE", recipients[0], "1"], 2, /unknown token "DOGE"/);
+    await refused(["session", "list", account, "--rpc", "ftp://x"], 2, /--rpc: must be http/);
+    await refused(["session", "frobnicate"], 2, /unknown command/);
+    await refused(["session", "revoke", account, sessionId, "--bogus"], 2, /Unknown option '--bogus'/);
+
+    // Wrong network: a deployment record for chain 1.
+    const record = JSON.parse(readFileSync(join(dir, "deployments", "31337.json"), "utf8")) as { chainId: number };
+    const other = join(dir, "other-chain.json");
+    writeFileSync(other, JSON.stringify({ ...record, chainId: 1 }));
+    await refused(["session", "list", account, "--deployment", other], 2, /wrong network: .* chain 1, .* chain 31337/);
+
+    // A key that is not the owner's.
+    await refused(["session", "revoke", account, sessionId], 2, /is not|but the owner of/, {
+      REINS_OWNER_KEY: agent.privateKey,
+    });
+  });
+
+  it("recovery: guardians sign, propose, complete after the delay", async function () {
+    const guardians = [Wallet.createRandom(), Wallet.createRandom()];
+    const newOwner = Wallet.createRandom().address;
+    const created = await json<{ account: string }>([
+      "account", "create", "--salt", "7", "--prefund", "0.5",
+      "--guardian", guardians.map((g) => g.address).join(","), "--threshold", "2", "--recovery-delay", "1d",
+    ]); // prettier-ignore
+    const acc = created.account;
+    const status = await json<{ installed: boolean; threshold: number; guardians: string[] }>([
+      "recovery",
+      "status",
+      acc,
+    ]);
+    expect(status).to.include({ installed: true, threshold: 2 });
+    expect(status.guardians).to.have.members(guardians.map((g) => g.address));
+
+    const sigs: string[] = [];
+    for (const g of guardians) {
+      sigs.push(
+        (
+          await ok(["recovery", "sign", acc, "--new-owner", newOwner], { REINS_GUARDIAN_KEY: g.privateKey })
+        ).stdout.trim(),
+      );
+    }
+    const sender = { REINS_SENDER_KEY: deployer.privateKey };
+    await refused(
+      ["recovery", "propose", acc, "--new-owner", newOwner, "--sig", sigs[0]],
+      2,
+      /need 2 guardian signatures, got 1/,
+      sender,
+    );
+    await ok(["recovery", "propose", acc, "--new-owner", newOwner, "--sig", sigs[1], "--sig", sigs[0]], sender);
+    await refused(["recovery", "complete", acc], 2, /cannot complete before/, sender);
+    await connection.ethers.provider.send("evm_increaseTime", [86_401]);
+    await connection.ethers.provider.send("evm_mine", []);
+    await ok(["recovery", "complete", acc], sender);
+    const after = await json<{ owner: string; pendingRecovery: unknown }>(["recovery", "status", acc]);
+    expect(after.owner).to.equal(newOwner);
+    expect(after.pendingRecovery).to.equal(null);
+  });
+
+  it("an expired session is refused with one line and exit code 2; revoke then refuses with 3", async function () {
+    const short = await json<{ sessionId: string }>([
+      "session", "grant", account, "--agent", agent.address, "--valid-for", "1h",
+      "--allow-transfer", `TUSD:${recipients[0]}`, "--budget", "TUSD:instant=10",
+    ]); // prettier-ignore
+    await connection.ethers.provider.send("evm_increaseTime", [3700]);
+    await connection.ethers.provider.send("evm_mine", []);
+    await refused(["agent", "pay", account, short.sessionId, "TUSD", recipients[0], "1"], 2, /session .* expired at/);
+
+    const revoked = await json<{ status: string }>(["session", "revoke", account, sessionId]);
+    expect(revoked.status).to.equal("revoked");
+    await refused(["agent", "pay", account, sessionId, "TUSD", recipients[0], "1"], 3, /refused: revoked/);
+    const listed = await json<{ sessions: { sessionId: string; status: string }[] }>(["session", "list", account]);
+    expect(listed.sessions.map((s) => s.status)).to.deep.equal(["revoked", "expired"]);
+  });
+});

@@ -1,0 +1,262 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import { AbiCoder, ZeroHash, concat, type Wallet } from "ethers";
+import {
+  MODE_SINGLE,
+  MODULE_TYPE_EXECUTOR,
+  accountInterface,
+  encodeSingle,
+  executeCalldata,
+} from "../../src/account/encoding.js";
+import type { GuardianRecovery } from "../../types/ethers-contracts/index.js";
+import { buildOp, handleOps, randomWallet, signAsOwner, signDigest, userOpEvents } from "../helpers/reins.js";
+import {
+  DAY,
+  HOUR,
+  deploySessionWorld,
+  ownerCalls,
+  parseEvents,
+  transferCall,
+  type SessionWorld,
+} from "../helpers/sessions.js";
+
+const { ethers, networkHelpers } = await network.create();
+
+const MIN_DELAY = DAY;
+const STATE = { Scheduled: 1n, Ready: 2n, Executed: 3n, Cancelled: 4n };
+
+/** `guardian ‖ signature` entries over `digest`, sorted by guardian address. */
+function sign(digest: string, guardians: Wallet[]): string[] {
+  return [...guardians]
+    .sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1))
+    .map((g) => concat([g.address, signDigest(g, digest)]));
+}
+
+async function safetyNetWorld() {
+  const w = await deploySessionWorld(ethers);
+  const recovery = (await ethers.deployContract("GuardianRecovery")) as unknown as GuardianRecovery;
+  const recoveryAddress = await recovery.getAddress();
+  const timelockAddress = await w.timelock.getAddress();
+  const ov = await w.core.ownerValidator.getAddress();
+  const guardians = [randomWallet(), randomWallet(), randomWallet()];
+  const installData = AbiCoder.defaultAbiCoder().encode(
+    ["address[]", "uint8", "uint32", "uint32", "uint32", "tuple(address target, bytes data)[]"],
+    [
+      guardians.map((g) => g.address),
+      2,
+      HOUR, // recovery delay: shorter than the owner's minimum delay
+      DAY,
+      2n * DAY, // lock duration
+      [
+        [timelockAddress, w.timelock.interface.encodeFunctionData("cancelAll")],
+        [w.sessionsAddress, w.sessions.interface.encodeFunctionData("revokeAllSessions")],
+      ],
+    ],
+  );
+  const { event } = await ownerCalls(w, [
+    {
+      target: w.accountAddress,
+      data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_EXECUTOR, recoveryAddress, installData]),
+    },
+    {
+      target: w.accountAddress,
+      data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_EXECUTOR, ov, "0x"]),
+    },
+    {
+      target: ov,
+      data: w.core.ownerValidator.interface.encodeFunctionData("enableSafetyNet", [
+        { lockSource: recoveryAddress, timelock: timelockAddress, minDelay: MIN_DELAY },
+      ]),
+    },
+  ]);
+  expect(event.success, event.revertReason).to.equal(true);
+  return { w, recovery, guardians, thief: w.owner };
+}
+
+/** The thief (holding the owner key) signs an owner operation; returns the bundle outcome or the refusal. */
+async function ownerAttempt(w: SessionWorld, callData: string) {
+  const op = signAsOwner(
+    w.core,
+    await buildOp(w.core, w.accountAddress, await w.core.ownerValidator.getAddress(), callData),
+    w.owner,
+  );
+  return handleOps(w.core, [op]);
+}
+
+function scheduleCall(
+  w: SessionWorld,
+  inner: ReturnType<typeof transferCall>,
+  delay: bigint,
+  guard: string,
+  validFor = DAY,
+) {
+  return {
+    target: w.timelock.target as string,
+    data: w.timelock.interface.encodeFunctionData("schedule", [
+      MODE_SINGLE,
+      encodeSingle(inner),
+      delay,
+      validFor,
+      false,
+      guard,
+      ZeroHash,
+    ]),
+  };
+}
+
+describe("Owner safety net (stolen owner key)", () => {
+  it("a direct owner transfer, a module change and an upgrade are refused: they must wait in the timelock", async () => {
+    const { w } = await networkHelpers.loadFixture(safetyNetWorld);
+    const thief = randomWallet().address;
+    for (const callData of [
+      executeCalldata(transferCall(w, thief, 1n)),
+      executeCalldata({ target: thief, value: 1n }),
+      accountInterface.encodeFunctionData("upgradeToAndCall", [thief, "0x"]),
+      executeCalldata({
+        target: await w.core.ownerValidator.getAddress(),
+        data: w.core.ownerValidator.interface.encodeFunctionData("disableSafetyNet"),
+      }),
+    ]) {
+      await expect(ownerAttempt(w, callData)).to.be.revertedWithCustomError(w.core.entryPoint, "FailedOpWithRevert");
+    }
+    // scheduling with less than the minimum delay, or without this module as guard, is refused too
+    const ov = await w.core.ownerValidator.getAddress();
+    await expect(
+      ownerAttempt(w, executeCalldata(scheduleCall(w, transferCall(w, thief, 1n), MIN_DELAY - 1n, ov))),
+    ).to.be.revertedWithCustomError(w.core.entryPoint, "FailedOpWithRevert");
+    await expect(
+      ownerAttempt(
+        w,
+        executeCalldata(
+          scheduleCall(w, transferCall(w, thief, 1n), MIN_DELAY, "0x0000000000000000000000000000000000000000"),
+        ),
+      ),
+    ).to.be.revertedWithCustomError(w.core.entryPoint, "FailedOpWithRevert");
+    expect(await w.token.balanceOf(thief)).to.equal(0n);
+  });
+
+  it("the thief's large transfer waits; guardians lock and recover to a new owner before the delay ends; nothing leaves", async () => {
+    const { w, recovery, guardians } = await networkHelpers.loadFixture(safetyNetWorld);
+    const thief = randomWallet().address;
+    const ov = await w.core.ownerValidator.getAddress();
+    const before = await w.token.balanceOf(w.accountAddress);
+    // 1. the thief schedules a drain (the only thing the owner key can do at once)
+    const receipt = await ownerAttempt(
+      w,
+      executeCalldata(scheduleCall(w, transferCall(w, thief, before), MIN_DELAY, ov)),
+    );
+    expect(userOpEvents(w.core, receipt)[0].success).to.equal(true);
+    const scheduled = parseEvents(w, receipt).find((e) => e.name === "OperationScheduled")!;
+    const id = scheduled.args.id as string;
+    // 2. guardians (2 of 3) lock: the owner key stops validating at all (AA22, not due until the lock ends)
+    await recovery.lock(
+      w.accountAddress,
+      sign(await recovery.lockDigest(w.accountAddress), [guardians[0], guardians[1]]),
+    );
+    await expect(ownerAttempt(w, executeCalldata(scheduleCall(w, transferCall(w, thief, 1n), MIN_DELAY, ov))))
+      .to.be.revertedWithCustomError(w.core.entryPoint, "FailedOp")
+      .withArgs(0n, "AA22 expired or not due");
+    // ... and cannot cancel the guardians' recovery
+    const newOwner = randomWallet();
+    await recovery.proposeRecovery(
+      w.accountAddress,
+      newOwner.address,
+      sign(await recovery.recoveryDigest(w.accountAddress, newOwner.address), [guardians[1], guardians[2]]),
+    );
+    await expect(
+      ownerAttempt(
+        w,
+        executeCalldata({
+          target: await recovery.getAddress(),
+          data: recovery.interface.encodeFunctionData("cancelRecovery"),
+        }),
+      ),
+    ).to.be.revert(ethers);
+    // 3. after the recovery delay (shorter than the owner's minimum delay) the recovery completes
+    await networkHelpers.time.increase(HOUR + 1n);
+    await recovery.completeRecovery(w.accountAddress);
+    expect(await w.core.ownerValidator.ownerOf(w.accountAddress)).to.equal(newOwner.address);
+    // the thief's queued drain was cancelled by the recovery; even after its delay it cannot run
+    expect(await w.timelock.state(w.accountAddress, id)).to.equal(STATE.Cancelled);
+    await networkHelpers.time.increase(MIN_DELAY);
+    await expect(
+      w.timelock.execute(
+        w.accountAddress,
+        id,
+        scheduled.args.mode as string,
+        scheduled.args.executionCalldata as string,
+      ),
+    ).to.be.revertedWithCustomError(w.timelock, "ReinsTimelockUnexpectedState");
+    expect(await w.token.balanceOf(w.accountAddress)).to.equal(before);
+    expect(await w.token.balanceOf(thief)).to.equal(0n);
+    // the old key is dead; the new owner's (delayed) operations validate
+    const sched = executeCalldata(scheduleCall(w, transferCall(w, newOwner.address, 1n), MIN_DELAY, ov));
+    await expect(ownerAttempt(w, sched)).to.be.revertedWithCustomError(w.core.entryPoint, "FailedOp");
+    const op = signAsOwner(w.core, await buildOp(w.core, w.accountAddress, ov, sched), newOwner);
+    expect(userOpEvents(w.core, await handleOps(w.core, [op]))[0].success).to.equal(true);
+  });
+
+  it("while locked, a ready queued owner operation cannot run; after the lock it can", async () => {
+    const { w, recovery, guardians } = await networkHelpers.loadFixture(safetyNetWorld);
+    const payee = randomWallet().address;
+    const ov = await w.core.ownerValidator.getAddress();
+    const receipt = await ownerAttempt(
+      w,
+      executeCalldata(scheduleCall(w, transferCall(w, payee, 5n), MIN_DELAY, ov, 3n * DAY)),
+    );
+    const s = parseEvents(w, receipt).find((e) => e.name === "OperationScheduled")!;
+    await recovery.lock(
+      w.accountAddress,
+      sign(await recovery.lockDigest(w.accountAddress), [guardians[0], guardians[2]]),
+    );
+    await networkHelpers.time.increase(MIN_DELAY + 1n);
+    await expect(
+      w.timelock.execute(
+        w.accountAddress,
+        s.args.id as string,
+        s.args.mode as string,
+        s.args.executionCalldata as string,
+      ),
+    ).to.be.revertedWithCustomError(w.core.ownerValidator, "OwnerValidatorLocked");
+    await networkHelpers.time.increase(DAY + 1n); // the lock (2 days) ends; the op stays valid for 3 days
+    await w.timelock.execute(
+      w.accountAddress,
+      s.args.id as string,
+      s.args.mode as string,
+      s.args.executionCalldata as string,
+    );
+    expect(await w.token.balanceOf(payee)).to.equal(5n);
+  });
+
+  it("a stranger cannot run queued owner operations through the guard, and ERC-1271 is refused while the net is on", async () => {
+    const { w } = await networkHelpers.loadFixture(safetyNetWorld);
+    await expect(
+      w.core.ownerValidator.executeQueued(
+        w.accountAddress,
+        ZeroHash,
+        ZeroHash,
+        MODE_SINGLE,
+        encodeSingle(transferCall(w, w.core.stranger.address, 1n)),
+        false,
+      ),
+    ).to.be.revertedWithCustomError(w.core.ownerValidator, "OwnerValidatorUnauthorized");
+    const hash = ethers.id("permit");
+    const digest = await w.core.ownerValidator.messageDigest(w.accountAddress, hash);
+    const sig = concat([await w.core.ownerValidator.getAddress(), signDigest(w.owner, digest)]);
+    expect(await w.account.isValidSignature(hash, sig)).to.equal("0xffffffff");
+  });
+
+  it("uninstalling the owner validator's executor role keeps the owner", async () => {
+    const w = await deploySessionWorld(ethers);
+    const ov = await w.core.ownerValidator.getAddress();
+    await ownerCalls(w, {
+      target: w.accountAddress,
+      data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_EXECUTOR, ov, "0x"]),
+    });
+    await ownerCalls(w, {
+      target: w.accountAddress,
+      data: accountInterface.encodeFunctionData("uninstallModule", [MODULE_TYPE_EXECUTOR, ov, "0x"]),
+    });
+    expect(await w.core.ownerValidator.ownerOf(w.accountAddress)).to.equal(w.owner.address);
+  });
+});
