@@ -382,6 +382,31 @@ describe("Security: hardening of configuration, outflows and module management",
     });
   });
 
+  describe("owner safety net configuration", () => {
+    it("enableSafetyNet refuses a lock source or timelock without code and a zero delay; disabling clears the configuration", async () => {
+      const w = await deploySessionWorld(ethers);
+      const ov = w.core.ownerValidator;
+      const v = await ov.getAddress();
+      const t = await w.timelock.getAddress();
+      const eoa = randomWallet().address;
+      const enable = (lockSource: string, timelock: string, minDelay: bigint): Call => ({
+        target: v,
+        data: ov.interface.encodeFunctionData("enableSafetyNet", [{ lockSource, timelock, minDelay }]),
+      });
+      for (const bad of [enable(eoa, t, DAY), enable(t, eoa, DAY), enable(t, t, 0n)]) {
+        const { event } = await ownerCalls(w, bad);
+        expect(event.success).to.equal(false);
+        expect(ov.interface.parseError(event.revertReason!)?.name).to.equal("OwnerValidatorInvalidSafetyNet");
+      }
+      expect((await ov.safetyNetOf(w.accountAddress))[0]).to.equal(false);
+      // turning a net that is off "off" again is harmless and leaves no configuration behind
+      await ownerOk(w, { target: v, data: ov.interface.encodeFunctionData("disableSafetyNet") });
+      const [enabled, config] = await ov.safetyNetOf(w.accountAddress);
+      expect(enabled).to.equal(false);
+      expect(config.timelock).to.equal(ZeroAddress);
+    });
+  });
+
   describe("account module management and execution", () => {
     it("refuses modules without code, double installs, unknown types, removing what is not installed, and reserved fallback selectors", async () => {
       const w = await deploySessionWorld(ethers);
