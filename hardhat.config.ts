@@ -69,9 +69,20 @@ export default defineConfig({
   paths: {
     tests: { mocha: "test", solidity: "contracts/test" },
   },
+  /** `npm run coverage`: only production contracts are instrumented (mocks and Solidity test utilities are not). */
+  coverage: { skipFiles: ["contracts/mocks/**", "contracts/test/**"] },
   test: {
     mocha: { timeout: 120_000 },
-    solidity: { fuzz: { runs: 1000 } },
+    /**
+     * Solidity test profiles: `default` (CI, `npm test`): 1,000 fuzz and invariant runs; `deep`
+     * (`npm run test:deep`, i.e. `hardhat test solidity --test-profile deep`): 10,000 of each.
+     */
+    solidity: {
+      profiles: {
+        default: { fuzz: { runs: 1000 }, invariant: { runs: 1000 } },
+        deep: { fuzz: { runs: 10_000 }, invariant: { runs: 10_000, depth: 100 } },
+      },
+    },
   },
   networks: {
     hardhatMainnet: { type: "edr-simulated", chainType: "l1" },

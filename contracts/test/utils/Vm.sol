@@ -24,6 +24,21 @@ interface Vm {
 
     /// @notice Marks all storage slots of `target` cold again (EIP-2929), for gas measurements.
     function cool(address target) external;
+
+    /// @notice Sets the code at `target` to `newRuntimeBytecode`.
+    function etch(address target, bytes calldata newRuntimeBytecode) external;
+
+    /// @notice Sets the native balance of `account`.
+    function deal(address account, uint256 newBalance) external;
+
+    /// @notice Makes the next call come from `msgSender`.
+    function prank(address msgSender) external;
+
+    /// @notice The address of the private key `privateKey`.
+    function addr(uint256 privateKey) external pure returns (address);
+
+    /// @notice ECDSA-signs `digest` with `privateKey` (no prefix).
+    function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
 }
 
 /**
