@@ -34,7 +34,9 @@ import { AbiCoder, Interface, Wallet, ZeroHash, keccak256, parseEther, type Addr
 import {
   MODULE_TYPE_EXECUTOR,
   MODULE_TYPE_VALIDATOR,
+  MODE_SINGLE,
   accountInterface,
+  encodeSingle,
   executeCalldata,
   initializeCalldata,
   wrapExecuteUserOp,
@@ -323,6 +325,55 @@ const bundle = (w: ReinsWorld, ops: UserOperation[], extra: Partial<ScenarioBund
 });
 
 /**
+ * Turn the owner safety net on (GuardianRecovery as the lock source, OwnerValidator also installed as executor)
+ * and build the only kind of owner operation it lets through at once: a delayed timelock schedule guarded by
+ * the owner validator. Its validation calls `GuardianRecovery.lockedUntil(account)`.
+ */
+export async function safetyNetOp(w: ReinsWorld): Promise<{ op: UserOperation; names: Record<string, string> }> {
+  const recovery = await w.ctx.ethers.deployContract("GuardianRecovery", w.ctx.deployer);
+  const recoveryAddress = await recovery.getAddress();
+  const guardians = [Wallet.createRandom().address, Wallet.createRandom().address];
+  const install = AbiCoder.defaultAbiCoder().encode(
+    ["address[]", "uint8", "uint32", "uint32", "uint32", "tuple(address target, bytes data)[]"],
+    [guardians, 1, DAY, DAY, DAY, []],
+  );
+  const ownerValidator = new Interface([
+    "function enableSafetyNet((address lockSource, address timelock, uint48 minDelay) config)",
+  ]);
+  await mine(w, await ownerOp(w, { target: w.deployerAddress, value: 0n }, true));
+  await mine(
+    w,
+    await ownerOp(w, [
+      {
+        target: w.account,
+        data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_EXECUTOR, recoveryAddress, install]),
+      },
+      {
+        target: w.account,
+        data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_EXECUTOR, w.ownerValidator, "0x"]),
+      },
+      {
+        target: w.ownerValidator,
+        data: ownerValidator.encodeFunctionData("enableSafetyNet", [
+          { lockSource: recoveryAddress, timelock: w.timelockAddress, minDelay: DAY },
+        ]),
+      },
+    ]),
+  );
+  const schedule = w.timelock.interface.encodeFunctionData("schedule", [
+    MODE_SINGLE,
+    encodeSingle(transferCall(w, w.recipients[0], USD)),
+    DAY,
+    DAY,
+    false,
+    w.ownerValidator,
+    ZeroHash,
+  ]);
+  const op = await ownerOp(w, { target: w.timelockAddress, data: schedule });
+  return { op, names: { ...w.names, [recoveryAddress.toLowerCase()]: "GuardianRecovery" } };
+}
+
+/**
  * Install BadReinsValidator on a deployed Reins account (owner operation calling `installModule`) and build an
  * operation validated by it (its address in the nonce key), running a plain `execute` (no `executeUserOp`
  * wrapping: the account hands wrapped operations of non-root validators to the validator).
@@ -420,6 +471,15 @@ export const reinsScenarios: Scenario[] = [
         data: w.token.interface.encodeFunctionData("approve", [w.recipients[0], 5n * USD]),
       };
       return bundle(w, [await agentOp(w, id, approve)]);
+    },
+  },
+  {
+    name: "Reins: owner op with the owner safety net on (validation reads the guardian lock)",
+    expect: "pass",
+    build: async (ctx) => {
+      const w = await deployReinsWorld(ctx);
+      const { op, names } = await safetyNetOp(w);
+      return bundle(w, [op], { names });
     },
   },
   {
