@@ -246,6 +246,54 @@ describe("Owner safety net (stolen owner key)", () => {
     expect(await w.account.isValidSignature(hash, sig)).to.equal("0xffffffff");
   });
 
+  it("a batch passes only if every call is allowed; the owner can cancel its own queued operation at once", async () => {
+    const { w } = await networkHelpers.loadFixture(safetyNetWorld);
+    const ov = await w.core.ownerValidator.getAddress();
+    const payee = randomWallet().address;
+    // a batch of two schedules passes; a batch with one direct transfer is refused whole
+    const two = [
+      scheduleCall(w, transferCall(w, payee, 1n), MIN_DELAY, ov),
+      scheduleCall(w, transferCall(w, payee, 2n), MIN_DELAY, ov),
+    ];
+    const receipt = await ownerAttempt(w, executeCalldata(two));
+    expect(userOpEvents(w.core, receipt)[0].success).to.equal(true);
+    const ids = parseEvents(w, receipt)
+      .filter((e) => e.name === "OperationScheduled")
+      .map((e) => e.args.id as string);
+    expect(ids).to.have.length(2);
+    await expect(ownerAttempt(w, executeCalldata([two[0], transferCall(w, payee, 1n)]))).to.be.revertedWithCustomError(
+      w.core.entryPoint,
+      "FailedOpWithRevert",
+    );
+    // try mode is refused too
+    await expect(ownerAttempt(w, executeCalldata(two[0], 1))).to.be.revertedWithCustomError(
+      w.core.entryPoint,
+      "FailedOpWithRevert",
+    );
+    // cancelling its own queued operation is allowed at once
+    const cancel = {
+      target: w.timelock.target as string,
+      data: w.timelock.interface.encodeFunctionData("cancel", [w.accountAddress, ids[0]]),
+    };
+    expect(userOpEvents(w.core, await ownerAttempt(w, executeCalldata(cancel)))[0].success).to.equal(true);
+    expect(await w.timelock.state(w.accountAddress, ids[0])).to.equal(STATE.Cancelled);
+    expect(await w.timelock.state(w.accountAddress, ids[1])).to.equal(STATE.Scheduled);
+  });
+
+  it("enableSafetyNet refuses an account without an owner and a second owner install", async () => {
+    const { w } = await networkHelpers.loadFixture(safetyNetWorld);
+    const cfg = { lockSource: w.timelock.target as string, timelock: w.timelock.target as string, minDelay: 1n };
+    await expect(w.core.ownerValidator.connect(w.core.stranger).enableSafetyNet(cfg)).to.be.revertedWithCustomError(
+      w.core.ownerValidator,
+      "OwnerValidatorNotInstalled",
+    );
+    const impersonated = await ethers.getImpersonatedSigner(w.accountAddress);
+    await networkHelpers.setBalance(w.accountAddress, 10n ** 18n);
+    await expect(
+      w.core.ownerValidator.connect(impersonated).onInstall(w.core.stranger.address),
+    ).to.be.revertedWithCustomError(w.core.ownerValidator, "OwnerValidatorAlreadyInstalled");
+  });
+
   it("uninstalling the owner validator's executor role keeps the owner", async () => {
     const w = await deploySessionWorld(ethers);
     const ov = await w.core.ownerValidator.getAddress();
