@@ -137,7 +137,10 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
     mapping(bytes32 permissionKey => mapping(address account => PermissionData)) private _permissions;
     mapping(bytes32 oneOfKey => mapping(address account => bool)) private _oneOf;
     mapping(bytes32 budgetKey => mapping(address account => BudgetData)) private _budgets;
-    mapping(bytes32 sessionId => mapping(address account => address[])) private _budgetTokens;
+    // A session's budgeted tokens, as an account-keyed list (a dynamic array's elements would not be associated
+    // with the account under ERC-7562, and initial sessions are granted during the account's deployment).
+    mapping(bytes32 sessionId => mapping(address account => uint256)) private _budgetTokenCount;
+    mapping(bytes32 tokenIndexKey => mapping(address account => address)) private _budgetTokenAt;
     mapping(address token => mapping(address account => FleetData)) private _fleet;
     mapping(address watchdog => mapping(address account => bool)) private _watchdogs;
     mapping(bytes32 changeHash => mapping(address account => uint48)) private _pendingChanges;
@@ -151,12 +154,23 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
 
     // ============================================================================================ module
 
-    /// @notice Install: `data` is empty or `abi.encode(uint32 securityDelay)`.
+    /**
+     * @notice Install: `data` is empty, `abi.encode(uint32 securityDelay)`, or
+     * `abi.encode(uint32 securityDelay, SessionConfig[] initialSessions)`. Initial sessions are granted at once:
+     * the owner committed to them in the account's CREATE2 address (the factory salt covers the whole init data),
+     * so an agent's first operation can deploy the account. Ids are assigned in order (nonce 1, 2, …).
+     */
     function onInstall(bytes calldata data) external {
         AccountData storage a = _accounts[msg.sender];
         if (a.installed) return; // installed as validator and executor: second call is a no-op
         a.installed = true;
-        if (data.length >= 32) a.securityDelay = abi.decode(data, (uint32));
+        if (data.length == 32) {
+            a.securityDelay = abi.decode(data, (uint32));
+        } else if (data.length > 32) {
+            (uint32 delay, SessionConfig[] memory initial) = abi.decode(data, (uint32, SessionConfig[]));
+            a.securityDelay = delay;
+            for (uint256 i = 0; i < initial.length; ++i) _grant(msg.sender, initial[i]);
+        }
     }
 
     /// @notice Uninstall: every existing session dies (epoch bump); spend records are kept.
@@ -363,7 +377,7 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
     }
 
     /// @dev Internal grant: validate, assign the id, store everything.
-    function _grant(address account, SessionConfig calldata config) private returns (bytes32 sessionId) {
+    function _grant(address account, SessionConfig memory config) private returns (bytes32 sessionId) {
         _validateConfig(account, config);
         AccountData storage a = _accounts[account];
         sessionId = keccak256(abi.encode(account, ++a.sessionNonce));
@@ -678,7 +692,7 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
         bytes32 mode,
         bytes calldata payload
     ) private view returns (Assessment memory a) {
-        a.tokens = _budgetTokens[sessionId][account];
+        a.tokens = _budgetTokensOf(sessionId, account);
         a.amounts = new uint256[](a.tokens.length);
         (bool batch, ) = CallPolicy.isBatch(mode, true);
         if (!batch) {
@@ -852,7 +866,7 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
         emit SessionRevoked(account, sessionId, msg.sender);
     }
 
-    function _validateConfig(address account, SessionConfig calldata c) private view {
+    function _validateConfig(address account, SessionConfig memory c) private view {
         if (c.agent == address(0)) revert AgentSessionsInvalidConfig(ConfigField.Agent);
         if (c.validUntil <= c.validAfter) revert AgentSessionsInvalidConfig(ConfigField.ValidUntil);
         if (c.maxUses == 0) revert AgentSessionsInvalidConfig(ConfigField.MaxUses);
@@ -879,7 +893,7 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
         }
     }
 
-    function _addPermission(address account, bytes32 sessionId, Permission calldata perm) private {
+    function _addPermission(address account, bytes32 sessionId, Permission memory perm) private {
         if (perm.conditions.length > _MAX_CONDITIONS) revert AgentSessionsInvalidConfig(ConfigField.Conditions);
         bytes32 key = _permissionKey(sessionId, perm.target, perm.selector);
         PermissionData storage p = _permissions[key][account];
@@ -889,7 +903,7 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
         p.valueCap = perm.valueCap;
         uint64 ops;
         for (uint256 c = 0; c < perm.conditions.length; ++c) {
-            Condition calldata cond = perm.conditions[c];
+            Condition memory cond = perm.conditions[c];
             if (cond.op == ConditionOp.None) revert AgentSessionsInvalidConfig(ConfigField.ConditionOp);
             ops |= (uint64(uint8(cond.op)) << (16 * c)) | (uint64(cond.word) << (16 * c + 8));
             p.values[c] = cond.value;
@@ -903,19 +917,29 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
         p.ops = ops;
     }
 
-    function _setBudget(address account, bytes32 sessionId, TokenBudget calldata budget) private {
+    function _setBudget(address account, bytes32 sessionId, TokenBudget memory budget) private {
         if (budget.period == 0) revert AgentSessionsInvalidConfig(ConfigField.Period);
         if (budget.instantThreshold > budget.ceiling) revert AgentSessionsInvalidConfig(ConfigField.InstantThreshold);
         BudgetData storage b = _budgets[_budgetKey(sessionId, budget.token)][account];
         if (budget.ceiling > type(uint112).max) revert AgentSessionsInvalidConfig(ConfigField.InstantThreshold);
-        if (b.period == 0) _budgetTokens[sessionId][account].push(budget.token);
-        else if (b.period != budget.period) b.window.clearWindow(); // sub-bucket length changes with the period
+        if (b.period == 0) {
+            uint256 n = _budgetTokenCount[sessionId][account];
+            _budgetTokenAt[keccak256(abi.encode(sessionId, n))][account] = budget.token;
+            _budgetTokenCount[sessionId][account] = n + 1;
+        } else if (b.period != budget.period) b.window.clearWindow(); // sub-bucket length changes with the period
         b.instantThreshold = uint112(budget.instantThreshold); // ≤ ceiling ≤ 2^112 - 1, checked above
         b.ceiling = uint112(budget.ceiling);
         b.periodCap = budget.periodCap;
         b.lifetimeCap = budget.lifetimeCap;
         b.period = budget.period;
         emit BudgetSet(account, sessionId, budget.token, budget);
+    }
+
+    function _budgetTokensOf(bytes32 sessionId, address account) private view returns (address[] memory tokens) {
+        tokens = new address[](_budgetTokenCount[sessionId][account]);
+        for (uint256 i = 0; i < tokens.length; ++i) {
+            tokens[i] = _budgetTokenAt[keccak256(abi.encode(sessionId, i))][account];
+        }
     }
 
     /// @dev The configuring account: the caller, or the account whose matured change is being applied.

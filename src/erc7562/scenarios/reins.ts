@@ -21,16 +21,13 @@
  * - A deliberately non-compliant validator (BadReinsValidator) installed on a Reins account is caught: OP-011
  *   (TIMESTAMP) and STO-021 (a slot keyed account-first), both attributed to that contract.
  *
- * Not possible: an agent-session operation in the same operation that deploys the account. A session is
- * granted by the owner (`grantSession`, an owner call from the account) once the account exists; the
- * factory's initial modules only install modules, and AgentSessions' `onInstall` takes a security delay, not
- * a session. Even bundled right after the deploying operation, the session operation would be validated
- * before any execution (EntryPoint v0.8 validates the whole bundle first) and find no session; public
- * bundlers also accept one operation per sender per bundle. The closest thing is covered: the deploying
- * operation itself grants the session (initCode + owner grant), and the next operation is the session's
- * first use (fresh counters).
+ * - An agent-session operation in the same operation that deploys the account: the owner commits to an initial
+ *   session in the account's init data (AgentSessions' `onInstall` takes `(securityDelay, SessionConfig[])`, and
+ *   the factory's CREATE2 salt covers it), so the agent's first operation carries the initCode. This scenario
+ *   first failed with STO-033: the session's budgeted-token list was a dynamic array, whose elements are not
+ *   associated with the account; it is now an account-keyed mapping.
  */
-import { AbiCoder, Interface, Wallet, ZeroHash, keccak256, parseEther, type AddressLike } from "ethers";
+import { AbiCoder, Interface, ParamType, Wallet, ZeroHash, keccak256, parseEther, type AddressLike } from "ethers";
 import {
   MODULE_TYPE_EXECUTOR,
   MODULE_TYPE_VALIDATOR,
@@ -99,7 +96,10 @@ const addressOf = async (c: { getAddress(): Promise<string> }): Promise<string> 
  * token; pick a counterfactual account whose initial modules are AgentSessions (validator + executor, no
  * security delay) and ReinsTimelock (executor, AgentSessions as canceller); fund it with ETH and tokens.
  */
-export async function deployReinsWorld(ctx: ScenarioContext): Promise<ReinsWorld> {
+export async function deployReinsWorld(
+  ctx: ScenarioContext,
+  opts: { initialSession?: boolean } = {},
+): Promise<ReinsWorld> {
   const { ethers, deployer, entryPoint } = ctx;
   const ownerValidatorC = await ethers.deployContract("OwnerValidator", deployer);
   const implementationC = await ethers.deployContract("ReinsAccount", deployer);
@@ -120,9 +120,20 @@ export async function deployReinsWorld(ctx: ScenarioContext): Promise<ReinsWorld
 
   const owner = new Wallet(Wallet.createRandom().privateKey);
   const agent = new Wallet(Wallet.createRandom().privateKey);
+  const recipients = [0, 1, 2].map(() => Wallet.createRandom().address);
   const coder = AbiCoder.defaultAbiCoder();
+  let sessionsInit = coder.encode(["uint32"], [0n]);
+  if (opts.initialSession) {
+    // the owner commits to an initial agent session in the account's address (AgentSessions.onInstall grants it)
+    const proto = { ctx, agent, token, tokenAddress, recipients } as unknown as ReinsWorld;
+    const grantParam = sessions.interface.getFunction("grantSession").inputs[0]!;
+    sessionsInit = coder.encode(
+      ["uint32", ParamType.from({ type: "tuple[]", components: grantParam.components })],
+      [0n, [await paymentsSession(proto)]],
+    );
+  }
   const modules: ModuleInit[] = [
-    { moduleTypeId: MODULE_TYPE_VALIDATOR, module: sessionsAddress, initData: coder.encode(["uint32"], [0n]) },
+    { moduleTypeId: MODULE_TYPE_VALIDATOR, module: sessionsAddress, initData: sessionsInit },
     { moduleTypeId: MODULE_TYPE_EXECUTOR, module: sessionsAddress, initData: coder.encode(["uint32"], [0n]) },
     {
       moduleTypeId: MODULE_TYPE_EXECUTOR,
@@ -151,7 +162,7 @@ export async function deployReinsWorld(ctx: ScenarioContext): Promise<ReinsWorld
     sessionsAddress,
     token,
     tokenAddress,
-    recipients: [0, 1, 2].map(() => Wallet.createRandom().address),
+    recipients,
     account,
     initCall,
     names: {
@@ -210,10 +221,22 @@ export async function ownerOp(w: ReinsWorld, calls: Call | Call[], deploy = fals
 }
 
 /** A signed agent operation for `calls` (a batch when an array), wrapped in `executeUserOp`. */
-export async function agentOp(w: ReinsWorld, sessionId: string, calls: Call | Call[]): Promise<UserOperation> {
+export async function agentOp(
+  w: ReinsWorld,
+  sessionId: string,
+  calls: Call | Call[],
+  deploy = false,
+): Promise<UserOperation> {
+  const initCode = deploy
+    ? {
+        factory: w.factoryAddress,
+        factoryData: w.factory.interface.encodeFunctionData("createAccount", [w.initCall, ZeroHash]),
+      }
+    : {};
   const op = await baseOp(w, w.sessionsAddress, wrapExecuteUserOp(executeCalldata(calls)), {
     callGasLimit: 600_000n,
-    verificationGasLimit: 400_000n,
+    verificationGasLimit: deploy ? 2_000_000n : 400_000n,
+    ...initCode,
   });
   return { ...op, signature: signSessionOp(w.agent.signingKey, hashOf(w, op), sessionId) };
 }
@@ -426,6 +449,15 @@ export const reinsScenarios: Scenario[] = [
       const w = await deployReinsWorld(ctx);
       const op = await ownerOp(w, grantCall(w, await paymentsSession(w)), true);
       return bundle(w, [op], { staked: { factory: false } });
+    },
+  },
+  {
+    name: "Reins: agent session op in the SAME op that deploys the account (initial session), STAKED factory",
+    expect: "pass",
+    build: async (ctx) => {
+      const w = await deployReinsWorld(ctx, { initialSession: true });
+      const op = await agentOp(w, sessionIdOf(w.account, 1n), transferCall(w, w.recipients[0], 5n * USD), true);
+      return bundle(w, [op], { staked: { factory: true } });
     },
   },
   {
