@@ -124,6 +124,32 @@ describe("RiskEngineEnvelope (automated grants)", () => {
     );
   });
 
+  it("gas limits of the envelope hold; the owner removes the engine at once; envelopeOf reports it", async () => {
+    const { w, envelope, engine, base } = await networkHelpers.loadFixture(engineWorld);
+    const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+    const ok = { ...base, validUntil: now + DAY, maxUses: 10n };
+    for (const [field, config] of [
+      ["gasBudget", { ...ok, gasBudget: 10n ** 18n + 1n }],
+      ["maxGasCostPerOp", { ...ok, maxGasCostPerOp: 10n ** 16n + 1n }],
+    ] as const) {
+      await expect(envelope.connect(engine).grant(w.accountAddress, config))
+        .to.be.revertedWithCustomError(envelope, "RiskEngineEnvelopeExceeded")
+        .withArgs(field);
+    }
+    const [env, activeFrom] = await envelope.envelopeOf(engine.address, w.accountAddress);
+    expect(env.maxUses).to.equal(100n);
+    expect(activeFrom).to.be.greaterThan(0n);
+    await ownerCalls(w, {
+      target: await envelope.getAddress(),
+      data: envelope.interface.encodeFunctionData("removeEngine", [engine.address]),
+    });
+    expect((await envelope.envelopeOf(engine.address, w.accountAddress))[1]).to.equal(0n);
+    await expect(envelope.connect(engine).grant(w.accountAddress, ok)).to.be.revertedWithCustomError(
+      envelope,
+      "RiskEngineUnauthorized",
+    );
+  });
+
   it("an envelope is not active before the security delay", async () => {
     const w = await deploySessionWorld(ethers, DELAY);
     const envelope = (await ethers.deployContract("RiskEngineEnvelope", [
