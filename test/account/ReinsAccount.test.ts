@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { Interface, ZeroAddress, ZeroHash, concat, keccak256, toUtf8Bytes, parseEther, zeroPadValue } from "ethers";
+import { ZeroAddress, ZeroHash, concat, keccak256, toUtf8Bytes, parseEther, zeroPadValue } from "ethers";
 import {
   MODE_DELEGATECALL,
   MODE_SINGLE,
@@ -462,6 +462,3 @@ describe("ReinsAccount", () => {
     });
   });
 });
-
-// keep the Interface import used for type-only helpers in future suites
-void Interface;

@@ -3,7 +3,7 @@
  * executor) and ReinsTimelock (executor, with AgentSessions registered as canceller), a token, and helpers to
  * grant sessions and send agent operations through handleOps.
  */
-import { ZeroHash, type Wallet } from "ethers";
+import type { Wallet } from "ethers";
 import {
   MODULE_TYPE_EXECUTOR,
   MODULE_TYPE_VALIDATOR,
@@ -12,6 +12,7 @@ import {
   type Call,
 } from "../../src/account/encoding.js";
 import { signSessionOp } from "../../src/session/signature.js";
+import { paymentsSession } from "../../src/session/presets.js";
 import type { UserOperation } from "../../src/userop/userop.js";
 import type { AgentSessions, MockERC20, ReinsAccount, ReinsTimelock } from "../../types/ethers-contracts/index.js";
 import type { IAgentSessions } from "../../types/ethers-contracts/contracts/modules/AgentSessions.js";
@@ -96,58 +97,11 @@ export async function deploySessionWorld(ethers: Ethers, securityDelay = 0n): Pr
   };
 }
 
-/** A typical payments session: ERC-20 transfers to allow-listed recipients, native transfers to them too. */
+/** A typical payments session (`src/session/presets.ts`), with `overrides` applied. */
 export async function paymentsConfig(w: SessionWorld, overrides: Partial<SessionConfig> = {}): Promise<SessionConfig> {
   const now = BigInt((await w.core.entryPoint.runner!.provider!.getBlock("latest"))!.timestamp);
-  const oneOfRecipients = w.recipients.map((r) => "0x" + r.slice(2).toLowerCase().padStart(64, "0"));
   return {
-    agent: w.agent.address,
-    validAfter: 0n,
-    validUntil: now + 30n * DAY,
-    maxUses: 1000n,
-    maxGasCostPerOp: 10n ** 16n,
-    gasBudget: 10n ** 18n,
-    allowTry: false,
-    allowPaymaster: false,
-    queueDelay: HOUR,
-    approvalWindow: DAY,
-    permissions: [
-      {
-        target: w.tokenAddress,
-        selector: w.token.interface.getFunction("transfer")!.selector,
-        valueCap: 0n,
-        calldataLength: 68n,
-        conditions: [
-          { op: OP.OneOf, word: 0n, value: ZeroHash, oneOf: oneOfRecipients },
-          { op: OP.AtMost, word: 1n, value: "0x" + (10n ** 12n).toString(16).padStart(64, "0"), oneOf: [] },
-        ],
-      },
-      ...w.recipients.map((r) => ({
-        target: r,
-        selector: "0x00000000",
-        valueCap: 10n ** 18n,
-        calldataLength: 0n,
-        conditions: [],
-      })),
-    ],
-    budgets: [
-      {
-        token: w.tokenAddress,
-        instantThreshold: 100n * 10n ** 6n,
-        ceiling: 1_000n * 10n ** 6n,
-        periodCap: 2_000n * 10n ** 6n,
-        lifetimeCap: 10_000n * 10n ** 6n,
-        period: DAY,
-      },
-      {
-        token: "0x0000000000000000000000000000000000000000",
-        instantThreshold: 10n ** 16n,
-        ceiling: 10n ** 17n,
-        periodCap: 2n * 10n ** 17n,
-        lifetimeCap: 10n ** 18n,
-        period: DAY,
-      },
-    ],
+    ...paymentsSession({ agent: w.agent.address, token: w.tokenAddress, recipients: w.recipients, now }),
     ...overrides,
   };
 }

@@ -1,7 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import type { CircuitBreaker } from "../../types/ethers-contracts/index.js";
-import { randomWallet } from "../helpers/reins.js";
 import {
   agentOp,
   deploySessionWorld,
@@ -134,6 +133,5 @@ describe("CircuitBreaker", () => {
     // a stranger configures only its own (irrelevant) entry
     await breaker.connect(w.core.stranger).configure({ window: 1n, maxOps: 0n, maxNewRecipients: 0n });
     expect((await breaker.configOf(w.accountAddress)).maxOps).to.equal(2n);
-    void randomWallet;
   });
 });

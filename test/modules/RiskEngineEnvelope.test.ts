@@ -6,7 +6,6 @@ import {
   DAY,
   agentOp,
   deploySessionWorld,
-  grant,
   ownerCalls,
   paymentsConfig,
   sendAgent,
@@ -170,6 +169,5 @@ describe("RiskEngineEnvelope (automated grants)", () => {
       envelope,
       "RiskEngineUnauthorized",
     );
-    void grant;
   });
 });

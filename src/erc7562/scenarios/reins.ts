@@ -41,6 +41,7 @@ import {
   type ModuleInit,
 } from "../../account/encoding.js";
 import { signSessionOp } from "../../session/signature.js";
+import { paymentsSession as paymentsPreset } from "../../session/presets.js";
 import { getUserOpHash, type UserOperation } from "../../userop/userop.js";
 import {
   AgentSessions__factory,
@@ -57,8 +58,6 @@ import { sendHandleOps, type Scenario, type ScenarioBundle, type ScenarioContext
 export type SessionConfig = IAgentSessions.SessionConfigStruct;
 
 const DAY = 86_400n;
-/** AgentSessions ConditionOp values. */
-const CONDITION = { OneOf: 4, AtMost: 2 } as const;
 /** Token units (6 decimals). */
 const USD = 10n ** 6n;
 
@@ -247,57 +246,12 @@ export async function agentOp(
  */
 export async function paymentsSession(w: ReinsWorld): Promise<SessionConfig> {
   const latest = await w.ctx.ethers.provider.getBlock("latest");
-  const now = BigInt(latest?.timestamp ?? 0);
-  const word = (v: bigint | string): string => "0x" + BigInt(v).toString(16).padStart(64, "0");
-  return {
+  return paymentsPreset({
     agent: w.agent.address,
-    validAfter: 0n,
-    validUntil: now + 30n * DAY,
-    maxUses: 1000n,
-    maxGasCostPerOp: 10n ** 16n,
-    gasBudget: 10n ** 18n,
-    allowTry: false,
-    allowPaymaster: false,
-    queueDelay: 3600n,
-    approvalWindow: DAY,
-    permissions: [
-      {
-        target: w.tokenAddress,
-        selector: w.token.interface.getFunction("transfer").selector,
-        valueCap: 0n,
-        calldataLength: 68n,
-        conditions: [
-          { op: CONDITION.OneOf, word: 0n, value: ZeroHash, oneOf: w.recipients.map(word) },
-          { op: CONDITION.AtMost, word: 1n, value: word(10n ** 12n), oneOf: [] },
-        ],
-      },
-      ...w.recipients.map((r) => ({
-        target: r,
-        selector: "0x00000000",
-        valueCap: 10n ** 18n,
-        calldataLength: 0n,
-        conditions: [],
-      })),
-    ],
-    budgets: [
-      {
-        token: w.tokenAddress,
-        instantThreshold: 100n * USD,
-        ceiling: 1_000n * USD,
-        periodCap: 2_000n * USD,
-        lifetimeCap: 10_000n * USD,
-        period: DAY,
-      },
-      {
-        token: "0x0000000000000000000000000000000000000000",
-        instantThreshold: 10n ** 16n,
-        ceiling: 10n ** 17n,
-        periodCap: 2n * 10n ** 17n,
-        lifetimeCap: 10n ** 18n,
-        period: DAY,
-      },
-    ],
-  };
+    token: w.tokenAddress,
+    recipients: w.recipients,
+    now: BigInt(latest?.timestamp ?? 0),
+  });
 }
 
 /** The call the owner makes to grant `config`. */
