@@ -14,7 +14,7 @@ interface ISessionsAccountConfig {
         uint64 sessionNonce;
         bool paused;
         bool installed;
-        bool hasFleet;
+        bool hasFleet; // any fleet budget set: lets operations of accounts without one skip the fleet reads
     }
 
     /// @notice The account's security delay, session epoch and pause flag.

@@ -21,6 +21,7 @@ import {IReinsExecutionDelegate} from "../interfaces/IReinsExecutionDelegate.sol
 import {IReinsQueueGuard} from "../interfaces/IReinsQueueGuard.sol";
 import {IReinsTimelock} from "../interfaces/IReinsTimelock.sol";
 import {ICircuitBreaker} from "../interfaces/ICircuitBreaker.sol";
+import {ISessionsAccountConfig} from "../interfaces/ISessionsAccountConfig.sol";
 import {CallPolicy} from "../libraries/CallPolicy.sol";
 import {SpendWindow} from "../libraries/SpendWindow.sol";
 
@@ -46,7 +47,13 @@ import {SpendWindow} from "../libraries/SpendWindow.sol";
  * Invariants: a session never authorises a call outside its scope; nothing an agent signs can reach the account,
  * the EntryPoint, this module or the timelock; uninstalling bumps the account epoch so no session revives.
  */
-contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDelegate, IReinsQueueGuard {
+contract AgentSessions is
+    IAgentSessions,
+    ISessionsAccountConfig,
+    IERC7579Validator,
+    IReinsExecutionDelegate,
+    IReinsQueueGuard
+{
     using SpendWindow for SpendWindow.State;
     using TransientSlot for *;
 
@@ -96,15 +103,6 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
         uint32 period;
         bool set;
         SpendWindow.State window;
-    }
-
-    struct AccountData {
-        uint32 epoch;
-        uint32 securityDelay;
-        uint64 sessionNonce;
-        bool paused;
-        bool installed;
-        bool hasFleet; // any fleet budget set: lets operations of accounts without one skip the fleet reads
     }
 
     /// @dev One agent execution in flight.
@@ -545,7 +543,7 @@ contract AgentSessions is IAgentSessions, IERC7579Validator, IReinsExecutionDele
         return _watchdogs[watchdog][account];
     }
 
-    /// @notice The account's security delay and session epoch.
+    /// @inheritdoc ISessionsAccountConfig
     function accountConfig(address account) external view returns (AccountData memory) {
         return _accounts[account];
     }
