@@ -26,6 +26,7 @@ const irPipeline = {
 };
 const sizeSensitive = {
   "contracts/modules/AgentSessions.sol": irPipeline,
+  "contracts/modules/AgentSessionsAdmin.sol": irPipeline,
   "contracts/modules/CircuitBreaker.sol": irPipeline,
 };
 

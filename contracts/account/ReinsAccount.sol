@@ -64,6 +64,7 @@ contract ReinsAccount is
         mapping(address module => bool) validators;
         mapping(address module => bool) executors;
         mapping(bytes4 selector => address) fallbacks;
+        uint48 hookRemovalAt; // 0: none requested (see {requestHookRemoval})
     }
 
     /// @notice A module to install at initialisation.
@@ -80,6 +81,10 @@ contract ReinsAccount is
 
     /// @dev Placeholder root validator written into the implementation's own storage so it can never be initialised.
     address private constant _LOCKED = address(1);
+
+    /// @notice How long a requested hook removal waits ({requestHookRemoval}); longer than any owner safety-net delay
+    /// a Reins client configures by default, so guardians can react to a thief who requests it.
+    uint48 public constant HOOK_REMOVAL_DELAY = 3 days;
 
     /// @notice The account is already initialised (or is the implementation).
     error ReinsAccountAlreadyInitialized();
@@ -98,6 +103,11 @@ contract ReinsAccount is
     event RootValidatorChanged(address indexed previous, address indexed current);
     /// @notice A module was uninstalled although its `onUninstall` reverted.
     event ModuleUninstallFailed(uint256 moduleTypeId, address indexed module, bytes reason);
+    /// @notice Removal of `hook` was requested; anyone may complete it from `readyAt` (0: the request was cancelled).
+    event HookRemovalRequested(address indexed hook, uint48 readyAt);
+
+    /// @notice No hook removal was requested, or its delay has not passed (`readyAt`).
+    error ReinsAccountHookRemovalNotReady(uint48 readyAt);
 
     /// @dev Runs the installed hook (if any) around the function body.
     modifier withHook() {
@@ -218,6 +228,40 @@ contract ReinsAccount is
         } else {
             _uninstallWithHook(moduleTypeId, module, deInitData);
         }
+    }
+
+    /**
+     * @notice Start the delayed removal of the installed hook, outside the hook: a hook that starts reverting wraps
+     * every execution path (the owner safety net's scheduling, queued owner operations, guardian recovery), so it
+     * must have a way out that it cannot block. Callable by the EntryPoint (an operation of any installed
+     * validator; the owner safety net accepts exactly this call), the account itself, or an installed executor
+     * (GuardianRecovery, once a recovery is ready). {completeHookRemoval} finishes it after {HOOK_REMOVAL_DELAY}.
+     */
+    function requestHookRemoval() external {
+        AccountStorage storage $ = _storage();
+        if (msg.sender != address(entryPoint()) && msg.sender != address(this) && !$.executors[msg.sender]) {
+            revert ReinsAccountUnauthorizedModule(MODULE_TYPE_EXECUTOR, msg.sender);
+        }
+        if ($.hook == address(0)) revert ERC7579Utils.ERC7579UninstalledModule(MODULE_TYPE_HOOK, address(0));
+        uint48 readyAt = uint48(block.timestamp) + HOOK_REMOVAL_DELAY;
+        $.hookRemovalAt = readyAt;
+        emit HookRemovalRequested($.hook, readyAt);
+    }
+
+    /// @notice Withdraw a hook removal request (the owner, through the hook like every other owner change).
+    function cancelHookRemoval() external onlyEntryPointOrSelf withHook {
+        AccountStorage storage $ = _storage();
+        delete $.hookRemovalAt;
+        emit HookRemovalRequested($.hook, 0);
+    }
+
+    /// @notice Remove the hook once a requested removal's delay has passed (anyone; not wrapped by the hook).
+    function completeHookRemoval() external {
+        AccountStorage storage $ = _storage();
+        uint48 readyAt = $.hookRemovalAt;
+        if (readyAt == 0 || block.timestamp < readyAt) revert ReinsAccountHookRemovalNotReady(readyAt);
+        delete $.hookRemovalAt;
+        _uninstallModule(MODULE_TYPE_HOOK, $.hook, msg.data[msg.data.length:]);
     }
 
     /**
@@ -393,6 +437,7 @@ contract ReinsAccount is
             }
             delete $.hook;
             $.hasHook = false;
+            delete $.hookRemovalAt;
         }
         // The module is already removed; a reverting onUninstall must not keep it (or lock the owner out).
         try IERC7579Module(module).onUninstall(moduleData) {} catch (bytes memory reason) {

@@ -36,7 +36,8 @@ interface IAgentSessions {
         OneOf,
         TightenOnly,
         Window,
-        GasBudget
+        GasBudget,
+        Watch
     }
 
     /// @notice A condition on argument word `word` (the word at `4 + 32 * word` in the call data).
@@ -154,6 +155,9 @@ interface IAgentSessions {
 
     /// @notice The account's circuit breaker changed.
     event BreakerSet(address indexed account, address breaker);
+    /// @notice The account started (or stopped) watching `asset`: agent operations may not lower its balance
+    /// unless a budget of the session pays for it.
+    event AssetWatched(address indexed account, address indexed asset, bool watched);
     /// @notice A grant delegate was accepted or dropped.
     event GrantDelegateSet(address indexed account, address indexed delegate, bool enabled);
 
@@ -194,4 +198,13 @@ interface IAgentSessions {
     error AgentSessionsInvalidConfig(ConfigField field);
     /// @notice A proposed change is not ready (or unknown).
     error AgentSessionsChangeNotReady(bytes32 changeHash, uint48 readyAt);
+    /// @notice The proposed change belongs to session epoch `proposedEpoch`; all sessions were revoked (or the module
+    /// reinstalled) since, now epoch `currentEpoch`, which voids every change proposed before.
+    error AgentSessionsChangeVoided(bytes32 changeHash, uint32 proposedEpoch, uint32 currentEpoch);
+    /// @notice The session acts only while `validAfter < now ≤ validUntil` (queued and approved operations too).
+    error AgentSessionsOutsideWindow(bytes32 sessionId, uint48 validAfter, uint48 validUntil, uint256 now_);
+    /// @notice A batch with no call (it would use a session use and gas for nothing).
+    error AgentSessionsEmptyBatch();
+    /// @notice The watched asset `token` dropped by `drop` during the operation and the session has no budget for it.
+    error AgentSessionsUnbudgetedOutflow(address token, uint256 drop);
 }

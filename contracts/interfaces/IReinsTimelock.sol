@@ -19,4 +19,7 @@ interface IReinsTimelock {
 
     /// @notice Cancel every queued operation of `account` (registered cancellers only).
     function cancelAllFor(address account) external;
+
+    /// @notice Cancel every queued operation of `account` that the caller guards, and nothing else.
+    function cancelAllGuarded(address account) external;
 }

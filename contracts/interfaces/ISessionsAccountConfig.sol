@@ -15,8 +15,13 @@ interface ISessionsAccountConfig {
         bool paused;
         bool installed;
         bool hasFleet; // any fleet budget set: lets operations of accounts without one skip the fleet reads
+        uint8 watchCount; // number of watched assets (AgentSessions.watchAssets), read with the rest of this slot
     }
 
     /// @notice The account's security delay, session epoch and pause flag.
     function accountConfig(address account) external view returns (AccountData memory);
+
+    /// @notice Whether an agent operation of `account` is executing right now: companion contracts that `account`
+    /// configures through `msg.sender` refuse configuration then, so no agent call can loosen them.
+    function isAgentExecuting(address account) external view returns (bool);
 }

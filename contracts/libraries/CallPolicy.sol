@@ -5,7 +5,8 @@ import {ERC7579Utils, Execution} from "@openzeppelin/contracts/account/utils/dra
 
 /**
  * @title CallPolicy
- * @notice Decoding of agent UserOperation call data and extraction of calldata-visible ERC-20 spend.
+ * @notice Decoding of agent UserOperation call data and extraction of calldata-visible spend (transfers,
+ * allowances, permits and operator grants of the common token standards), in canonical ABI form only.
  * @dev Agent operations must be exactly `executeUserOp.selector ‖ abi.encodeCall(execute, (mode, payload))` in
  * canonical ABI form (payload offset 0x40, no bytes after the padded payload), so the bytes the policy checks
  * in validation are the bytes executed. The payload is single (`target ‖ value ‖ data`) or batch
@@ -19,6 +20,23 @@ library CallPolicy {
     bytes4 internal constant TRANSFER_FROM = 0x23b872dd; // transferFrom(address,address,uint256)
     bytes4 internal constant APPROVE = 0x095ea7b3; // approve(address,uint256)
     bytes4 internal constant INCREASE_ALLOWANCE = 0x39509351; // increaseAllowance(address,uint256)
+    bytes4 internal constant APPROVE_AND_CALL = 0x3177029f; // ERC-1363 approveAndCall(address,uint256)
+    bytes4 internal constant APPROVE_AND_CALL_DATA = 0xcae9ca51; // ERC-1363 approveAndCall(address,uint256,bytes)
+    bytes4 internal constant TRANSFER_AND_CALL = 0x1296ee62; // ERC-1363 transferAndCall(address,uint256)
+    bytes4 internal constant TRANSFER_AND_CALL_DATA = 0x4000aea0; // transferAndCall(address,uint256,bytes)
+    bytes4 internal constant TRANSFER_FROM_AND_CALL = 0xd8fbe994; // transferFromAndCall(address,address,uint256)
+    bytes4 internal constant TRANSFER_FROM_AND_CALL_DATA = 0xc1d34b89; // transferFromAndCall(address,address,uint256,bytes)
+    bytes4 internal constant PERMIT = 0xd505accf; // ERC-2612 permit(address,address,uint256,uint256,uint8,bytes32,bytes32)
+    bytes4 internal constant PERMIT2_APPROVE = 0x87517c45; // Permit2 approve(address,address,uint160,uint48)
+    bytes4 internal constant PERMIT2_TRANSFER_FROM = 0x36c78516; // Permit2 transferFrom(address,address,uint160,address)
+    bytes4 internal constant PERMIT2_PERMIT = 0x2b67b570; // Permit2 permit(address,PermitSingle,bytes)
+    bytes4 internal constant PERMIT2_PERMIT_BATCH = 0x2a2d80d1; // Permit2 permit(address,PermitBatch,bytes)
+    bytes4 internal constant PERMIT2_PERMIT_TRANSFER_FROM = 0x30f28b7a; // Permit2 permitTransferFrom(...)
+    bytes4 internal constant SET_APPROVAL_FOR_ALL = 0xa22cb465; // ERC-721 / ERC-1155 setApprovalForAll(address,bool)
+    bytes4 internal constant SAFE_TRANSFER_FROM_721 = 0x42842e0e; // safeTransferFrom(address,address,uint256)
+    bytes4 internal constant SAFE_TRANSFER_FROM_721_DATA = 0xb88d4fde; // safeTransferFrom(address,address,uint256,bytes)
+    bytes4 internal constant SAFE_TRANSFER_FROM_1155 = 0xf242432a; // safeTransferFrom(address,address,uint256,uint256,bytes)
+    bytes4 internal constant SAFE_BATCH_TRANSFER_FROM_1155 = 0x2eb2c2d6; // safeBatchTransferFrom(...)
 
     bytes32 internal constant MODE_SINGLE = bytes32(0);
     bytes32 internal constant MODE_BATCH = bytes32(uint256(0x01) << 248);
@@ -86,28 +104,132 @@ library CallPolicy {
         return bytes32(data[start:start + 32]);
     }
 
+    /// @notice How a call moves value out of the account, as far as its call data shows.
+    enum OutflowKind {
+        None,
+        Transfer, // `amount` of `token` leaves the account (to `counterparty`)
+        Approval, // `counterparty` may take `amount` of `token`; reset with `token.approve(counterparty, 0)`
+        Permit2Approval // Permit2 allowance on `token`; reset with `target.approve(token, counterparty, 0, 0)`
+    }
+
+    /// @notice The interpreted outflow of one call.
+    struct Outflow {
+        OutflowKind kind;
+        address token;
+        uint256 amount;
+        address counterparty;
+    }
+
+    /// @notice Call data for the interpreted function `selector` is not in canonical ABI form (`length` bytes).
+    error CallPolicyNonCanonical(bytes4 selector, uint256 length);
+
+    /// @notice The call grants an operator or signature-based allowance no budget can bound (refused for agents).
+    error CallPolicyUnboundedGrant(bytes4 selector);
+
     /**
-     * @notice Calldata-visible ERC-20 outflow of a call made by `account`: `transfer` amount, `transferFrom` amount
-     * when `from` is the account, `approve` / `increaseAllowance` amount (the approval is flagged so the caller can
-     * reset it after the execution).
-     * @return amount Outflow of token `target` (0 if none).
-     * @return counterparty The recipient, or the spender of an approval (zero if none).
-     * @return approval Whether the call grants an allowance to `counterparty`.
+     * @notice Outflow of a call made by `account` to `target`, for every transfer-, allowance-, permit- and
+     * operator-granting function of ERC-20, ERC-2612, ERC-1363, Permit2, ERC-721 and ERC-1155. The call data of an
+     * interpreted function must be in canonical ABI form (exact length for static signatures; for a trailing
+     * `bytes`, its offset where canonical encoding puts it and no byte beyond its padded end), or this reverts:
+     * the words read here are then the words the target decodes.
+     * @dev Operator grants (`setApprovalForAll(_, true)`), Permit2 signature permits and ERC-1155 batch transfers
+     * from the account revert with {CallPolicyUnboundedGrant}. Same-selector functions of other standards are read
+     * the same way (ERC-721 `transferFrom` and `approve` count the token id as an amount), which only ever charges
+     * more, never less. Calls with other selectors report no outflow; the execution-phase balance check of every
+     * watched asset covers what they move.
      */
-    function erc20Outflow(
+    function outflow(
         address account,
+        address target,
         bytes calldata data
-    ) internal pure returns (uint256 amount, address counterparty, bool approval) {
-        if (data.length < 68) return (0, address(0), false);
-        bytes4 selector = bytes4(data[0:4]);
-        if (selector == TRANSFER) return (uint256(word(data, 1)), _address(word(data, 0)), false);
-        if (selector == APPROVE || selector == INCREASE_ALLOWANCE) {
-            return (uint256(word(data, 1)), _address(word(data, 0)), true);
+    ) internal pure returns (Outflow memory o) {
+        if (data.length < 4) return o;
+        bytes4 sel = bytes4(data[0:4]);
+        if (sel == TRANSFER || sel == TRANSFER_AND_CALL) {
+            _exact(data, 2);
+            return Outflow(OutflowKind.Transfer, target, uint256(word(data, 1)), _address(word(data, 0)));
         }
-        if (selector == TRANSFER_FROM && data.length >= 100 && _address(word(data, 0)) == account) {
-            return (uint256(word(data, 2)), _address(word(data, 1)), false);
+        if (sel == TRANSFER_FROM || sel == TRANSFER_FROM_AND_CALL || sel == SAFE_TRANSFER_FROM_721) {
+            _exact(data, 3);
+            return _from(account, target, data, sel == SAFE_TRANSFER_FROM_721 ? 1 : uint256(word(data, 2)));
         }
-        return (0, address(0), false);
+        if (sel == APPROVE || sel == INCREASE_ALLOWANCE || sel == APPROVE_AND_CALL) {
+            _exact(data, 2);
+            return Outflow(OutflowKind.Approval, target, uint256(word(data, 1)), _address(word(data, 0)));
+        }
+        if (sel == APPROVE_AND_CALL_DATA || sel == TRANSFER_AND_CALL_DATA) {
+            _withBytes(data, 3);
+            OutflowKind kind = sel == APPROVE_AND_CALL_DATA ? OutflowKind.Approval : OutflowKind.Transfer;
+            return Outflow(kind, target, uint256(word(data, 1)), _address(word(data, 0)));
+        }
+        if (sel == TRANSFER_FROM_AND_CALL_DATA || sel == SAFE_TRANSFER_FROM_721_DATA) {
+            _withBytes(data, 4);
+            return _from(account, target, data, sel == SAFE_TRANSFER_FROM_721_DATA ? 1 : uint256(word(data, 2)));
+        }
+        if (sel == SAFE_TRANSFER_FROM_1155) {
+            _withBytes(data, 5);
+            return _from(account, target, data, uint256(word(data, 3)));
+        }
+        if (sel == PERMIT) {
+            _exact(data, 7);
+            if (_address(word(data, 0)) != account) return o;
+            return Outflow(OutflowKind.Approval, target, uint256(word(data, 2)), _address(word(data, 1)));
+        }
+        if (sel == PERMIT2_APPROVE) {
+            _exact(data, 4);
+            return
+                Outflow(
+                    OutflowKind.Permit2Approval,
+                    _address(word(data, 0)),
+                    uint256(word(data, 2)),
+                    _address(word(data, 1))
+                );
+        }
+        if (sel == PERMIT2_TRANSFER_FROM) {
+            _exact(data, 4);
+            if (_address(word(data, 0)) != account) return o;
+            return Outflow(OutflowKind.Transfer, _address(word(data, 3)), uint256(word(data, 2)), _address(word(data, 1)));
+        }
+        if (sel == SET_APPROVAL_FOR_ALL) {
+            _exact(data, 2);
+            uint256 approved = uint256(word(data, 1));
+            if (approved > 1) revert CallPolicyNonCanonical(sel, data.length);
+            if (approved == 1) revert CallPolicyUnboundedGrant(sel);
+            return o;
+        }
+        if (sel == PERMIT2_PERMIT || sel == PERMIT2_PERMIT_BATCH || sel == PERMIT2_PERMIT_TRANSFER_FROM) {
+            revert CallPolicyUnboundedGrant(sel);
+        }
+        if (sel == SAFE_BATCH_TRANSFER_FROM_1155 && data.length >= 36 && _address(word(data, 0)) == account) {
+            revert CallPolicyUnboundedGrant(sel);
+        }
+    }
+
+    function _from(
+        address account,
+        address target,
+        bytes calldata data,
+        uint256 amount
+    ) private pure returns (Outflow memory o) {
+        if (_address(word(data, 0)) != account) return o;
+        return Outflow(OutflowKind.Transfer, target, amount, _address(word(data, 1)));
+    }
+
+    /// @dev Static signature of `words` arguments: exactly `4 + 32 * words` bytes.
+    function _exact(bytes calldata data, uint256 words) private pure {
+        if (data.length != 4 + 32 * words) revert CallPolicyNonCanonical(bytes4(data[0:4]), data.length);
+    }
+
+    /// @dev `words` head words, the last an offset to a `bytes` tail: canonical offset, no byte past its padding.
+    function _withBytes(bytes calldata data, uint256 words) private pure {
+        uint256 head = 32 * words;
+        if (data.length < 4 + head + 32 || uint256(word(data, words - 1)) != head) {
+            revert CallPolicyNonCanonical(bytes4(data[0:4]), data.length);
+        }
+        uint256 length = uint256(word(data, words));
+        if (length > data.length || data.length != 4 + head + 32 + ((length + 31) & ~uint256(31))) {
+            revert CallPolicyNonCanonical(bytes4(data[0:4]), data.length);
+        }
     }
 
     function _address(bytes32 w) private pure returns (address) {

@@ -37,9 +37,16 @@ contract CircuitBreaker is ICircuitBreaker {
         uint32 maxNewRecipients;
     }
 
+    /// @dev A loosening waiting for the security delay; it dies with the session epoch it was proposed in.
     struct Pending {
         Config config;
         uint48 readyAt;
+        uint32 epoch;
+    }
+
+    struct PendingLimit {
+        uint48 readyAt;
+        uint32 epoch;
     }
 
     /// @notice The session module allowed to record operations.
@@ -51,7 +58,7 @@ contract CircuitBreaker is ICircuitBreaker {
     mapping(address account => SpendWindow.State) private _recipients;
     mapping(address token => mapping(address account => SpendWindow.State)) private _spend;
     mapping(address token => mapping(address account => uint128)) private _spendLimits;
-    mapping(bytes32 tokenLimitKey => mapping(address account => uint48)) private _pendingSpendLimits;
+    mapping(bytes32 tokenLimitKey => mapping(address account => PendingLimit)) private _pendingSpendLimits;
     mapping(address recipient => mapping(address account => bool)) private _seen;
 
     /// @notice The breaker tripped for `account`: `rule` saw `value` in its window, above `limit`.
@@ -67,6 +74,9 @@ contract CircuitBreaker is ICircuitBreaker {
     error CircuitBreakerZeroWindow();
     /// @notice No loosening change is ready to apply.
     error CircuitBreakerNotReady(uint48 readyAt);
+    /// @notice The pending change was proposed in session epoch `proposed`; all sessions were revoked since
+    /// (epoch `current`), which voids it.
+    error CircuitBreakerChangeVoided(uint32 proposed, uint32 current);
 
     constructor(address sessions_) {
         sessions = sessions_;
@@ -74,6 +84,7 @@ contract CircuitBreaker is ICircuitBreaker {
 
     /// @notice Set the calling account's rules. Loosening waits the security delay; apply with {applyConfig}.
     function configure(Config calldata config) external {
+        _notDuringAgent();
         if (config.window == 0) revert CircuitBreakerZeroWindow();
         Config memory current = _configs[msg.sender];
         bool loosens =
@@ -82,8 +93,8 @@ contract CircuitBreaker is ICircuitBreaker {
                     _loosens(config.maxOps, current.maxOps) ||
                     _loosens(config.maxNewRecipients, current.maxNewRecipients));
         if (loosens) {
-            uint48 readyAt = _readyAt(msg.sender);
-            _pending[msg.sender] = Pending(config, readyAt);
+            (uint48 readyAt, uint32 epoch) = _readyAt(msg.sender);
+            _pending[msg.sender] = Pending(config, readyAt, epoch);
             emit BreakerConfigured(msg.sender, config, readyAt);
         } else {
             _setConfig(msg.sender, config);
@@ -94,15 +105,17 @@ contract CircuitBreaker is ICircuitBreaker {
     function applyConfig(address account) external {
         Pending memory p = _pending[account];
         if (p.readyAt == 0 || block.timestamp < p.readyAt) revert CircuitBreakerNotReady(p.readyAt);
+        _checkEpoch(account, p.epoch);
         delete _pending[account];
         _setConfig(account, p.config);
     }
 
     /// @notice Set the calling account's spend-velocity limit for `token` (raising or removing waits the delay).
     function setSpendLimit(address token, uint128 limit) external {
+        _notDuringAgent();
         if (_loosens(limit, _spendLimits[token][msg.sender])) {
-            uint48 readyAt = _readyAt(msg.sender);
-            _pendingSpendLimits[keccak256(abi.encode(token, limit))][msg.sender] = readyAt;
+            (uint48 readyAt, uint32 epoch) = _readyAt(msg.sender);
+            _pendingSpendLimits[keccak256(abi.encode(token, limit))][msg.sender] = PendingLimit(readyAt, epoch);
             emit SpendLimitSet(msg.sender, token, limit, readyAt);
         } else {
             _spendLimits[token][msg.sender] = limit;
@@ -113,8 +126,9 @@ contract CircuitBreaker is ICircuitBreaker {
     /// @notice Apply a proposed loosening of a spend limit once its delay has passed (anyone may call).
     function applySpendLimit(address account, address token, uint128 limit) external {
         bytes32 key = keccak256(abi.encode(token, limit));
-        uint48 readyAt = _pendingSpendLimits[key][account];
-        if (readyAt == 0 || block.timestamp < readyAt) revert CircuitBreakerNotReady(readyAt);
+        PendingLimit memory p = _pendingSpendLimits[key][account];
+        if (p.readyAt == 0 || block.timestamp < p.readyAt) revert CircuitBreakerNotReady(p.readyAt);
+        _checkEpoch(account, p.epoch);
         delete _pendingSpendLimits[key][account];
         _spendLimits[token][account] = limit;
         emit SpendLimitSet(account, token, limit, 0);
@@ -144,7 +158,7 @@ contract CircuitBreaker is ICircuitBreaker {
         uint256 nowTs = block.timestamp;
         uint256 ops = _ops[account].spentInWindow(cfg.window, nowTs) + 1;
         if (cfg.maxOps != 0 && ops > cfg.maxOps) return _trip(account, Rule.Operations, address(0), ops, cfg.maxOps);
-        uint256 fresh = _markRecipients(account, mode, payload);
+        (address[] memory freshList, uint256 fresh) = _freshRecipients(account, mode, payload);
         uint256 recipients = _recipients[account].spentInWindow(cfg.window, nowTs) + fresh;
         if (cfg.maxNewRecipients != 0 && fresh != 0 && recipients > cfg.maxNewRecipients) {
             return _trip(account, Rule.NewRecipients, address(0), recipients, cfg.maxNewRecipients);
@@ -162,6 +176,8 @@ contract CircuitBreaker is ICircuitBreaker {
         }
         _ops[account].record(1, cfg.window, nowTs);
         if (fresh != 0) _recipients[account].record(fresh, cfg.window, nowTs);
+        // Marked only now: an operation that trips the breaker does nothing, so its recipients stay unseen.
+        for (uint256 i = 0; i < fresh; ++i) _seen[freshList[i]][account] = true;
         return false;
     }
 
@@ -179,8 +195,20 @@ contract CircuitBreaker is ICircuitBreaker {
         emit BreakerConfigured(account, config, 0);
     }
 
-    function _readyAt(address account) private view returns (uint48) {
-        return uint48(block.timestamp + ISessionsAccountConfig(sessions).accountConfig(account).securityDelay);
+    /// @dev When a loosening proposed now may apply, and the session epoch it belongs to. Refused while an agent
+    /// operation of the account executes: no agent call may configure its own breaker.
+    function _readyAt(address account) private view returns (uint48 readyAt, uint32 epoch) {
+        ISessionsAccountConfig.AccountData memory a = ISessionsAccountConfig(sessions).accountConfig(account);
+        return (uint48(block.timestamp + a.securityDelay), a.epoch);
+    }
+
+    function _checkEpoch(address account, uint32 epoch) private view {
+        uint32 current = ISessionsAccountConfig(sessions).accountConfig(account).epoch;
+        if (epoch != current) revert CircuitBreakerChangeVoided(epoch, current);
+    }
+
+    function _notDuringAgent() private view {
+        if (ISessionsAccountConfig(sessions).isAgentExecuting(msg.sender)) revert CircuitBreakerUnauthorized(msg.sender);
     }
 
     /// @dev For limits where 0 means "off": raising it, or turning it off, loosens.
@@ -189,32 +217,48 @@ contract CircuitBreaker is ICircuitBreaker {
     }
 
     /// @dev Marks the operation's recipients as seen; returns how many were new.
-    function _markRecipients(address account, bytes32 mode, bytes calldata payload) private returns (uint256 fresh) {
+    /// @dev Recipients of the operation not seen before (each counted once, none marked yet).
+    function _freshRecipients(
+        address account,
+        bytes32 mode,
+        bytes calldata payload
+    ) private view returns (address[] memory fresh, uint256 count) {
         (bool batch, ) = CallPolicy.isBatch(mode, true);
         if (!batch) {
+            fresh = new address[](2);
             (address target, uint256 value, bytes calldata data) = CallPolicy.decodeSingle(payload);
-            return _markCall(account, target, value, data);
+            return (fresh, _freshOfCall(account, fresh, 0, target, value, data));
         }
         Execution[] calldata calls = CallPolicy.decodeBatch(payload);
+        fresh = new address[](2 * calls.length);
         for (uint256 i = 0; i < calls.length; ++i) {
-            fresh += _markCall(account, calls[i].target, calls[i].value, calls[i].callData);
+            count = _freshOfCall(account, fresh, count, calls[i].target, calls[i].value, calls[i].callData);
         }
     }
 
-    function _markCall(
+    function _freshOfCall(
         address account,
+        address[] memory fresh,
+        uint256 count,
         address target,
         uint256 value,
         bytes calldata data
-    ) private returns (uint256 fresh) {
-        if (value != 0) fresh += _mark(account, target);
-        (, address counterparty, ) = CallPolicy.erc20Outflow(account, data);
-        if (counterparty != address(0)) fresh += _mark(account, counterparty);
+    ) private view returns (uint256) {
+        if (value != 0) count = _addFresh(account, fresh, count, target);
+        address counterparty = CallPolicy.outflow(account, target, data).counterparty;
+        if (counterparty != address(0)) count = _addFresh(account, fresh, count, counterparty);
+        return count;
     }
 
-    function _mark(address account, address recipient) private returns (uint256) {
-        if (_seen[recipient][account]) return 0;
-        _seen[recipient][account] = true;
-        return 1;
+    function _addFresh(
+        address account,
+        address[] memory fresh,
+        uint256 count,
+        address recipient
+    ) private view returns (uint256) {
+        if (_seen[recipient][account]) return count;
+        for (uint256 i = 0; i < count; ++i) if (fresh[i] == recipient) return count;
+        fresh[count] = recipient;
+        return count + 1;
     }
 }

@@ -25,6 +25,11 @@ interface IReinsRootValidatorAccount {
     function rootValidator() external view returns (address);
 }
 
+/// @dev The account's delayed hook removal (see ReinsAccount).
+interface IReinsHookRemoval {
+    function requestHookRemoval() external;
+}
+
 /**
  * @title GuardianRecovery
  * @notice ERC-7579 executor module: M-of-N guardians (EOAs or ERC-1271 contracts) replace a lost or stolen owner
@@ -334,6 +339,21 @@ contract GuardianRecovery is IERC7579Module, EIP712 {
                 ERC7579Utils.encodeBatch(batch)
             );
         }
+    }
+
+    /**
+     * @notice When a ready recovery cannot complete because the account's hook reverts, start the account's delayed
+     * hook removal (anyone may call; only with a recovery the guardians proposed and whose delay has passed).
+     * After the account's hook-removal delay anyone completes it there, then {completeRecovery}.
+     */
+    function requestHookRemoval(address account) external {
+        _installedConfig(account);
+        PendingRecovery memory pending = _recoveries[account];
+        if (pending.readyAt == 0) revert GuardianRecoveryNoPendingRecovery(account);
+        if (block.timestamp < pending.readyAt) {
+            revert GuardianRecoveryNotReady(account, pending.readyAt, block.timestamp);
+        }
+        IReinsHookRemoval(account).requestHookRemoval();
     }
 
     // ------------------------------------------------------------------------------------------ lock

@@ -55,6 +55,8 @@ contract OwnerValidator is IERC7579Validator, IReinsQueueGuard {
         uint48 minDelay;
     }
 
+    bytes4 private constant _REQUEST_HOOK_REMOVAL = bytes4(keccak256("requestHookRemoval()"));
+
     mapping(address account => OwnerData) private _owners;
     mapping(address account => SafetyNet) private _nets;
 
@@ -158,7 +160,11 @@ contract OwnerValidator is IERC7579Validator, IReinsQueueGuard {
             return ok ? ERC4337Utils.SIG_VALIDATION_SUCCESS : ERC4337Utils.SIG_VALIDATION_FAILED;
         }
         SafetyNet memory net = _nets[msg.sender];
-        _checkDelayed(net, userOp.callData);
+        // The one direct call allowed: the account's own delayed hook removal (a reverting hook must not lock the
+        // owner out; the account makes it wait HOOK_REMOVAL_DELAY, and a guardian lock still blocks it below).
+        if (userOp.callData.length != 4 || bytes4(userOp.callData) != _REQUEST_HOOK_REMOVAL) {
+            _checkDelayed(net, userOp.callData);
+        }
         uint48 lockedUntil = ILockSource(net.lockSource).lockedUntil(msg.sender);
         return ERC4337Utils.packValidationData(ok, lockedUntil, 0);
     }

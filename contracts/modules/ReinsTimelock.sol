@@ -20,7 +20,7 @@ import {IReinsQueueGuard} from "../interfaces/IReinsQueueGuard.sol";
  *
  * ```
  * Unknown --schedule--> Scheduled --(readyAt reached, no approval needed) or approve--> Ready --execute--> Executed
- *                       Scheduled / Ready --cancel, cancelAll, cancelAllFor, uninstall--> Cancelled
+ *                       Scheduled / Ready --cancel, cancelAll, cancelAllFor, cancelAllGuarded (its guard), uninstall--> Cancelled
  *                       Scheduled / Ready --(expiresAt reached)--> Expired
  * ```
  *
@@ -89,6 +89,7 @@ contract ReinsTimelock is IERC7579Module, ReentrancyGuardTransient {
         bool approved;
         bool executed;
         bool cancelled;
+        uint32 guardEpoch; // the guard's epoch for this account at scheduling (see {cancelAllGuarded})
         // slot 2
         bytes32 context;
     }
@@ -104,6 +105,7 @@ contract ReinsTimelock is IERC7579Module, ReentrancyGuardTransient {
     mapping(bytes32 id => mapping(address account => Operation)) private _operations;
     mapping(address account => AccountConfig) private _accounts;
     mapping(address canceller => mapping(address account => uint32 generation)) private _cancellers;
+    mapping(address guard => mapping(address account => uint32 epoch)) private _guardEpochs;
 
     /**
      * @notice `account` scheduled operation `id`.
@@ -149,6 +151,15 @@ contract ReinsTimelock is IERC7579Module, ReentrancyGuardTransient {
     /// @param account The account whose queue was cleared.
     /// @param newEpoch The account's new epoch.
     event QueueCleared(address indexed account, uint64 newEpoch);
+
+    /**
+     * @notice Guard `guard` cancelled every operation of `account` it guards; its epoch for the account is now
+     * `newEpoch`. Operations with another guard (for example the owner's own safety-net operations) are untouched.
+     * @param account The account.
+     * @param guard The guard whose operations were cancelled.
+     * @param newEpoch The guard's new epoch for the account.
+     */
+    event GuardedQueueCleared(address indexed account, address indexed guard, uint32 newEpoch);
 
     /// @notice `account` allowed (or stopped allowing) `canceller` to clear its queue through {cancelAllFor}.
     /// @param account The account.
@@ -301,7 +312,7 @@ contract ReinsTimelock is IERC7579Module, ReentrancyGuardTransient {
         bytes calldata executionCalldata
     ) external nonReentrant returns (bytes[] memory returnData) {
         Operation storage op = _operations[id][account];
-        _checkState(id, op, _accounts[account].epoch, _bit(OperationState.Ready));
+        _checkState(id, op, account, _accounts[account].epoch, _bit(OperationState.Ready));
 
         bytes32 actualId = hashOperation(account, op.nonce, mode, executionCalldata);
         if (actualId != id) revert ReinsTimelockCallMismatch(account, id, actualId);
@@ -332,7 +343,7 @@ contract ReinsTimelock is IERC7579Module, ReentrancyGuardTransient {
     function approve(bytes32 id) external nonReentrant {
         address account = msg.sender;
         Operation storage op = _operations[id][account];
-        _checkState(id, op, _accounts[account].epoch, _bit(OperationState.Scheduled) | _bit(OperationState.Ready));
+        _checkState(id, op, account, _accounts[account].epoch, _bit(OperationState.Scheduled) | _bit(OperationState.Ready));
         op.approved = true;
         emit OperationApproved(account, id);
     }
@@ -347,7 +358,7 @@ contract ReinsTimelock is IERC7579Module, ReentrancyGuardTransient {
         Operation storage op = _operations[id][account];
         if (msg.sender != account && msg.sender != op.guard)
             revert ReinsTimelockUnauthorizedCaller(account, msg.sender);
-        _checkState(id, op, _accounts[account].epoch, _bit(OperationState.Scheduled) | _bit(OperationState.Ready));
+        _checkState(id, op, account, _accounts[account].epoch, _bit(OperationState.Scheduled) | _bit(OperationState.Ready));
         op.cancelled = true;
         emit OperationCancelled(account, id, msg.sender);
     }
@@ -367,6 +378,26 @@ contract ReinsTimelock is IERC7579Module, ReentrancyGuardTransient {
             revert ReinsTimelockUnauthorizedCaller(account, msg.sender);
         }
         _clearQueue(account);
+    }
+
+    /**
+     * @notice A guard cancels every operation of `account` that it guards (for example {AgentSessions} clearing the
+     * agent requests when a watchdog pauses or when all sessions are revoked), and nothing else: operations with
+     * another guard or none stay as they are. Callable by anyone, but it only ever affects the caller's own
+     * operations, so it needs no permission; it works whether or not the module is installed.
+     * @param account The account whose guarded operations are cancelled.
+     */
+    function cancelAllGuarded(address account) external {
+        uint32 newEpoch = ++_guardEpochs[msg.sender][account];
+        emit GuardedQueueCleared(account, msg.sender, newEpoch);
+    }
+
+    /// @notice The current epoch of `guard` for `account` (operations it guards from earlier epochs are Cancelled).
+    /// @param account The account.
+    /// @param guard The guard.
+    /// @return The guard's epoch.
+    function guardEpochOf(address account, address guard) external view returns (uint32) {
+        return _guardEpochs[guard][account];
     }
 
     /**
@@ -396,7 +427,7 @@ contract ReinsTimelock is IERC7579Module, ReentrancyGuardTransient {
      * @return The operation's state.
      */
     function state(address account, bytes32 id) public view returns (OperationState) {
-        return _state(_operations[id][account], _accounts[account].epoch);
+        return _state(_operations[id][account], account, _accounts[account].epoch);
     }
 
     /**
@@ -409,7 +440,7 @@ contract ReinsTimelock is IERC7579Module, ReentrancyGuardTransient {
         Operation storage op = _operations[id][account];
         return
             OperationView({
-                state: _state(op, _accounts[account].epoch),
+                state: _state(op, account, _accounts[account].epoch),
                 guard: op.guard,
                 readyAt: op.readyAt,
                 expiresAt: op.expiresAt,
@@ -507,6 +538,7 @@ contract ReinsTimelock is IERC7579Module, ReentrancyGuardTransient {
             op.nonce = nonce;
             op.epoch = config.epoch;
             op.approvalRequired = approvalRequired;
+            if (guard != address(0)) op.guardEpoch = _guardEpochs[guard][account];
             if (context != bytes32(0)) op.context = context;
         }
         emit OperationScheduled(
@@ -529,15 +561,25 @@ contract ReinsTimelock is IERC7579Module, ReentrancyGuardTransient {
         emit QueueCleared(account, newEpoch);
     }
 
-    function _checkState(bytes32 id, Operation storage op, uint64 accountEpoch, bytes32 allowed) private view {
-        OperationState current = _state(op, accountEpoch);
+    function _checkState(
+        bytes32 id,
+        Operation storage op,
+        address account,
+        uint64 accountEpoch,
+        bytes32 allowed
+    ) private view {
+        OperationState current = _state(op, account, accountEpoch);
         if (_bit(current) & allowed == bytes32(0)) revert ReinsTimelockUnexpectedState(id, current, allowed);
     }
 
-    function _state(Operation storage op, uint64 accountEpoch) private view returns (OperationState) {
+    function _state(Operation storage op, address account, uint64 accountEpoch) private view returns (OperationState) {
         uint48 readyAt = op.readyAt;
         if (readyAt == 0) return OperationState.Unknown;
         if (op.cancelled || op.epoch < accountEpoch) return OperationState.Cancelled;
+        address guard = op.guard;
+        if (guard != address(0) && op.guardEpoch < _guardEpochs[guard][account]) {
+            return OperationState.Cancelled;
+        }
         if (op.executed) return OperationState.Executed;
         if (block.timestamp >= op.expiresAt) return OperationState.Expired;
         if (op.approved || (!op.approvalRequired && block.timestamp >= readyAt)) return OperationState.Ready;

@@ -32,10 +32,12 @@ contract RiskEngineEnvelope {
         uint128 maxGasCostPerOp;
     }
 
+    /// @dev `epoch` is the session epoch the envelope was set in: a revoke-all (guardian recovery) voids it.
     struct EngineData {
         Envelope envelope;
         uint48 activeFrom;
         bool set;
+        uint32 epoch;
     }
 
     /// @notice The session module this contract delegates to.
@@ -72,8 +74,10 @@ contract RiskEngineEnvelope {
         address[] calldata targets,
         IAgentSessions.TokenBudget[] calldata caps
     ) external {
-        uint48 activeFrom = uint48(block.timestamp + sessions.accountConfig(msg.sender).securityDelay);
-        _engines[engine][msg.sender] = EngineData(envelope, activeFrom, true);
+        if (sessions.isAgentExecuting(msg.sender)) revert RiskEngineUnauthorized(msg.sender, msg.sender);
+        ISessionsAccountConfig.AccountData memory config = sessions.accountConfig(msg.sender);
+        uint48 activeFrom = uint48(block.timestamp + config.securityDelay);
+        _engines[engine][msg.sender] = EngineData(envelope, activeFrom, true, config.epoch);
         for (uint256 i = 0; i < targets.length; ++i) _targets[_key(engine, targets[i])][msg.sender] = true;
         for (uint256 i = 0; i < caps.length; ++i) _caps[_key(engine, caps[i].token)][msg.sender] = caps[i];
         emit EnvelopeSet(msg.sender, engine, envelope, activeFrom);
@@ -130,7 +134,9 @@ contract RiskEngineEnvelope {
 
     function _activeEnvelope(address account) private view returns (Envelope memory) {
         EngineData storage e = _engines[msg.sender][account];
-        if (!e.set || block.timestamp < e.activeFrom) revert RiskEngineUnauthorized(account, msg.sender);
+        if (!e.set || block.timestamp < e.activeFrom || e.epoch != sessions.accountConfig(account).epoch) {
+            revert RiskEngineUnauthorized(account, msg.sender);
+        }
         return e.envelope;
     }
 

@@ -371,13 +371,14 @@ describe("Alto bundler × Reins (client library, EntryPoint v0.8)", function () 
     expect(e, String(e)).to.be.instanceOf(ScopeViolation);
   });
 
-  it("a payment in a token the session has no budget for is refused in execution as a typed NoBudget", async function () {
+  it("a payment in a token the session has no budget for is refused in validation as a typed NoBudget", async function () {
     const e = await rejection(agent.send(pay2(recipients[0], 1n)));
     expect(e, String(e)).to.be.instanceOf(NoBudget);
     expect((e as NoBudget).token).to.equal(token2Address);
-    // Alto reports the execution revert of its estimate simulation (-32521) with the module's error bytes.
+    // Default deny in validation: Alto's estimate simulation fails validation (-32500), so nothing is included
+    // and the account pays no gas.
     const raw = (e as NoBudget).cause as UserOperationRejected;
-    expect([raw.method, raw.code]).to.deep.equal(["eth_estimateUserOperationGas", -32521]);
+    expect([raw.method, raw.code]).to.deep.equal(["eth_estimateUserOperationGas", -32500]);
   });
 
   it("an op whose gas limits exceed the session's per-op gas cap is refused as a typed GasBudgetExceeded", async function () {

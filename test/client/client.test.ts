@@ -198,7 +198,7 @@ describe("Reins client: owner and agent", function () {
     await expectReject(agent.send(pay(w, w.recipients[0], 1n)), AccountPaused);
   });
 
-  it("a token without a budget: preflight refuses NoBudget, send fails in execution with it", async function () {
+  it("a token without a budget: preflight refuses NoBudget, send is refused in validation with it (no gas paid)", async function () {
     const other = await ethers.deployContract("MockERC20", ["Other", "OTH", 18]);
     await (await other.mint(w.account, 10n ** 21n)).wait();
     const otherAgent = await grantPayments(w, (b) => b.allowTransfer(String(other.target), { to: w.recipients }));
@@ -209,9 +209,11 @@ describe("Reins client: owner and agent", function () {
     const pre = await otherAgent.preflight(call);
     if (pre.outcome !== "refuse") throw new Error("expected refuse");
     expect(pre.error).to.be.instanceOf(NoBudget);
+    const balance = await ethers.provider.getBalance(w.account);
     const e = await expectReject(otherAgent.send(call), NoBudget);
     expect(e.token).to.equal(other.target);
-    expect(e.included?.txHash).to.match(/^0x[0-9a-f]{64}$/);
+    expect(e.included, "refused before inclusion").to.equal(undefined);
+    expect(await ethers.provider.getBalance(w.account)).to.equal(balance);
   });
 
   it("preflight's tier follows the remaining period budget", async function () {

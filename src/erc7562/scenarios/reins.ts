@@ -169,6 +169,7 @@ export async function deployReinsWorld(
       [implementation]: "ReinsAccount impl",
       [ownerValidator]: "OwnerValidator",
       [sessionsAddress]: "AgentSessions",
+      [(await sessions.admin()).toLowerCase()]: "AgentSessionsAdmin",
       [timelockAddress]: "ReinsTimelock",
       [tokenAddress]: "MockERC20 (TUSD)",
       [factoryAddress]: "ReinsAccountFactory",

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {TransientSlot} from "@openzeppelin/contracts/utils/TransientSlot.sol";
+import {
+    IERC7579ModuleConfig,
+    MODULE_TYPE_VALIDATOR,
+    MODULE_TYPE_EXECUTOR,
+    MODULE_TYPE_HOOK
+} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {IAgentSessions} from "../../interfaces/IAgentSessions.sol";
+import {IReinsTimelock} from "../../interfaces/IReinsTimelock.sol";
+import {ISessionsAccountConfig} from "../../interfaces/ISessionsAccountConfig.sol";
+import {SpendWindow} from "../../libraries/SpendWindow.sol";
+
+/**
+ * @title AgentSessionsStorage
+ * @notice The state of the session module, shared by {AgentSessions} (validation and execution) and
+ * {AgentSessionsAdmin} (configuration and lifecycle, run by `delegatecall` from {AgentSessions}), plus the checks
+ * both phases must agree on: whether a session may act now ({_liveSession}, {_checkWindow}) and which targets no
+ * session may ever reach ({_checkTarget}).
+ * @dev Both contracts inherit this one first and declare no state of their own, so their layouts are identical.
+ * Every mapping read in validation has the account as its innermost key (ERC-7562 storage association).
+ */
+abstract contract AgentSessionsStorage is IAgentSessions {
+    using TransientSlot for *;
+
+    /// @dev Three slots. Validation reads all three and writes only the second (uses, gasSpent).
+    struct SessionData {
+        // slot 0
+        address agent;
+        uint48 validAfter;
+        uint48 validUntil;
+        // slot 1
+        uint32 maxUses;
+        uint32 uses;
+        uint32 epoch;
+        bool revoked;
+        bool allowTry;
+        bool allowPaymaster;
+        uint96 gasSpent;
+        // slot 2
+        uint96 maxGasCostPerOp;
+        uint96 gasBudget;
+        uint32 queueDelay;
+        uint32 approvalWindow;
+    }
+
+    /// @dev `generation` is bumped whenever the permission is replaced or removed, and one-of sets are keyed by it,
+    /// so a replaced permission's old one-of values are unreachable at once (narrowing binds immediately).
+    struct PermissionData {
+        bool allowed;
+        uint8 count;
+        uint16 calldataLength;
+        uint128 valueCap;
+        uint64 ops; // 4 × (op: 8 bits, word: 8 bits)
+        uint32 generation;
+        bytes32[4] values;
+    }
+
+    /// @dev A budget is set when its period is non-zero (periods are never zero). Thresholds and period share a slot.
+    struct BudgetData {
+        uint112 instantThreshold;
+        uint112 ceiling;
+        uint32 period;
+        uint128 periodCap;
+        uint128 lifetimeCap;
+        SpendWindow.State window;
+    }
+
+    struct FleetData {
+        uint128 periodCap;
+        uint128 lifetimeCap;
+        uint32 period;
+        bool set;
+        SpendWindow.State window;
+    }
+
+    /// @dev A loosening change waiting for the security delay; it dies when the account's epoch moves on.
+    struct PendingChange {
+        uint48 readyAt;
+        uint32 epoch;
+    }
+
+    address internal constant _ENTRYPOINT = 0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108;
+    uint256 internal constant _MAX_CONDITIONS = 4;
+    // keccak256(abi.encode(uint256(keccak256("reins.transient.AgentSessions.applying")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 internal constant _APPLYING = 0x45a9ab8dd934cd2432b87f29b70f7770e4d32075c241af87cde4002dffec0200;
+    // keccak256(abi.encode(uint256(keccak256("reins.transient.AgentSessions.running")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 internal constant _RUNNING = 0xe83788abf838155dd75a37f952f341fa937700f3cf2893f64e07779f5a5ecf00;
+
+    mapping(address account => ISessionsAccountConfig.AccountData) internal _accounts;
+    mapping(bytes32 sessionId => mapping(address account => SessionData)) internal _sessions;
+    mapping(bytes32 permissionKey => mapping(address account => PermissionData)) internal _permissions;
+    mapping(bytes32 oneOfKey => mapping(address account => bool)) internal _oneOf;
+    mapping(bytes32 budgetKey => mapping(address account => BudgetData)) internal _budgets;
+    // A session's budgeted tokens, as an account-keyed list (a dynamic array's elements would not be associated
+    // with the account under ERC-7562, and initial sessions are granted during the account's deployment).
+    mapping(bytes32 sessionId => mapping(address account => uint256)) internal _budgetTokenCount;
+    mapping(bytes32 tokenIndexKey => mapping(address account => address)) internal _budgetTokenAt;
+    mapping(address token => mapping(address account => FleetData)) internal _fleet;
+    mapping(address watchdog => mapping(address account => bool)) internal _watchdogs;
+    mapping(bytes32 changeHash => mapping(address account => PendingChange)) internal _pendingChanges;
+    mapping(address account => address) internal _breakerOf;
+    // epoch + 1 of the account when the delegate was accepted (0: not a delegate); void after a revoke-all.
+    mapping(address delegate => mapping(address account => uint32)) internal _delegates;
+    mapping(bytes32 sessionId => mapping(address account => address)) internal _grantedBy;
+    // The assets the account watches: every execution of an agent operation measures each of them, and a drop that
+    // no budget of the session pays for reverts it (default deny on observed effects).
+    // The count lives in AccountData (already read by every execution).
+    mapping(bytes32 watchIndexKey => mapping(address account => address)) internal _watchAt;
+
+    /// @notice The timelock that holds queued agent operations.
+    IReinsTimelock public immutable timelock;
+
+    constructor(IReinsTimelock timelock_) {
+        timelock = timelock_;
+    }
+
+    /**
+     * @dev The one authority on "may this session act now" apart from time: it exists in the account's current
+     * epoch, is not revoked, and the account is not paused. Validation returns the time window to the EntryPoint;
+     * every execution path adds {_checkWindow}.
+     */
+    function _liveSession(address account, bytes32 sessionId) internal view returns (SessionData storage s) {
+        s = _sessions[sessionId][account];
+        ISessionsAccountConfig.AccountData storage a = _accounts[account];
+        if (s.agent == address(0) || s.epoch != a.epoch) revert AgentSessionsUnknownSession(sessionId);
+        if (s.revoked) revert AgentSessionsRevoked(sessionId);
+        if (a.paused) revert AgentSessionsPaused(account);
+    }
+
+    /// @dev Execution phase: the time is inside the session's window, with the EntryPoint's own bounds
+    /// (`validAfter < now ≤ validUntil`), so a queued or approved operation never runs when a fresh one could not.
+    function _checkWindow(bytes32 sessionId, SessionData storage s) internal view {
+        uint48 validAfter = s.validAfter;
+        uint48 validUntil = s.validUntil;
+        if (block.timestamp <= validAfter || block.timestamp > validUntil) {
+            revert AgentSessionsOutsideWindow(sessionId, validAfter, validUntil, block.timestamp);
+        }
+    }
+
+    /**
+     * @dev No session may ever reach what configures the account: the zero address (executed by the account as a
+     * call to itself), the account, the EntryPoint (its deposit), this module, the timelock, the account's
+     * breaker, and every installed validator, executor or hook. Checked at grant time
+     * and again for every call in validation and queued execution, so a module installed after the grant is
+     * unreachable too. Companion contracts that configure the account through `msg.sender` (breaker, envelope)
+     * also refuse configuration while an agent's calls run ({isAgentExecuting}).
+     */
+    function _checkTarget(address account, uint256 index, address target) internal view {
+        if (
+            target == address(0) ||
+            target == account ||
+            target == address(this) ||
+            target == address(timelock) ||
+            target == _ENTRYPOINT ||
+            target == _breakerOf[account]
+        ) revert AgentSessionsForbiddenTarget(index, target);
+        if (account.code.length != 0) {
+            IERC7579ModuleConfig cfg = IERC7579ModuleConfig(account);
+            if (
+                cfg.isModuleInstalled(MODULE_TYPE_VALIDATOR, target, "") ||
+                cfg.isModuleInstalled(MODULE_TYPE_EXECUTOR, target, "") ||
+                cfg.isModuleInstalled(MODULE_TYPE_HOOK, target, "")
+            ) revert AgentSessionsForbiddenTarget(index, target);
+        }
+    }
+
+    /// @dev Whether an agent operation of `account` is executing right now (transient; set around its calls).
+    function _agentExecuting(address account) internal view returns (bool) {
+        return account != address(0) && _RUNNING.asAddress().tload() == account;
+    }
+
+    function _permissionKey(bytes32 sessionId, address target, bytes4 selector) internal pure returns (bytes32) {
+        return keccak256(abi.encode(sessionId, target, selector));
+    }
+
+    function _budgetKey(bytes32 sessionId, address token) internal pure returns (bytes32) {
+        return keccak256(abi.encode(sessionId, token));
+    }
+
+    function _oneOfKey(bytes32 permKey, uint32 generation, uint256 c, bytes32 value) internal pure returns (bytes32) {
+        return keccak256(abi.encode(permKey, generation, c, value));
+    }
+
+    function _indexKey(bytes32 scope, uint256 i) internal pure returns (bytes32) {
+        return keccak256(abi.encode(scope, i));
+    }
+
+    /// @dev Index of `asset` in the account's watch list, or `count` when it is not watched.
+    function _watchIndex(address account, address asset, uint256 count) internal view returns (uint256) {
+        for (uint256 i = 0; i < count; ++i) if (_watchAt[_indexKey(0, i)][account] == asset) return i;
+        return count;
+    }
+}
