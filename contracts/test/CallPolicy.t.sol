@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {CallPolicy} from "../libraries/CallPolicy.sol";
-import {CallPolicyHarness, DecodingTarget} from "./utils/CallPolicyHarness.sol";
+import {CallPolicyHarness, DecodingTarget} from "../mocks/spend/CallPolicyHarness.sol";
 import {TestBase} from "./utils/Vm.sol";
 
 /**

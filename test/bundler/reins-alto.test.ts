@@ -412,11 +412,11 @@ describe("Alto bundler × Reins (client library, EntryPoint v0.8)", function () 
       expect(u.callGasLimit - s.callUsed < 40_000n, `${s.kind}: unused call gas under the penalty threshold`).to.equal(
         true,
       );
-      // What the client adds on top of the bundler: 10 % of the call gas (at most 20k), nothing else.
+      // What the client adds on top of the bundler: 10 % of the call gas (at most 15k), nothing else.
       expect(u.verificationGasLimit).to.equal(s.bundler.verificationGasLimit);
       expect(u.preVerificationGas).to.equal(s.bundler.preVerificationGas);
       const margin = (s.bundler.callGasLimit * 10n) / 100n;
-      expect(u.callGasLimit).to.equal(s.bundler.callGasLimit + (margin < 20_000n ? margin : 20_000n));
+      expect(u.callGasLimit).to.equal(s.bundler.callGasLimit + (margin < 15_000n ? margin : 15_000n));
       const ratio = Number(limits) / Number(s.actualGasUsed);
       if (s.kind === "owner: create account") {
         // Verification (factory deploy + initialize + validation) is ~75 % of this op, and Alto's verification

@@ -41,8 +41,12 @@ export const DEFAULT_GAS_MARGIN_PERCENT: Readonly<Record<keyof GasEstimate, bigi
   preVerificationGas: 0n,
 };
 
-/** Default {@link BundlerSenderOptions.maxCallGasMargin}. */
-export const DEFAULT_MAX_CALL_GAS_MARGIN = 20_000n;
+/**
+ * Default {@link BundlerSenderOptions.maxCallGasMargin}. A bundler's estimate of a deep call (an owner grant runs
+ * account → AgentSessions → delegatecall AgentSessionsAdmin) already leaves ~22k gas for the 63/64 rule; 15k on top
+ * keeps the unused call gas under the 40k the EntryPoint v0.8 starts billing 10 % of.
+ */
+export const DEFAULT_MAX_CALL_GAS_MARGIN = 15_000n;
 
 /** Sends operations through an ERC-4337 bundler. */
 export class BundlerSender implements OperationSender {
