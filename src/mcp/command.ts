@@ -100,14 +100,14 @@ export async function mcp(inv: Invocation): Promise<number> {
     const server = createReinsMcpServer(runtime, log);
     const transport = new StdioServerTransport();
     await server.connect(transport);
-    log(`serving ${where} over stdio`);
+    log(`serving ${where} over stdio (ready ${Math.round(performance.now())} ms after process start)`);
     return untilStopped(
       async () => {
         await server.close();
         ctx.close();
       },
       (stop) => {
-        transport.onclose = stop;
+        server.server.onclose = stop;
         process.stdin.once("end", stop);
       },
     );
@@ -160,7 +160,9 @@ export async function mcp(inv: Invocation): Promise<number> {
   });
   const actual = (http.address() as AddressInfo).port;
   allowedHosts = [`127.0.0.1:${actual}`, `localhost:${actual}`];
-  log(`serving ${where} on http://127.0.0.1:${actual}/mcp`);
+  log(
+    `serving ${where} on http://127.0.0.1:${actual}/mcp (ready ${Math.round(performance.now())} ms after process start)`,
+  );
   return untilStopped(async () => {
     for (const t of transports.values()) await t.close().catch(() => undefined);
     const closed = new Promise<void>((resolve) => http.close(() => resolve()));

@@ -584,6 +584,13 @@ export class AgentRuntime {
       if (pre.outcome === "refuse")
         return { status: "refused", operation: built.operation, intentHash, refusal: pre.refusal };
       if (pre.outcome === "invalid") return { status: "invalid", field: pre.field, message: pre.message };
+      if (this.transport === "direct" && (await this.provider.getBalance(this.session.agent.address)) === 0n) {
+        return {
+          status: "failed",
+          operation: built.operation,
+          message: `the agent ${this.session.agent.address} has no ETH to submit handleOps (fund it, or run the server with --bundler)`,
+        };
+      }
       let result;
       try {
         result = await this.session.send(built.call, { intentHash });

@@ -137,6 +137,8 @@ describe("reins mcp (separate process, MCP SDK client)", function () {
     }
     await client.listTools();
     timings.startupMs = Date.now() - started;
+    const ready = /ready (\d+) ms after process start/.exec(stderr);
+    if (ready) timings.serverReadyMs = Number(ready[1]);
   });
 
   after(async function () {
