@@ -323,14 +323,18 @@ export class AgentRuntime {
     return runtime;
   }
 
-  private remember(t: McpToken): void {
-    this.tokens.set(t.symbol.toUpperCase(), t);
+  /**
+   * Know `t` by address, and by symbol only when it comes from the configured list: a token reached by address
+   * (e.g. from a prompt) must never take over a listed symbol by calling itself "USDC".
+   */
+  private remember(t: McpToken, bySymbol = true): void {
+    if (bySymbol) this.tokens.set(t.symbol.toUpperCase(), t);
     this.tokens.set(t.address.toLowerCase(), t);
   }
 
   /** The tokens the server knows by symbol (ETH and the `--token` list). */
   knownTokens(): McpToken[] {
-    return [...new Set(this.tokens.values())];
+    return [...new Set([...this.tokens.entries()].filter(([k]) => !k.startsWith("0x")).map(([, t]) => t))];
   }
 
   /** Run writes one at a time (one nonce stream per session). */
@@ -352,7 +356,7 @@ export class AgentRuntime {
     const address = parseAddressInput(key, field);
     try {
       const t = await readToken(this.provider, address);
-      this.remember(t);
+      this.remember(t, false);
       return t;
     } catch (e) {
       throw new InputError(field, `${field}: ${(e as Error).message}`);

@@ -247,9 +247,20 @@ describe("reins mcp (separate process, MCP SDK client)", function () {
       outcome: "invalid",
       field: "token",
     });
+    // A look-alike token reached by address keeps its address: "TUSD" still means the listed one (6 decimals).
+    const fake = await connection.ethers.deployContract("MockERC20", ["Fake USD", "TUSD", 18]);
+    const viaFake = sc(
+      await call("preflight", { payment: { token: await fake.getAddress(), recipient: recipients[0], amount: "1.5" } }),
+    );
+    expect(viaFake.outcome).to.equal("refuse");
+    expect(viaFake.operation.amount).to.include({ base: (15n * 10n ** 17n).toString(), decimals: 18 });
+    const listed = sc(await call("preflight", { payment: { token: "TUSD", recipient: recipients[0], amount: "40" } }));
+    expect(listed.operation.token).to.equal(tokenAddress);
+    const block2 = await connection.ethers.provider.getBlockNumber();
     const schema = await call("preflight", { payment: { token: "TUSD", recipient: "0x1234", amount: "1" } });
     expect(schema.isError).to.equal(true); // rejected by the input schema before the handler
-    expect(await connection.ethers.provider.getBlockNumber(), "no transaction").to.equal(block);
+    expect(block2, "only the look-alike token's deployment").to.equal(block + 1);
+    expect(await connection.ethers.provider.getBlockNumber(), "no transaction").to.equal(block2);
   });
 
   it("pay (instant) moves the tokens; the intent hash is keccak256 of the text", async function () {
