@@ -20,14 +20,7 @@ import {
   type Wallet,
 } from "ethers";
 import { AgentSession } from "../client/agent.js";
-import {
-  BudgetExceeded,
-  GasBudgetExceeded,
-  NoBudget,
-  ReinsError,
-  ValueExceeded,
-  decodeReinsError,
-} from "../client/errors.js";
+import { BudgetExceeded, GasBudgetExceeded, NoBudget, ValueExceeded, decodeReinsError } from "../client/errors.js";
 import { budgetTokens } from "../client/actions/assessTier.js";
 import { listQueue, type QueuedOperation } from "../client/actions/queue.js";
 import type { ReinsDeployment } from "../client/owner.js";
@@ -909,5 +902,3 @@ function oneLine(message: string): string {
   const first = message.split("\n").find((l) => l.trim() !== "") ?? message;
   return first.replace(/\s+/g, " ").trim();
 }
-
-export { ReinsError };
