@@ -31,6 +31,7 @@ const setup = () => import("./commands/setup.js");
 const sessions = () => import("./commands/sessions.js");
 const ops = () => import("./commands/ops.js");
 const recovery = () => import("./commands/recovery.js");
+const mcpServer = () => import("../mcp/command.js");
 
 const BUDGET_SYNTAX = `Budget syntax: TOKEN:instant=50,ceiling=500,period=1000/24h,lifetime=5000 (amounts in whole tokens).
   instant   up to this runs at once         ceiling  up to this waits the queue delay; above: owner approval
@@ -235,6 +236,30 @@ export const COMMANDS: CommandSpec[] = [
     details:
       "Example: REINS_AGENT_KEY=0x… reins agent pay 0xAcc 0xSession USDC 0xBob 12.5\nExit code 3 when the policy refuses it (the rule and numbers are printed).",
     run: async (inv) => (await ops()).agentPay(inv),
+  },
+  {
+    path: ["mcp"],
+    summary: "serve one agent session as an MCP server (stdio, or Streamable HTTP on 127.0.0.1 with --http)",
+    options: {
+      account: { type: "string", value: "<0x…>", help: "the Reins account (env REINS_ACCOUNT; required)" },
+      session: { type: "string", value: "<0x…32>", help: "the session id (env REINS_SESSION_ID; required)" },
+      http: {
+        type: "string",
+        value: "<port>",
+        help: "serve Streamable HTTP on http://127.0.0.1:<port>/mcp instead of stdio (0 = any free port)",
+      },
+      "agent-key-env": {
+        type: "string",
+        value: "<NAME>",
+        help: "environment variable with the agent key (default REINS_AGENT_KEY)",
+      },
+    },
+    details: `Tools: status, preflight, pay, call, queue_execute, revoke_self (see README "reins mcp").
+Token symbols come from --token SYM=0x… / reins.config.json; decimals are always read on chain.
+Example (an MCP client's config runs this): REINS_AGENT_KEY=0x… reins mcp --account 0xAcc --session 0xSession \\
+  --rpc http://127.0.0.1:8545 --token USDC=0x…
+stdout carries the protocol; logs go to stderr. It stops when the client disconnects (stdio) or on SIGINT/SIGTERM.`,
+    run: async (inv) => (await mcpServer()).mcp(inv),
   },
   {
     path: ["recovery", "status"],
