@@ -64,7 +64,11 @@ export const COMMANDS: CommandSpec[] = [
       ...ownerKeyEnv,
       salt: { type: "string", value: "<n|0x…32>", help: "CREATE2 salt (default 0)" },
       prefund: { type: "string", value: "<ETH>", help: "send this much ETH from the owner key to the account first" },
-      "security-delay": { type: "string", value: "<dur>", help: "delay of loosening session changes (default 0s)" },
+      "security-delay": {
+        type: "string",
+        value: "<dur>",
+        help: "delay of loosening session changes (default 1d; 0s = apply at once, dev chains only: warns)",
+      },
       guardian: {
         type: "string",
         multiple: true,
@@ -75,9 +79,21 @@ export const COMMANDS: CommandSpec[] = [
       "recovery-delay": { type: "string", value: "<dur>", help: "recovery delay (default 2d)" },
       "guardian-delay": { type: "string", value: "<dur>", help: "delay of guardian-set changes (default 1d)" },
       "lock-duration": { type: "string", value: "<dur>", help: "guardian lock duration (default 7d)" },
+      "on-recovery": {
+        type: "string",
+        value: "<revoke-all|none>",
+        help: "what a completed recovery also does (default revoke-all: revoke every session, clear the queue)",
+      },
     },
-    details:
-      "Example: REINS_OWNER_KEY=0x… reins account create --prefund 0.1\nIf the account already exists, nothing is sent.",
+    details: [
+      "Example: REINS_OWNER_KEY=0x… reins account create --prefund 0.1",
+      "If the account already exists, nothing is sent.",
+      "Security delay: every loosening (a new session or permission, a higher budget, a later expiry, a grant",
+      "  delegate) waits it, so a change you did not make can be seen and cancelled; tightening never waits.",
+      "  The default is 1d. --security-delay 0s turns it off (dev chains only) and prints a warning.",
+      "Guardians: a completed recovery runs AgentSessions.revokeAllSessions() and ReinsTimelock.cancelAll() on the",
+      "  account (old agents stop paying, nothing queued can still run) unless --on-recovery none.",
+    ].join("\n"),
     run: async (inv) => (await setup()).accountCreate(inv),
   },
   {

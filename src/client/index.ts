@@ -6,6 +6,7 @@ export * from "./errors.js";
 export * from "./units.js";
 export * from "./policy.js";
 export * from "./owner.js";
+export * from "./recovery.js";
 export * from "./agent.js";
 export * from "./actions/assessTier.js";
 export * from "./actions/listSessions.js";
