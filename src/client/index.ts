@@ -5,6 +5,7 @@
 export * from "./errors.js";
 export * from "./units.js";
 export * from "./policy.js";
+export * from "./abiLayout.js";
 export * from "./owner.js";
 export * from "./recovery.js";
 export * from "./agent.js";

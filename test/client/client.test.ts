@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { ZeroHash, parseEther } from "ethers";
+import { ZeroHash, parseEther, zeroPadValue } from "ethers";
 import {
   AccountPaused,
   AgentSession,
@@ -8,6 +8,7 @@ import {
   DEFAULT_SECURITY_DELAY,
   ReinsOwner,
   defaultRecoveryCalls,
+  policy,
   NoBudget,
   ReinsError,
   ScopeViolation,
@@ -341,5 +342,47 @@ describe("Reins client: account creation defaults", function () {
     const before = await ethers.provider.getBlockNumber();
     await expectReject(owner.createAccount({ guardians: { guardians: [randomWallet().address] } }), ReinsError);
     expect(await ethers.provider.getBlockNumber()).to.equal(before);
+  });
+});
+
+describe("Reins client: offset pins hold on chain", function () {
+  it("a condition behind an ABI offset (record(bytes) length) is pinned: the canonical call runs, a moved one is refused", async function () {
+    const w = await clientWorld(ethers);
+    const target = await ethers.deployContract("RecordingTarget");
+    const targetAddress = String(target.target);
+    const config = await policy()
+      .agent(w.agentKey.address)
+      .validFor("1d")
+      .allowCall(targetAddress, { fn: "record(bytes)", conditions: [{ word: 1, atMost: 4n }] })
+      .build({ provider: ethers.provider, account: w.account });
+    const perm = config.permissions[0];
+    expect(perm.conditions.map((c) => [Number(c.op), Number(c.word), BigInt(c.value as string)])).to.deep.equal([
+      [2, 1, 4n], // AtMost: the length word
+      [1, 0, 0x20n], // Equal: the offset of `data`, canonical
+    ]);
+    const sessionId = await w.owner.grantSession(config);
+    const agent = new AgentSession({
+      agent: w.agentKey,
+      account: w.account,
+      sessionId,
+      sessions: w.deployment.sessions,
+      sender: w.sender,
+    });
+    const canonical = target.interface.encodeFunctionData("record", ["0x12345678"]);
+    expect((await agent.send({ target: targetAddress, data: canonical })).status).to.equal("executed");
+    expect(await target.count()).to.equal(1n);
+
+    // The same function with `data` moved behind offset 0x40: word 1 is a decoy "length" 4, the real data is 64
+    // bytes. Solidity decodes it (the target would record 64 bytes); the pinned offset refuses it.
+    const long = "0x" + "ee".repeat(64);
+    const honest = target.interface.encodeFunctionData("record", [long]);
+    const forged =
+      honest.slice(0, 10) +
+      zeroPadValue("0x40", 32).slice(2) +
+      zeroPadValue("0x04", 32).slice(2) +
+      honest.slice(10 + 64);
+    expect(target.interface.decodeFunctionData("record", forged)[0]).to.equal(long);
+    await expectReject(agent.send({ target: targetAddress, data: forged }), ConditionFailed);
+    expect(await target.count()).to.equal(1n);
   });
 });
