@@ -109,7 +109,11 @@ export const COMMANDS: CommandSpec[] = [
     options: {
       ...ownerKeyEnv,
       agent: { type: "string", value: "<0x…>", help: "the agent's session key address (required)" },
-      "valid-for": { type: "string", value: "<dur>", help: "validity from now (default 24h)" },
+      "valid-for": {
+        type: "string",
+        value: "<dur>",
+        help: "validity (default 24h) from now, or from when the grant applies if the account has a security delay",
+      },
       "allow-transfer": {
         type: "string",
         multiple: true,
@@ -177,6 +181,15 @@ export const COMMANDS: CommandSpec[] = [
     details:
       "Syntax: TOKEN:period=CAP/DURATION,lifetime=CAP\nExample: reins fleet set 0xAcc USDC:period=2000/24h,lifetime=20000",
     run: async (inv) => (await sessions()).fleetSet(inv),
+  },
+  {
+    path: ["change", "apply"],
+    positionals: ["account", "changeHash"],
+    summary: "apply a pending loosening change (e.g. a grant) once the security delay has passed (owner key)",
+    options: ownerKeyEnv,
+    details:
+      "The change hash is printed by the command that proposed it (session grant, renew, budget set, fleet set).\nExample: reins change apply 0xAcc 0xChangeHash",
+    run: async (inv) => (await sessions()).changeApply(inv),
   },
   {
     path: ["queue", "list"],

@@ -202,6 +202,19 @@ describe("reins CLI (separate process)", function () {
       "session", "grant", created.account, "--agent", agent.address, "--allow-transfer", `TUSD:${recipients[0]}`,
     ]); // prettier-ignore
     expect(pending.status).to.equal("pending");
+    const changeHash = (pending as unknown as { changeHash: string }).changeHash;
+    await refused(["change", "apply", created.account, changeHash], 2, /waits the security delay until/);
+    await connection.ethers.provider.send("evm_increaseTime", [86_401]);
+    await connection.ethers.provider.send("evm_mine", []);
+    const applied = await json<{ status: string; sessionId: string }>(["change", "apply", created.account, changeHash]);
+    expect(applied.status).to.equal("applied");
+    const after = await json<{ sessions: { sessionId: string; status: string }[] }>([
+      "session",
+      "list",
+      created.account,
+    ]);
+    expect(after.sessions.map((x) => [x.sessionId, x.status])).to.deep.equal([[applied.sessionId, "active"]]);
+    await refused(["change", "apply", created.account, changeHash], 2, /no change .* is pending/);
     const help = await ok(["account", "create", "--help"]);
     expect(help.stdout)
       .to.match(/--security-delay .*default 1d/)
