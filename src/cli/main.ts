@@ -65,7 +65,11 @@ export const COMMANDS: CommandSpec[] = [
       ...ownerKeyEnv,
       salt: { type: "string", value: "<n|0x…32>", help: "CREATE2 salt (default 0)" },
       prefund: { type: "string", value: "<ETH>", help: "send this much ETH from the owner key to the account first" },
-      "security-delay": { type: "string", value: "<dur>", help: "delay of loosening session changes (default 0s)" },
+      "security-delay": {
+        type: "string",
+        value: "<dur>",
+        help: "delay of loosening session changes (default 1d; 0s = apply at once, dev chains only: warns)",
+      },
       guardian: {
         type: "string",
         multiple: true,
@@ -76,9 +80,21 @@ export const COMMANDS: CommandSpec[] = [
       "recovery-delay": { type: "string", value: "<dur>", help: "recovery delay (default 2d)" },
       "guardian-delay": { type: "string", value: "<dur>", help: "delay of guardian-set changes (default 1d)" },
       "lock-duration": { type: "string", value: "<dur>", help: "guardian lock duration (default 7d)" },
+      "on-recovery": {
+        type: "string",
+        value: "<revoke-all|none>",
+        help: "what a completed recovery also does (default revoke-all: revoke every session, clear the queue)",
+      },
     },
-    details:
-      "Example: REINS_OWNER_KEY=0x… reins account create --prefund 0.1\nIf the account already exists, nothing is sent.",
+    details: [
+      "Example: REINS_OWNER_KEY=0x… reins account create --prefund 0.1",
+      "If the account already exists, nothing is sent.",
+      "Security delay: every loosening (a new session or permission, a higher budget, a later expiry, a grant",
+      "  delegate) waits it, so a change you did not make can be seen and cancelled; tightening never waits.",
+      "  The default is 1d. --security-delay 0s turns it off (dev chains only) and prints a warning.",
+      "Guardians: a completed recovery runs AgentSessions.revokeAllSessions() and ReinsTimelock.cancelAll() on the",
+      "  account (old agents stop paying, nothing queued can still run) unless --on-recovery none.",
+    ].join("\n"),
     run: async (inv) => (await setup()).accountCreate(inv),
   },
   {
@@ -94,7 +110,11 @@ export const COMMANDS: CommandSpec[] = [
     options: {
       ...ownerKeyEnv,
       agent: { type: "string", value: "<0x…>", help: "the agent's session key address (required)" },
-      "valid-for": { type: "string", value: "<dur>", help: "validity from now (default 24h)" },
+      "valid-for": {
+        type: "string",
+        value: "<dur>",
+        help: "validity (default 24h) from now, or from when the grant applies if the account has a security delay",
+      },
       "allow-transfer": {
         type: "string",
         multiple: true,
@@ -162,6 +182,15 @@ export const COMMANDS: CommandSpec[] = [
     details:
       "Syntax: TOKEN:period=CAP/DURATION,lifetime=CAP\nExample: reins fleet set 0xAcc USDC:period=2000/24h,lifetime=20000",
     run: async (inv) => (await sessions()).fleetSet(inv),
+  },
+  {
+    path: ["change", "apply"],
+    positionals: ["account", "changeHash"],
+    summary: "apply a pending loosening change (e.g. a grant) once the security delay has passed (owner key)",
+    options: ownerKeyEnv,
+    details:
+      "The change hash is printed by the command that proposed it (session grant, renew, budget set, fleet set).\nExample: reins change apply 0xAcc 0xChangeHash",
+    run: async (inv) => (await sessions()).changeApply(inv),
   },
   {
     path: ["queue", "list"],

@@ -478,6 +478,14 @@ export type PolicyErrorReason =
   | "bad duration"
   | "valid until in the past"
   | "unknown token"
+  | "unrestricted allowance"
+  | "ambiguous amount"
+  | "unknown signature"
+  | "condition in dynamic tail"
+  | "condition beyond arguments"
+  | "condition on offset"
+  | "too many conditions"
+  | "bad calldata length"
   | "bad config";
 
 /** The policy builder refused a session configuration before it reached the chain. */

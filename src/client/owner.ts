@@ -27,6 +27,7 @@ import type { SessionConfig, TokenBudget } from "./policy.js";
 import { listSessions, type SessionInfo } from "./actions/listSessions.js";
 import { executeQueued, findQueued, listQueue, type QueuedOperation } from "./actions/queue.js";
 import { parseDuration, type Duration } from "./units.js";
+import { guardianRecoveryModule, type GuardianOptions } from "./recovery.js";
 import {
   DEFAULT_GAS_LIMITS,
   operationFees,
@@ -42,7 +43,7 @@ export interface ReinsDeployment {
   ownerValidator: string;
   sessions: string;
   timelock: string;
-  /** GuardianRecovery, when deployed (install it through `createAccount({ modules })`). */
+  /** GuardianRecovery, when deployed (installed by `createAccount({ guardians })`). */
   recovery?: string;
 }
 
@@ -58,13 +59,32 @@ export interface ReinsOwnerOptions {
   gas?: GasOverrides;
 }
 
+/**
+ * Default AgentSessions security delay of {@link ReinsOwner.createAccount}: one day (86,400 s). Every loosening
+ * (a new session or permission, a higher budget, a later expiry, a lower delay, a grant delegate) waits this long
+ * before it can be applied, and the owner, a watchdog or the monitor can see the `ChangeProposed` event and cancel
+ * it. A day is long enough for a person to notice a loosening they did not make (a stolen owner key, a
+ * compromised grant pipeline) and matches the default delay of guardian-set changes; it is short enough not to
+ * block routine work, and tightening, revoking and pausing never wait. Dev chains opt out with `securityDelay: 0`.
+ */
+export const DEFAULT_SECURITY_DELAY = 86_400n;
+
 /** Options of {@link ReinsOwner.predictAddress} / {@link ReinsOwner.createAccount}. */
 export interface CreateAccountOptions {
   /** User salt (bytes32, default zero). */
   salt?: string;
-  /** AgentSessions security delay for loosening changes (default 0: changes apply at once). */
+  /**
+   * AgentSessions security delay for loosening changes (default {@link DEFAULT_SECURITY_DELAY}, one day). `0` makes
+   * every loosening apply at once: only for dev chains and tests.
+   */
   securityDelay?: Duration;
-  /** Further modules installed at creation (e.g. GuardianRecovery as an executor). */
+  /**
+   * Install GuardianRecovery (`deployment.recovery`) with these guardians. Unless `guardians.onRecovery` says
+   * otherwise, a completed recovery revokes every agent session and clears the timelock queue
+   * ({@link defaultRecoveryCalls}).
+   */
+  guardians?: GuardianOptions;
+  /** Further modules installed at creation (after the guardians' module). */
   modules?: ModuleInit[];
   /** Send this much ETH to the counterfactual address first, from `funder`. */
   prefund?: { from: Signer; value: bigint };
@@ -111,11 +131,20 @@ export class ReinsOwner {
   /** `initialize` call the factory commits to: owner validator root, AgentSessions, timelock, extra modules. */
   initCall(opts: CreateAccountOptions = {}): string {
     const d = this.deployment;
-    const delay = AbiCoder.defaultAbiCoder().encode(["uint32"], [parseDuration(opts.securityDelay ?? 0n)]);
+    const delay = AbiCoder.defaultAbiCoder().encode(
+      ["uint32"],
+      [parseDuration(opts.securityDelay ?? DEFAULT_SECURITY_DELAY)],
+    );
+    const guardians: ModuleInit[] = [];
+    if (opts.guardians) {
+      if (!d.recovery) throw new ReinsError("config", "guardians given, but the deployment has no GuardianRecovery");
+      guardians.push(guardianRecoveryModule(d.recovery, opts.guardians, d));
+    }
     return initializeCalldata(d.ownerValidator, this.owner.address, [
       { moduleTypeId: MODULE_TYPE_VALIDATOR, module: d.sessions, initData: delay },
       { moduleTypeId: MODULE_TYPE_EXECUTOR, module: d.sessions, initData: delay },
       { moduleTypeId: MODULE_TYPE_EXECUTOR, module: d.timelock, initData: "0x" },
+      ...guardians,
       ...(opts.modules ?? []),
     ]);
   }

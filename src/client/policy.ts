@@ -12,12 +12,33 @@
  *   .build({ provider, tokens: { USDC: { address: usdc, decimals: 6 } } });
  * ```
  *
- * `build` refuses bad configurations with a {@link PolicyError} before anything reaches the chain.
+ * `build` refuses bad configurations with a {@link PolicyError} before anything reaches the chain, among them
+ * permissions that could hand the account's assets to anyone later (an allowance or operator grant without a
+ * condition on the spender), amounts in unstated units, and conditions that an agent could dodge by moving the
+ * argument (words reached through ABI offsets are pinned to their canonical offsets; words inside a dynamic tail
+ * are refused).
+ *
+ * ```ts
+ * policy().agent(a).allowCall(router, {
+ *   fn: "exactInput((bytes,address,uint256,uint256))",
+ *   conditions: [{ word: 2, equals: account }, { word: 3, atMost: units("500", 6) }],
+ * }); // adds { word: 0, equals: 0x20 } so the tuple, and the recipient in it, cannot be moved
+ * ```
  */
-import { Contract, ZeroAddress, getAddress, id, isAddress, toBeHex, zeroPadValue, type Provider } from "ethers";
+import {
+  Contract,
+  ZeroAddress,
+  getAddress,
+  isAddress,
+  isHexString,
+  toBeHex,
+  zeroPadValue,
+  type Provider,
+} from "ethers";
 import type { IAgentSessions } from "../../types/ethers-contracts/contracts/modules/AgentSessions.js";
 import { PolicyError } from "./errors.js";
 import { parseAmount, parseDuration, type Amount, type Duration } from "./units.js";
+import { abiLayout, allowanceFunction, type AbiLayout, type OffsetPin } from "./abiLayout.js";
 
 /** The session configuration `AgentSessions.grantSession` takes (typechain struct). */
 export type SessionConfig = IAgentSessions.SessionConfigStruct;
@@ -28,6 +49,12 @@ export type TokenBudget = IAgentSessions.TokenBudgetStruct;
 
 /** `AgentSessions` condition operators. */
 export const ConditionOp = { None: 0, Equal: 1, AtMost: 2, AtLeast: 3, OneOf: 4 } as const;
+
+/**
+ * Most argument conditions AgentSessions accepts per permission (its `_MAX_CONDITIONS`), counting the offset pins
+ * the builder adds.
+ */
+export const MAX_CONDITIONS = 4;
 
 /** Largest uint128: "no limit" for caps the builder leaves open. */
 export const UINT128_MAX = (1n << 128n) - 1n;
@@ -43,22 +70,54 @@ export type TokenRegistry = Record<string, TokenInfo>;
 /** A token reference: `"ETH"`, a symbol from the registry, or an address. */
 export type TokenRef = string;
 
-/** A condition on argument word `word` (0-based, after the selector). Exactly one comparison. */
+/** A decimal amount with its decimals stated: `units("50", 6)` is 50,000,000 base units. */
+export interface Units {
+  amount: string;
+  decimals: number;
+}
+/** A decimal amount in whole tokens of `token` (a symbol, `"ETH"` or an address; decimals resolved at build). */
+export interface TokenUnits {
+  amount: string;
+  token: TokenRef;
+}
+/** An amount in a condition: base units as a bigint, or a decimal amount with explicit units. */
+export type ConditionAmount = bigint | Units | TokenUnits;
+/** A word value in a condition: an address, a 0x-hex word (≤ 32 bytes) or a {@link ConditionAmount}. */
+export type ConditionValue = string | ConditionAmount;
+
+/** `{ amount, decimals }` for a condition amount: `units("50", 6)`. */
+export function units(amount: string, decimals: number): Units {
+  if (!Number.isInteger(decimals) || decimals < 0 || decimals > 77) {
+    throw new PolicyError("bad amount", `units: bad decimals ${decimals}`);
+  }
+  return { amount, decimals };
+}
+
+/**
+ * A condition on argument word `word` (0-based, after the selector). Exactly one comparison. Amounts must state
+ * their units (bigint base units, {@link units}, or `{ amount, token }`); a bare string or number is refused.
+ */
 export type ConditionSpec =
-  | { word: number; equals: string | bigint }
-  | { word: number; atMost: Amount }
-  | { word: number; atLeast: Amount }
-  | { word: number; oneOf: (string | bigint)[] };
+  | { word: number; equals: ConditionValue }
+  | { word: number; atMost: ConditionAmount }
+  | { word: number; atLeast: ConditionAmount }
+  | { word: number; oneOf: ConditionValue[] };
 
 /** Options of {@link PolicyBuilder.allowCall}. */
 export interface CallSpec {
-  /** Function signature (`"approve(address,uint256)"`) or 4-byte selector. */
+  /**
+   * Function signature (`"approve(address,uint256)"`, names allowed) or 4-byte selector. Conditions need the
+   * signature (a bare selector is only enough for the allowance functions the builder knows).
+   */
   fn: string;
   /** Native value cap per call, in ETH (default 0). */
   value?: Amount;
-  /** Exact call-data length in bytes (default: any). */
+  /**
+   * Exact call-data length in bytes. For a signature without dynamic arguments the builder sets it (4 + 32 × head
+   * words) and refuses another value; otherwise default any.
+   */
   calldataLength?: number;
-  /** Up to 4 argument conditions. */
+  /** Argument conditions: at most {@link MAX_CONDITIONS} together with the offset pins the builder adds. */
   conditions?: ConditionSpec[];
 }
 
@@ -100,12 +159,14 @@ const TRANSFER_SELECTOR = "0xa9059cbb";
 interface PendingPermission {
   target: TokenRef;
   selector: string;
+  /** Canonical signature, when known (from `fn` or the allowance table). */
+  signature?: string;
   value: Amount;
   valueIsNative: boolean;
   calldataLength: number;
+  /** Whether the caller gave `calldataLength`. */
+  lengthGiven: boolean;
   conditions: ConditionSpec[];
-  /** Amount-typed conditions are in units of this token. */
-  amountToken?: TokenRef;
 }
 
 /** Fluent builder of a {@link SessionConfig}; see the module doc. */
@@ -196,6 +257,7 @@ export class PolicyBuilder {
           value: spec.max ?? UINT128_MAX,
           valueIsNative: true,
           calldataLength: 0,
+          lengthGiven: true,
           conditions: [],
         });
       }
@@ -203,33 +265,62 @@ export class PolicyBuilder {
     }
     const conditions: ConditionSpec[] = [];
     if (spec.to?.length) conditions.push({ word: 0, oneOf: spec.to });
-    if (spec.max !== undefined) conditions.push({ word: 1, atMost: spec.max });
+    // `max` is in whole tokens of the token transferred (or base units as a bigint): the units are known.
+    if (spec.max !== undefined) {
+      conditions.push({
+        word: 1,
+        atMost: typeof spec.max === "string" ? { amount: spec.max, token } : spec.max,
+      });
+    }
     this.permissions.push({
       target: token,
       selector: TRANSFER_SELECTOR,
+      signature: "transfer(address,uint256)",
       value: 0n,
       valueIsNative: true,
       calldataLength: 68,
+      lengthGiven: true,
       conditions,
-      amountToken: token,
     });
     return this;
   }
 
   /**
-   * Allow calls of `fn` on `target`. Amount conditions (`atMost` / `atLeast` as strings) are in whole units of
-   * `target` when it is a token, else base units; pass bigints for raw values.
+   * Allow calls of `fn` on `target`, optionally with argument conditions. Checked at {@link build}: allowance and
+   * operator grants (`approve`, `increaseAllowance`, `approveAndCall`, `setApprovalForAll`, ERC-2612 and Permit2
+   * `permit`, Permit2 `approve`, …) need an Equal or OneOf condition on the spender / operator; amounts must state
+   * their units ({@link units}, `{ amount, token }` or a bigint in base units); a condition on a word reached
+   * through ABI offsets gets Equal conditions pinning those offsets to their canonical values, and one inside a
+   * dynamic tail (bytes, string, array elements) is refused; a signature without dynamic arguments gets its exact
+   * call-data length.
    */
   allowCall(target: string, spec: CallSpec): this {
-    const selector = /^0x[0-9a-fA-F]{8}$/.test(spec.fn) ? spec.fn : id(spec.fn.replace(/\s+/g, "")).slice(0, 10);
+    let selector: string;
+    let signature: string | undefined;
+    if (/^0x[0-9a-fA-F]{8}$/.test(spec.fn)) {
+      selector = spec.fn.toLowerCase();
+      signature = allowanceFunction(selector)?.signature;
+    } else {
+      try {
+        const layout = abiLayout(spec.fn);
+        selector = layout.selector;
+        signature = layout.signature;
+      } catch (e) {
+        throw new PolicyError("bad config", `fn: "${spec.fn}" is neither a function signature nor a selector`, {
+          fn: spec.fn,
+          cause: (e as Error).message,
+        });
+      }
+    }
     this.permissions.push({
       target,
       selector,
+      ...(signature !== undefined ? { signature } : {}),
       value: spec.value ?? 0n,
       valueIsNative: true,
       calldataLength: spec.calldataLength ?? 0,
+      lengthGiven: spec.calldataLength !== undefined,
       conditions: spec.conditions ?? [],
-      amountToken: target,
     });
     return this;
   }
@@ -244,7 +335,12 @@ export class PolicyBuilder {
    * Resolve tokens, amounts and durations and check the configuration. Throws {@link PolicyError} for: no agent,
    * empty scope, unknown token symbol, an amount with too many decimals, a threshold above its ceiling, a ceiling
    * above the period cap, a zero period, a budget for a token no permission can move, a contract call to an
-   * address without code, or a validity end in the past.
+   * address without code, or a validity end in the past; and, per permission (see {@link allowCall}): an
+   * allowance or operator grant without an equals/oneOf condition on its spender ("unrestricted allowance"), a
+   * condition amount without units ("ambiguous amount"), conditions with a bare unknown selector ("unknown
+   * signature"), a condition inside a dynamic tail, beyond the arguments or on an ABI offset, more than
+   * {@link MAX_CONDITIONS} conditions with the offset pins ("too many conditions"), or a call-data length that a
+   * static signature can never have ("bad calldata length").
    */
   async build(ctx: BuildContext): Promise<SessionConfig> {
     if (!this.agentAddress || !isAddress(this.agentAddress)) {
@@ -262,13 +358,26 @@ export class PolicyBuilder {
       if (ctx.account && getAddress(target) === getAddress(ctx.account)) {
         throw new PolicyError("bad config", "a session may never call its own account", { target });
       }
-      const decimals = p.amountToken ? await resolver.decimalsOrZero(p.amountToken) : 0;
+      const checked = checkPermission(p, target);
+      const conditions: IAgentSessions.ConditionStruct[] = [];
+      for (const c of p.conditions) conditions.push(await encodeCondition(c, resolver, target));
+      for (const pin of checked.pins) {
+        conditions.push({ op: ConditionOp.Equal, word: pin.word, value: word32(pin.value), oneOf: [] });
+      }
+      if (conditions.length > MAX_CONDITIONS) {
+        throw new PolicyError(
+          "too many conditions",
+          `${what(p, target)}: ${conditions.length} conditions (${p.conditions.length} given + ` +
+            `${checked.pins.length} offset pins), at most ${MAX_CONDITIONS}`,
+          { target, selector: p.selector, given: p.conditions.length, pins: checked.pins.length },
+        );
+      }
       permissions.push({
         target,
         selector: p.selector,
         valueCap: parseAmount(p.value, 18, `value cap for ${target}`),
-        calldataLength: BigInt(p.calldataLength),
-        conditions: p.conditions.map((c) => encodeCondition(c, decimals)),
+        calldataLength: BigInt(checked.calldataLength),
+        conditions,
       });
     }
 
@@ -335,24 +444,138 @@ export function policy(): PolicyBuilder {
   return new PolicyBuilder();
 }
 
-const word32 = (v: string | bigint): string =>
-  typeof v === "bigint"
-    ? zeroPadValue(toBeHex(v), 32)
-    : isAddress(v)
-      ? zeroPadValue(getAddress(v), 32)
-      : zeroPadValue(v, 32);
+const word32 = (v: bigint): string => zeroPadValue(toBeHex(v), 32);
 
-function encodeCondition(c: ConditionSpec, decimals: number): IAgentSessions.ConditionStruct {
+function what(p: PendingPermission, target: string): string {
+  return `permission ${p.signature ?? p.selector} on ${target}`;
+}
+
+/**
+ * The checks of one permission that need no chain: allowance grants restricted to a spender, conditions only on
+ * words with a fixed position (with the offsets to pin), and the exact call-data length of a static signature.
+ */
+function checkPermission(p: PendingPermission, target: string): { pins: OffsetPin[]; calldataLength: number } {
+  if (p.selector === "0x00000000") return { pins: [], calldataLength: p.calldataLength };
+  for (const c of p.conditions) {
+    if (!Number.isInteger(c.word) || c.word < 0 || c.word > 255) {
+      throw new PolicyError("bad config", `${what(p, target)}: condition word ${c.word} is not 0…255`);
+    }
+  }
+  const allowance = allowanceFunction(p.selector);
+  if (allowance) {
+    const w = allowance.spenderWord.word;
+    const restricted = p.conditions.some((c) => c.word === w && ("equals" in c || "oneOf" in c));
+    if (!restricted) {
+      throw new PolicyError(
+        "unrestricted allowance",
+        `${what(p, target)}: ${allowance.what} grants an allowance or operator rights; it needs an equals or ` +
+          `oneOf condition on the spender/operator (word ${w})`,
+        { target, selector: p.selector, spenderWord: w },
+      );
+    }
+  }
+  if (!p.signature) {
+    if (p.conditions.length) {
+      throw new PolicyError(
+        "unknown signature",
+        `${what(p, target)}: conditions need the function signature (not a bare selector) to check the ABI layout`,
+        { target, selector: p.selector },
+      );
+    }
+    return { pins: [], calldataLength: p.calldataLength };
+  }
+  const layout: AbiLayout = abiLayout(p.signature);
+  const pins = new Map<number, OffsetPin>();
+  for (const c of p.conditions) {
+    const w = layout.words.get(c.word);
+    if (!w) {
+      throw layout.dynamic
+        ? new PolicyError(
+            "condition in dynamic tail",
+            `${what(p, target)}: word ${c.word} lies inside a dynamic tail (bytes, string, array elements or ` +
+              `after another dynamic value): its position depends on the call data, so a condition cannot hold it`,
+            { target, selector: p.selector, word: c.word },
+          )
+        : new PolicyError(
+            "condition beyond arguments",
+            `${what(p, target)}: word ${c.word} is beyond the ${layout.headWords} argument words`,
+            { target, selector: p.selector, word: c.word },
+          );
+    }
+    if (w.kind === "offset") {
+      throw new PolicyError(
+        "condition on offset",
+        `${what(p, target)}: word ${c.word} is an ABI offset (the builder pins offsets itself)`,
+        { target, selector: p.selector, word: c.word },
+      );
+    }
+    for (const pin of w.pins) pins.set(pin.word, pin);
+  }
+  let calldataLength = p.calldataLength;
+  if (!layout.dynamic) {
+    const exact = 4 + 32 * layout.headWords;
+    if (p.lengthGiven && p.calldataLength !== exact) {
+      throw new PolicyError(
+        "bad calldata length",
+        `${what(p, target)}: call data of ${layout.signature} is always ${exact} bytes, not ${p.calldataLength}`,
+        { target, selector: p.selector, expected: exact, given: p.calldataLength },
+      );
+    }
+    calldataLength = exact;
+  }
+  return { pins: [...pins.values()].sort((a, b) => a.word - b.word), calldataLength };
+}
+
+/** Base units of a condition amount; refuses bare strings and numbers (their units would be a guess). */
+async function conditionAmount(v: unknown, resolver: TokenResolver, where: string): Promise<bigint> {
+  if (typeof v === "bigint") return parseAmount(v, 0, where);
+  if (v !== null && typeof v === "object" && "amount" in v && typeof (v as Units).amount === "string") {
+    if ("decimals" in v) return parseAmount((v as Units).amount, (v as Units).decimals, where);
+    if ("token" in v) {
+      const t = await resolver.resolve((v as TokenUnits).token);
+      return parseAmount((v as TokenUnits).amount, t.decimals, where);
+    }
+  }
+  throw new PolicyError(
+    "ambiguous amount",
+    `${where}: ${typeof v === "string" || typeof v === "number" ? JSON.stringify(v) : "this value"} has no units: ` +
+      `pass units("${String(v)}", decimals), { amount, token } or a bigint in base units`,
+    { value: typeof v === "bigint" ? v.toString() : (v as object) },
+  );
+}
+
+/** A 32-byte word: an address, a 0x-hex value of at most 32 bytes, or an amount with explicit units. */
+async function conditionWord(v: unknown, resolver: TokenResolver, where: string): Promise<string> {
+  if (typeof v === "string" && isAddress(v)) return zeroPadValue(getAddress(v), 32);
+  if (typeof v === "string" && isHexString(v) && v.length <= 66 && v.length > 2) return zeroPadValue(v, 32);
+  if (typeof v === "string" && !/^\d+(\.\d+)?$/.test(v.trim())) {
+    throw new PolicyError("bad config", `${where}: "${v}" is neither an address nor a 0x-hex word`);
+  }
+  return word32(await conditionAmount(v, resolver, where));
+}
+
+async function encodeCondition(
+  c: ConditionSpec,
+  resolver: TokenResolver,
+  target: string,
+): Promise<IAgentSessions.ConditionStruct> {
   const zero = "0x" + "00".repeat(32);
-  if ("equals" in c) return { op: ConditionOp.Equal, word: c.word, value: word32(c.equals), oneOf: [] };
+  const where = `condition on word ${c.word} of a call to ${target}`;
+  if ("equals" in c) {
+    return { op: ConditionOp.Equal, word: c.word, value: await conditionWord(c.equals, resolver, where), oneOf: [] };
+  }
   if ("atMost" in c) {
-    return { op: ConditionOp.AtMost, word: c.word, value: word32(parseAmount(c.atMost, decimals)), oneOf: [] };
+    const value = word32(await conditionAmount(c.atMost, resolver, where));
+    return { op: ConditionOp.AtMost, word: c.word, value, oneOf: [] };
   }
   if ("atLeast" in c) {
-    return { op: ConditionOp.AtLeast, word: c.word, value: word32(parseAmount(c.atLeast, decimals)), oneOf: [] };
+    const value = word32(await conditionAmount(c.atLeast, resolver, where));
+    return { op: ConditionOp.AtLeast, word: c.word, value, oneOf: [] };
   }
   if (!c.oneOf.length) throw new PolicyError("bad config", `condition on word ${c.word}: oneOf is empty`);
-  return { op: ConditionOp.OneOf, word: c.word, value: zero, oneOf: c.oneOf.map(word32) };
+  const oneOf: string[] = [];
+  for (const v of c.oneOf) oneOf.push(await conditionWord(v, resolver, where));
+  return { op: ConditionOp.OneOf, word: c.word, value: zero, oneOf };
 }
 
 /** Resolves `"ETH"`, registry symbols and addresses to `{ address, decimals }` (decimals read once per token). */
@@ -382,10 +605,5 @@ class TokenResolver {
     }
     this.cache.set(address, info);
     return info;
-  }
-
-  /** Decimals of a token reference, or 0 when it is a plain contract (raw units). */
-  async decimalsOrZero(ref: TokenRef): Promise<number> {
-    return (await this.resolve(ref)).decimals;
   }
 }

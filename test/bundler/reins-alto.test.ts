@@ -225,10 +225,10 @@ describe("Alto bundler × Reins (client library, EntryPoint v0.8)", function () 
   });
 
   it("deploys the account through initCode with the owner's first operation (ReinsOwner.createAccount)", async function () {
-    const predicted = await owner.predictAddress();
+    const predicted = await owner.predictAddress({ securityDelay: 0 });
     expect(await env.provider.getCode(predicted)).to.equal("0x");
     const created = await measured("owner: create account", () =>
-      owner.createAccount({ prefund: { from: deployer, value: parseEther("10") } }),
+      owner.createAccount({ securityDelay: 0, prefund: { from: deployer, value: parseEther("10") } }),
     );
     expect(created.account).to.equal(predicted);
     expect(await env.provider.getCode(predicted)).to.not.equal("0x");

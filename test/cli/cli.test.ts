@@ -11,13 +11,15 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { network } from "hardhat";
-import { Wallet, getAddress, parseEther, toBeHex } from "ethers";
+import { JsonRpcProvider, Wallet, getAddress, parseEther, toBeHex } from "ethers";
 import { COMMANDS } from "../../src/cli/main.js";
-import type { MockERC20 } from "../../types/ethers-contracts/index.js";
+import { AgentSession, DirectSender, ReinsError, executeQueued, findQueued } from "../../src/client/index.js";
+import { ReinsTimelock__factory, type MockERC20 } from "../../types/ethers-contracts/index.js";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BIN = join(REPO_ROOT, "bin", "reins.mjs");
 const TUSD = 10n ** 6n;
+const DEV_WARNING = /^reins: warning: --security-delay 0s: loosening changes .* apply at once/m;
 
 interface Run {
   code: number | null;
@@ -86,6 +88,11 @@ describe("reins CLI (separate process)", function () {
 
   const block = () => connection.ethers.provider.getBlockNumber();
 
+  /** Reins addresses from the operator folder's deployment record (after `reins deploy`). */
+  const record = () =>
+    (JSON.parse(readFileSync(join(dir, "deployments", "31337.json"), "utf8")) as { contracts: Record<string, string> })
+      .contracts;
+
   /** The command fails with `code`, exactly one line on stderr matching `pattern`, and no new block. */
   async function refused(args: string[], code: number, pattern: RegExp, extraEnv: Record<string, string> = {}) {
     const before = await block();
@@ -150,16 +157,15 @@ describe("reins CLI (separate process)", function () {
   });
 
   it("creates an account and reports its status", async function () {
-    const created = await json<{ account: string; status: string; owner: string }>([
-      "account",
-      "create",
-      "--prefund",
-      "1",
-    ]);
+    // This dev-chain account opts out of the security delay (grants below apply at once), and the CLI warns.
+    const run = await ok(["account", "create", "--prefund", "1", "--security-delay", "0s", "--json"]);
+    expect(run.stderr).to.match(DEV_WARNING);
+    const created = JSON.parse(run.stdout) as { account: string; status: string; owner: string; securityDelay: string };
     expect(created.status).to.equal("created");
     expect(created.owner).to.equal(owner.address);
+    expect(created.securityDelay).to.equal("0");
     account = created.account;
-    const again = await json<{ status: string }>(["account", "create", "--prefund", "1"]);
+    const again = await json<{ status: string }>(["account", "create", "--prefund", "1", "--security-delay", "0s"]);
     expect(again.status).to.equal("exists");
     await (await token.mint(account, 100_000n * TUSD)).wait();
 
@@ -171,6 +177,8 @@ describe("reins CLI (separate process)", function () {
     }>(["account", "status", account]);
     expect(status.owner).to.equal(owner.address);
     expect(status.paused).to.equal(false);
+    const text = await ok(["account", "status", account]);
+    expect(text.stdout).to.match(/security delay:\s+0s \(WARNING: loosening changes apply at once\)/);
     expect(status.modules).to.include({
       ownerValidator: true,
       sessionsValidator: true,
@@ -178,6 +186,39 @@ describe("reins CLI (separate process)", function () {
       timelock: true,
     });
     expect(status.balances.find((b) => b.symbol === "TUSD")?.balance).to.equal("100000");
+  });
+
+  it("account create defaults the security delay to 1d (no warning); the help says so", async function () {
+    const run = await ok(["account", "create", "--salt", "3", "--prefund", "0.1", "--json"]);
+    expect(run.stderr).to.equal("");
+    const created = JSON.parse(run.stdout) as { account: string; securityDelay: string };
+    expect(created.securityDelay).to.equal("86400");
+    const sessions = await connection.ethers.getContractAt("AgentSessions", record().AgentSessions);
+    expect((await sessions.accountConfig(created.account)).securityDelay).to.equal(86_400n);
+    const status = await json<{ securityDelay: string }>(["account", "status", created.account]);
+    expect(status.securityDelay).to.equal("86400");
+    // A grant on it waits the delay.
+    const pending = await json<{ status: string; readyAt: string }>([
+      "session", "grant", created.account, "--agent", agent.address, "--allow-transfer", `TUSD:${recipients[0]}`,
+    ]); // prettier-ignore
+    expect(pending.status).to.equal("pending");
+    const changeHash = (pending as unknown as { changeHash: string }).changeHash;
+    await refused(["change", "apply", created.account, changeHash], 2, /waits the security delay until/);
+    await connection.ethers.provider.send("evm_increaseTime", [86_401]);
+    await connection.ethers.provider.send("evm_mine", []);
+    const applied = await json<{ status: string; sessionId: string }>(["change", "apply", created.account, changeHash]);
+    expect(applied.status).to.equal("applied");
+    const after = await json<{ sessions: { sessionId: string; status: string }[] }>([
+      "session",
+      "list",
+      created.account,
+    ]);
+    expect(after.sessions.map((x) => [x.sessionId, x.status])).to.deep.equal([[applied.sessionId, "active"]]);
+    await refused(["change", "apply", created.account, changeHash], 2, /no change .* is pending/);
+    const help = await ok(["account", "create", "--help"]);
+    expect(help.stdout)
+      .to.match(/--security-delay .*default 1d/)
+      .and.match(/--on-recovery/);
   });
 
   it("grants and lists a session", async function () {
@@ -323,6 +364,10 @@ describe("reins CLI (separate process)", function () {
       "--guardian", guardians.map((g) => g.address).join(","), "--threshold", "2", "--recovery-delay", "1d",
     ]); // prettier-ignore
     const acc = created.account;
+    expect((created as { onRecovery?: string[] }).onRecovery).to.deep.equal([
+      "AgentSessions.revokeAllSessions()",
+      "ReinsTimelock.cancelAll()",
+    ]);
     const status = await json<{ installed: boolean; threshold: number; guardians: string[] }>([
       "recovery",
       "status",
@@ -354,6 +399,158 @@ describe("reins CLI (separate process)", function () {
     const after = await json<{ owner: string; pendingRecovery: unknown }>(["recovery", "status", acc]);
     expect(after.owner).to.equal(newOwner);
     expect(after.pendingRecovery).to.equal(null);
+  });
+
+  it("recovery through the CLI revokes the old agent and clears its queue; the new owner controls the account; nothing is lost", async function () {
+    const { ethers } = connection;
+    const guardians = [Wallet.createRandom(), Wallet.createRandom(), Wallet.createRandom()];
+    const newOwner = Wallet.createRandom();
+    const sender = { REINS_SENDER_KEY: deployer.privateKey };
+
+    // 1. Account with 2-of-3 guardians, default on-recovery calls (shown), dev-chain security delay.
+    const createRun = await ok([
+      "account", "create", "--salt", "21", "--prefund", "1", "--security-delay", "0s",
+      "--guardian", guardians.map((g) => g.address).join(","), "--threshold", "2", "--recovery-delay", "1d", "--json",
+    ]); // prettier-ignore
+    expect(createRun.stderr).to.match(DEV_WARNING);
+    const created = JSON.parse(createRun.stdout) as { account: string; onRecovery: string[] };
+    const acc = created.account;
+    expect(created.onRecovery).to.deep.equal(["AgentSessions.revokeAllSessions()", "ReinsTimelock.cancelAll()"]);
+    const rstatus = await ok(["recovery", "status", acc]);
+    expect(rstatus.stdout).to.match(
+      /on recovery:\s+AgentSessions\.revokeAllSessions\(\), ReinsTimelock\.cancelAll\(\)/,
+    );
+    await (await token.mint(acc, 10_000n * TUSD)).wait();
+
+    // 2. The agent gets a session, pays once, and queues a delayed payment.
+    const granted = await json<{ sessionId: string; status: string }>([
+      "session", "grant", acc, "--agent", agent.address, "--valid-for", "30d",
+      "--allow-transfer", `TUSD:${recipients.join(",")}`, "--budget", "TUSD:instant=100,ceiling=1000",
+      "--approval-window", "7d",
+    ]); // prettier-ignore
+    expect(granted.status).to.equal("granted");
+    const sid = granted.sessionId;
+    expect(await json<{ status: string }>(["agent", "pay", acc, sid, "TUSD", recipients[0], "50"])).to.include({
+      status: "executed",
+    });
+    const queued = await json<{ status: string; tier: string; requestId: string }>([
+      "agent", "pay", acc, sid, "TUSD", recipients[1], "500",
+    ]); // prettier-ignore
+    expect(queued).to.include({ status: "queued", tier: "delayed" });
+
+    // 3. Snapshot of what could be lost.
+    const snapshot = async () => ({
+      accountTusd: await token.balanceOf(acc),
+      accountEth: await ethers.provider.getBalance(acc),
+      r0: await token.balanceOf(recipients[0]),
+      r1: await token.balanceOf(recipients[1]),
+    });
+    const before = await snapshot();
+
+    // 4. Two guardians sign, anyone proposes; after the delay the queued payment is Ready; anyone completes.
+    const sigs: string[] = [];
+    for (const g of [guardians[0], guardians[2]]) {
+      const signed = await ok(["recovery", "sign", acc, "--new-owner", newOwner.address], {
+        REINS_GUARDIAN_KEY: g.privateKey,
+      });
+      sigs.push(signed.stdout.trim());
+    }
+    await ok(["recovery", "propose", acc, "--new-owner", newOwner.address, "--sig", sigs[0], "--sig", sigs[1]], sender);
+    await ethers.provider.send("evm_increaseTime", [86_401]);
+    await ethers.provider.send("evm_mine", []);
+    const ready = await json<{ queue: { id: string; state: string }[] }>(["queue", "list", acc]);
+    expect(ready.queue.map((q) => [q.id, q.state])).to.deep.equal([[queued.requestId, "ready"]]);
+    const done = await ok(["recovery", "complete", acc], sender);
+    expect(done.stdout).to.match(new RegExp(`the owner of ${acc} is now ${newOwner.address}`));
+
+    // 5a. The old agent's payment is refused: by the CLI (nothing sent) and on chain (the library, no checks first).
+    await refused(["agent", "pay", acc, sid, "TUSD", recipients[0], "1"], 2, /no longer exists/);
+    const listed = await json<{ sessions: { sessionId: string; status: string }[] }>(["session", "list", acc]);
+    expect(listed.sessions.map((s) => [s.sessionId, s.status])).to.deep.equal([[sid, "stale"]]);
+    const provider = new JsonRpcProvider(rpcUrl);
+    try {
+      const oldAgent = new AgentSession({
+        agent: new Wallet(agent.privateKey, provider),
+        account: acc,
+        sessionId: sid,
+        sessions: record().AgentSessions,
+        sender: new DirectSender(new Wallet(deployer.privateKey, provider)),
+      });
+      const call = {
+        target: tokenAddress,
+        data: token.interface.encodeFunctionData("transfer", [recipients[0], 1n * TUSD]),
+      };
+      let sent: unknown;
+      try {
+        sent = await oldAgent.send(call);
+      } catch (e) {
+        sent = e;
+      }
+      expect(sent, "the old agent's operation must be refused").to.be.instanceOf(ReinsError);
+
+      // 5b. Its queued request was cancelled and cannot execute (anyone may try).
+      const all = await json<{ queue: { id: string; state: string }[] }>(["queue", "list", acc, "--all"]);
+      expect(all.queue.map((q) => [q.id, q.state])).to.deep.equal([[queued.requestId, "cancelled"]]);
+      expect((await json<{ queue: unknown[] }>(["queue", "list", acc])).queue).to.have.length(0);
+      const timelock = ReinsTimelock__factory.connect(
+        record().ReinsTimelock,
+        new Wallet(deployer.privateKey, provider),
+      );
+      let executed: unknown;
+      try {
+        executed = await executeQueued(timelock, acc, await findQueued(timelock, acc, queued.requestId));
+      } catch (e) {
+        executed = e;
+      }
+      expect(executed, "the cancelled request must not execute").to.be.instanceOf(ReinsError);
+    } finally {
+      provider.destroy();
+    }
+
+    // 5c. Nothing was lost.
+    expect(await snapshot()).to.deep.equal(before);
+
+    // 5d. The old owner key is refused; the new owner controls the account: a new session for a new agent pays.
+    await refused(["watchdog", "add", acc, stranger], 2, /but the owner of .* is /);
+    await ethers.provider.send("hardhat_setBalance", [newOwner.address, toBeHex(parseEther("1"))]);
+    const asNew = { REINS_OWNER_KEY: newOwner.privateKey };
+    expect((await json<{ owner: string }>(["account", "status", acc])).owner).to.equal(newOwner.address);
+    const newAgent = Wallet.createRandom();
+    await ethers.provider.send("hardhat_setBalance", [newAgent.address, toBeHex(parseEther("1"))]);
+    const regrant = await json<{ sessionId: string; status: string }>(
+      ["session", "grant", acc, "--agent", newAgent.address, "--allow-transfer", `TUSD:${recipients[0]}`,
+       "--budget", "TUSD:instant=100"], asNew,
+    ); // prettier-ignore
+    expect(regrant.status).to.equal("granted");
+    const paid = await json<{ status: string }>(
+      ["agent", "pay", acc, regrant.sessionId, "TUSD", recipients[0], "10"],
+      { REINS_AGENT_KEY: newAgent.privateKey },
+    ); // prettier-ignore
+    expect(paid.status).to.equal("executed");
+    expect(await token.balanceOf(recipients[0])).to.equal(before.r0 + 10n * TUSD);
+  });
+
+  it("account create --on-recovery none installs no follow-up calls and says so", async function () {
+    const g = Wallet.createRandom().address;
+    const run = await ok([
+      "account",
+      "create",
+      "--salt",
+      "22",
+      "--prefund",
+      "0.1",
+      "--guardian",
+      g,
+      "--on-recovery",
+      "none",
+    ]);
+    expect(run.stdout).to.match(/on recovery:\s+nothing \(sessions and queue survive a recovery\)/);
+    await refused(["account", "create", "--salt", "23", "--on-recovery", "none"], 2, /--on-recovery needs --guardian/);
+    await refused(
+      ["account", "create", "--salt", "23", "--guardian", g, "--on-recovery", "maybe"],
+      2,
+      /--on-recovery: expected revoke-all or none/,
+    );
   });
 
   it("an expired session is refused with one line and exit code 2; revoke then refuses with 3", async function () {

@@ -1,9 +1,14 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { ZeroHash } from "ethers";
+import { ZeroHash, parseEther, zeroPadValue } from "ethers";
 import {
   AccountPaused,
   AgentSession,
+  ChangePending,
+  DEFAULT_SECURITY_DELAY,
+  ReinsOwner,
+  defaultRecoveryCalls,
+  policy,
   NoBudget,
   ReinsError,
   ScopeViolation,
@@ -13,7 +18,7 @@ import {
 } from "../../src/client/index.js";
 import { MODULE_TYPE_EXECUTOR, MODULE_TYPE_VALIDATOR } from "../../src/account/encoding.js";
 import { counterfactualAccount, randomWallet } from "../helpers/reins.js";
-import { clientWorld, grantPayments, pay, type ClientWorld } from "./fixture.js";
+import { clientWorld, grantPayments, pay, paymentsPolicy, type ClientWorld } from "./fixture.js";
 
 const { ethers, networkHelpers } = await network.create();
 const HOUR = 3600n;
@@ -52,8 +57,8 @@ describe("Reins client: owner and agent", function () {
       { moduleTypeId: MODULE_TYPE_EXECUTOR, module: w.deployment.timelock, initData: "0x" },
     ]);
     expect(w.account).to.equal(helper.address);
-    expect(await w.owner.predictAddress()).to.equal(w.account);
-    expect(await w.owner.predictAddress({ salt: "0x" + "01".repeat(32) })).to.not.equal(w.account);
+    expect(await w.owner.predictAddress({ securityDelay: 0 })).to.equal(w.account);
+    expect(await w.owner.predictAddress({ securityDelay: 0, salt: "0x" + "01".repeat(32) })).to.not.equal(w.account);
     expect(await ethers.provider.getCode(w.account)).to.not.equal("0x");
     const account = await ethers.getContractAt("ReinsAccount", w.account);
     expect(await account.isModuleInstalled(MODULE_TYPE_VALIDATOR, w.deployment.sessions, "0x")).to.equal(true);
@@ -260,5 +265,126 @@ describe("Reins client: owner and agent", function () {
     const { sessionId } = await delayed.owner.applyChange(change);
     expect(sessionId).to.match(/^0x[0-9a-f]{64}$/);
     expect(sessionId).to.not.equal(ZeroHash);
+  });
+});
+
+describe("Reins client: account creation defaults", function () {
+  let w: ClientWorld;
+  let recovery: string;
+
+  before(async function () {
+    w = await clientWorld(ethers);
+    recovery = String((await ethers.deployContract("GuardianRecovery")).target);
+  });
+
+  /** A second owner on the same deployment (with GuardianRecovery), so every account is new. */
+  function freshOwner() {
+    return new ReinsOwner({
+      owner: randomWallet().connect(ethers.provider),
+      provider: ethers.provider,
+      deployment: { ...w.deployment, recovery },
+      sender: w.sender,
+    });
+  }
+  const prefund = () => ({ from: w.core.deployer, value: parseEther("1") });
+
+  it("createAccount defaults the security delay to one day: accountConfig says 86400 and a grant waits", async function () {
+    expect(DEFAULT_SECURITY_DELAY).to.equal(86_400n);
+    const owner = freshOwner();
+    const { account } = await owner.createAccount({ prefund: prefund() });
+    expect((await w.sessions.accountConfig(account)).securityDelay).to.equal(86_400n);
+    expect(await owner.predictAddress()).to.equal(account);
+    expect(await owner.predictAddress({ securityDelay: 0 })).to.not.equal(account);
+    await w.token.mint(account, 1000n * 10n ** 6n);
+    const config = await paymentsPolicy(w).build({ provider: ethers.provider, account, tokens: w.tokens });
+    const err = await expectReject(owner.grantSession(config), ChangePending);
+    expect(err.change.readyAt - BigInt((await ethers.provider.getBlock("latest"))!.timestamp)).to.equal(86_400n);
+  });
+
+  it("an explicit securityDelay: 0 is honoured (grants apply at once)", async function () {
+    const owner = freshOwner();
+    const { account } = await owner.createAccount({ securityDelay: 0, prefund: prefund() });
+    expect((await w.sessions.accountConfig(account)).securityDelay).to.equal(0n);
+    const config = await paymentsPolicy(w).build({ provider: ethers.provider, account, tokens: w.tokens });
+    expect(await owner.grantSession(config)).to.match(/^0x[0-9a-f]{64}$/);
+    // and "1h" is honoured as given
+    const hourly = freshOwner();
+    const created = await hourly.createAccount({ securityDelay: "1h", prefund: prefund() });
+    expect((await w.sessions.accountConfig(created.account)).securityDelay).to.equal(HOUR);
+  });
+
+  it("guardians: by default a recovery revokes every session and clears the queue; an explicit list replaces it", async function () {
+    const gr = await ethers.getContractAt("GuardianRecovery", recovery);
+    const guardians = [randomWallet().address, randomWallet().address];
+    const owner = freshOwner();
+    const { account } = await owner.createAccount({ guardians: { guardians, threshold: 2 }, prefund: prefund() });
+    const installed = (await gr.onRecoveryCallsOf(account)).map((c) => ({ target: c.target, data: c.data }));
+    expect(installed).to.deep.equal(defaultRecoveryCalls(w.deployment));
+    expect(installed.map((c) => c.data)).to.deep.equal([
+      w.sessions.interface.getFunction("revokeAllSessions").selector,
+      w.timelock.interface.getFunction("cancelAll").selector,
+    ]);
+    expect(installed.map((c) => c.target)).to.deep.equal([w.deployment.sessions, w.deployment.timelock]);
+    expect(await gr.thresholdOf(account)).to.equal(2n);
+    expect(await gr.delaysOf(account)).to.deep.equal([2n * 86_400n, 86_400n, 7n * 86_400n]);
+
+    const bare = freshOwner();
+    const created = await bare.createAccount({ guardians: { guardians, onRecovery: [] }, prefund: prefund() });
+    expect(await gr.onRecoveryCallsOf(created.account)).to.deep.equal([]);
+    expect(await gr.thresholdOf(created.account)).to.equal(2n); // default threshold: all guardians
+  });
+
+  it("guardians without a GuardianRecovery in the deployment are refused before anything is sent", async function () {
+    const owner = new ReinsOwner({
+      owner: randomWallet().connect(ethers.provider),
+      provider: ethers.provider,
+      deployment: w.deployment,
+      sender: w.sender,
+    });
+    const before = await ethers.provider.getBlockNumber();
+    await expectReject(owner.createAccount({ guardians: { guardians: [randomWallet().address] } }), ReinsError);
+    expect(await ethers.provider.getBlockNumber()).to.equal(before);
+  });
+});
+
+describe("Reins client: offset pins hold on chain", function () {
+  it("a condition behind an ABI offset (record(bytes) length) is pinned: the canonical call runs, a moved one is refused", async function () {
+    const w = await clientWorld(ethers);
+    const target = await ethers.deployContract("RecordingTarget");
+    const targetAddress = String(target.target);
+    const config = await policy()
+      .agent(w.agentKey.address)
+      .validFor("1d")
+      .allowCall(targetAddress, { fn: "record(bytes)", conditions: [{ word: 1, atMost: 4n }] })
+      .build({ provider: ethers.provider, account: w.account });
+    const perm = config.permissions[0];
+    expect(perm.conditions.map((c) => [Number(c.op), Number(c.word), BigInt(c.value as string)])).to.deep.equal([
+      [2, 1, 4n], // AtMost: the length word
+      [1, 0, 0x20n], // Equal: the offset of `data`, canonical
+    ]);
+    const sessionId = await w.owner.grantSession(config);
+    const agent = new AgentSession({
+      agent: w.agentKey,
+      account: w.account,
+      sessionId,
+      sessions: w.deployment.sessions,
+      sender: w.sender,
+    });
+    const canonical = target.interface.encodeFunctionData("record", ["0x12345678"]);
+    expect((await agent.send({ target: targetAddress, data: canonical })).status).to.equal("executed");
+    expect(await target.count()).to.equal(1n);
+
+    // The same function with `data` moved behind offset 0x40: word 1 is a decoy "length" 4, the real data is 64
+    // bytes. Solidity decodes it (the target would record 64 bytes); the pinned offset refuses it.
+    const long = "0x" + "ee".repeat(64);
+    const honest = target.interface.encodeFunctionData("record", [long]);
+    const forged =
+      honest.slice(0, 10) +
+      zeroPadValue("0x40", 32).slice(2) +
+      zeroPadValue("0x04", 32).slice(2) +
+      honest.slice(10 + 64);
+    expect(target.interface.decodeFunctionData("record", forged)[0]).to.equal(long);
+    await expectReject(agent.send({ target: targetAddress, data: forged }), ConditionFailed);
+    expect(await target.count()).to.equal(1n);
   });
 });

@@ -46,7 +46,11 @@ export async function clientWorld(ethers: Ethers): Promise<ClientWorld> {
   const agentKey = randomWallet().connect(ethers.provider);
   const sender = new DirectSender(core.bundler);
   const owner = new ReinsOwner({ owner: ownerKey, provider: ethers.provider, deployment, sender });
-  const { account } = await owner.createAccount({ prefund: { from: core.deployer, value: parseEther("100") } });
+  // securityDelay 0: grants in these tests apply at once (the library's default is DEFAULT_SECURITY_DELAY, 1 day).
+  const { account } = await owner.createAccount({
+    securityDelay: 0,
+    prefund: { from: core.deployer, value: parseEther("100") },
+  });
   await (await token.mint(account, 1_000_000n * 10n ** 6n)).wait();
   const tokenAddress = await token.getAddress();
   return {

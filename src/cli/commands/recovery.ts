@@ -8,6 +8,7 @@
  */
 import { SigningKey, concat, getAddress, recoverAddress, dataSlice, dataLength, isHexString } from "ethers";
 import { decodeReinsError } from "../../client/errors.js";
+import { describeRecoveryCall } from "../../client/recovery.js";
 import { GuardianRecovery__factory, type GuardianRecovery } from "../../../types/ethers-contracts/index.js";
 import { list, str, type Invocation } from "../args.js";
 import { CliContext, parseAddress } from "../context.js";
@@ -36,6 +37,9 @@ export async function status(inv: Invocation): Promise<number> {
     const [recoveryDelay, securityDelay, lockDuration] = await gr.delaysOf(account);
     const [newOwner, readyAt] = await gr.pendingRecovery(account);
     const [pgGuardians, pgThreshold, pgReadyAt] = await gr.pendingGuardianChange(account);
+    const onRecovery = (await gr.onRecoveryCallsOf(account)).map((c) =>
+      describeRecoveryCall({ target: c.target, data: c.data }, reins),
+    );
     const out = {
       account,
       installed: true,
@@ -45,6 +49,7 @@ export async function status(inv: Invocation): Promise<number> {
       recoveryDelay,
       securityDelay,
       lockDuration,
+      onRecovery,
       locked: await gr.isLocked(account),
       lockedUntil: await gr.lockedUntil(account),
       nonce: await gr.nonceOf(account),
@@ -61,6 +66,7 @@ export async function status(inv: Invocation): Promise<number> {
           "delays",
           `recovery ${duration(recoveryDelay)}, guardian change ${duration(securityDelay)}, lock ${duration(lockDuration)}`,
         ],
+        ["on recovery", onRecovery.length ? onRecovery.join(", ") : "nothing (sessions and queue survive a recovery)"],
         ["locked", out.locked ? `until ${time(out.lockedUntil)}` : "no"],
         [
           "recovery",

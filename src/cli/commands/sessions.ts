@@ -76,6 +76,14 @@ export async function grant(inv: Invocation): Promise<number> {
       .maxUses(BigInt(usesRaw))
       .gas({ perOp: gasPerOp, total: gasTotal })
       .queue({ delay: delay as "1s", approvalWindow: window as "1s" });
+    // With a security delay the grant only applies after it: start the validity window then, so that
+    // --valid-for is counted from when the session can first be used (not spent waiting).
+    const provider = await ctx.provider();
+    const securityDelay = (await owner.sessions.accountConfig(account)).securityDelay;
+    if (securityDelay > 0n) {
+      const now = BigInt((await provider.getBlock("latest"))!.timestamp);
+      builder.validAfter(now + securityDelay);
+    }
     try {
       for (const t of transfers)
         builder.allowTransfer(t.token, { to: t.to, ...(t.max !== undefined ? { max: t.max } : {}) });
@@ -90,9 +98,7 @@ export async function grant(inv: Invocation): Promise<number> {
     } catch (e) {
       policyToUsage(e);
     }
-    const config = await builder
-      .build({ provider: await ctx.provider(), account, tokens })
-      .catch((e: unknown) => policyToUsage(e));
+    const config = await builder.build({ provider, account, tokens }).catch((e: unknown) => policyToUsage(e));
 
     let sessionId: string;
     try {
@@ -103,7 +109,9 @@ export async function grant(inv: Invocation): Promise<number> {
         emit(
           inv.json,
           { status: "pending", changeHash: c.changeHash, readyAt: c.readyAt, data: c.data, txHash: c.txHash },
-          () => `grant pending the security delay until ${time(c.readyAt)} (change ${c.changeHash})`,
+          () =>
+            `grant pending the security delay until ${time(c.readyAt)} (change ${c.changeHash}); ` +
+            `then run: reins change apply ${account} ${c.changeHash}`,
         );
         return 0;
       }
@@ -334,6 +342,52 @@ export async function fleetSet(inv: Invocation): Promise<number> {
     };
     emit(inv.json, { account, fleet: human, ...changeJson(outcome) }, () =>
       changeText(`${token.symbol} fleet budget ${human.periodCap}/${period}, lifetime ${human.lifetime}`, outcome),
+    );
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+/** `reins change apply`: apply a loosening change once its security delay has passed (owner key). */
+export async function changeApply(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const changeHash = parseId(inv.args.changeHash, "change hash");
+    const account = await ctx.account(inv.args.account);
+    const { reins } = await ctx.deployment();
+    const provider = await ctx.provider();
+    const sessions = AgentSessions__factory.connect(reins.sessions, provider);
+    const readyAt = await sessions.pendingChange(account, changeHash);
+    if (readyAt === 0n)
+      throw new UsageError(`no change ${changeHash} is pending for ${account} (applied or cancelled?)`);
+    const now = BigInt((await provider.getBlock("latest"))!.timestamp);
+    if (now < readyAt) {
+      throw new UsageError(`change ${changeHash} waits the security delay until ${time(readyAt)}`);
+    }
+    const logs = await sessions.queryFilter(sessions.filters.ChangeProposed(account, changeHash), 0);
+    const data = logs.at(-1)?.args.data;
+    if (!data) throw new UsageError(`no ChangeProposed event for ${changeHash} on ${account}`);
+    const owner = await ctx.owner(account);
+    let applied;
+    try {
+      applied = await owner.applyChange(data);
+    } catch (e) {
+      throw await asCliError(ctx, e, false);
+    }
+    const out = {
+      status: "applied",
+      account,
+      changeHash,
+      txHash: applied.result.txHash,
+      ...(applied.sessionId ? { sessionId: applied.sessionId } : {}),
+    };
+    emit(inv.json, out, () =>
+      keyValues([
+        ["change", `${changeHash}: applied`],
+        ...(applied.sessionId ? [["session", applied.sessionId] as [string, string]] : []),
+        ["tx", applied.result.txHash],
+      ]),
     );
     return 0;
   } finally {

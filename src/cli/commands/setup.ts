@@ -3,21 +3,12 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  AbiCoder,
-  Contract,
-  ZeroAddress,
-  ZeroHash,
-  formatEther,
-  getAddress,
-  isHexString,
-  toBeHex,
-  zeroPadValue,
-} from "ethers";
+import { Contract, ZeroAddress, ZeroHash, formatEther, getAddress, isHexString, toBeHex, zeroPadValue } from "ethers";
 import { artifactsFromDirectory, deployReins } from "../../deploy/deploy.js";
 import { CONTRACT_NAMES } from "../../deploy/plan.js";
-import { MODULE_TYPE_EXECUTOR, MODULE_TYPE_VALIDATOR, type ModuleInit } from "../../account/encoding.js";
-import { ReinsOwner } from "../../client/owner.js";
+import { MODULE_TYPE_EXECUTOR, MODULE_TYPE_VALIDATOR } from "../../account/encoding.js";
+import { DEFAULT_SECURITY_DELAY, ReinsOwner } from "../../client/owner.js";
+import { defaultRecoveryCalls, describeRecoveryCall } from "../../client/recovery.js";
 import { listSessions } from "../../client/actions/listSessions.js";
 import { parseDuration } from "../../client/units.js";
 import {
@@ -95,7 +86,9 @@ export async function accountCreate(inv: Invocation): Promise<number> {
   try {
     // Syntax first (no network).
     const salt = parseSalt(str(inv, "salt"));
-    const securityDelay = checkDuration(str(inv, "security-delay") ?? "0s", "--security-delay");
+    const securityDelay = parseDuration(
+      checkDuration(str(inv, "security-delay") ?? `${DEFAULT_SECURITY_DELAY}s`, "--security-delay") as "1s",
+    );
     const guardians = list(inv, "guardian")
       .flatMap((g) => g.split(","))
       .map((g) => parseAddress(g, "--guardian"));
@@ -109,6 +102,11 @@ export async function accountCreate(inv: Invocation): Promise<number> {
     const recoveryDelay = parseDuration(checkDuration(str(inv, "recovery-delay") ?? "2d", "--recovery-delay") as "1s");
     const guardianDelay = parseDuration(checkDuration(str(inv, "guardian-delay") ?? "1d", "--guardian-delay") as "1s");
     const lockDuration = parseDuration(checkDuration(str(inv, "lock-duration") ?? "7d", "--lock-duration") as "1s");
+    const onRecoveryRaw = str(inv, "on-recovery");
+    if (onRecoveryRaw !== undefined && !guardians.length) throw new UsageError("--on-recovery needs --guardian");
+    if (onRecoveryRaw !== undefined && onRecoveryRaw !== "revoke-all" && onRecoveryRaw !== "none") {
+      throw new UsageError(`--on-recovery: expected revoke-all or none, got ${onRecoveryRaw}`);
+    }
     const prefundRaw = str(inv, "prefund");
     const prefund =
       prefundRaw === undefined
@@ -120,27 +118,24 @@ export async function accountCreate(inv: Invocation): Promise<number> {
     const envName = str(inv, "owner-key-env") ?? "REINS_OWNER_KEY";
     const key = await ctx.key(envName, "owner");
     const provider = await ctx.provider();
-    const modules: ModuleInit[] = [];
-    if (guardians.length) {
-      if (!reins.recovery) throw new UsageError("this deployment has no GuardianRecovery");
-      const initData = AbiCoder.defaultAbiCoder().encode(
-        ["address[]", "uint8", "uint32", "uint32", "uint32", "tuple(address,bytes)[]"],
-        [
-          [...guardians].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)),
-          threshold,
-          recoveryDelay,
-          guardianDelay,
-          lockDuration,
-          [],
-        ],
-      );
-      modules.push({ moduleTypeId: MODULE_TYPE_EXECUTOR, module: reins.recovery, initData });
-    }
+    if (guardians.length && !reins.recovery) throw new UsageError("this deployment has no GuardianRecovery");
+    const onRecovery = onRecoveryRaw === "none" ? [] : defaultRecoveryCalls(reins);
+    const guardianOptions = guardians.length
+      ? { guardians, threshold, recoveryDelay, guardianDelay, lockDuration, onRecovery }
+      : undefined;
     const sender = await ctx.sender(key);
     const owner = new ReinsOwner({ owner: key, provider, deployment: reins, sender });
-    const opts = { salt, securityDelay: securityDelay as "1s", modules };
+    const opts = { salt, securityDelay, ...(guardianOptions ? { guardians: guardianOptions } : {}) };
     const predicted = await owner.predictAddress(opts);
-    const out = { account: predicted, owner: key.address, chainId: await ctx.chainId(), salt };
+    const onRecoveryNames = onRecovery.map((c) => describeRecoveryCall(c, reins));
+    const out = {
+      account: predicted,
+      owner: key.address,
+      chainId: await ctx.chainId(),
+      salt,
+      securityDelay,
+      ...(guardians.length ? { onRecovery: onRecoveryNames } : {}),
+    };
     if ((await provider.getCode(predicted)) !== "0x") {
       emit(
         inv.json,
@@ -164,6 +159,13 @@ export async function accountCreate(inv: Invocation): Promise<number> {
     if (!ctx.bundlerUrl && ownerBalance === 0n) {
       throw new UsageError(`the owner ${key.address} has no ETH to submit handleOps (fund it, or use --bundler)`);
     }
+    if (securityDelay === 0n) {
+      process.stderr.write(
+        "reins: warning: --security-delay 0s: loosening changes (new sessions and permissions, higher budgets, " +
+          "later expiry, grant delegates) will apply at once, with no time to notice and cancel them; " +
+          "use 0s only on a dev chain\n",
+      );
+    }
     let created;
     try {
       created = await owner.createAccount({
@@ -181,6 +183,18 @@ export async function accountCreate(inv: Invocation): Promise<number> {
           "modules",
           `OwnerValidator, AgentSessions, ReinsTimelock${guardians.length ? `, GuardianRecovery (${threshold} of ${guardians.length})` : ""}`,
         ],
+        [
+          "security delay",
+          securityDelay === 0n ? "0s (loosening applies at once: dev chains only)" : duration(securityDelay),
+        ],
+        ...(guardians.length
+          ? [
+              [
+                "on recovery",
+                onRecoveryNames.length ? onRecoveryNames.join(", ") : "nothing (sessions and queue survive a recovery)",
+              ] as [string, string],
+            ]
+          : []),
         ["prefund", `${amount(prefund, 18)} ETH`],
         ["tx", created.txHash],
       ]),
@@ -240,6 +254,9 @@ export async function accountStatus(inv: Invocation): Promise<number> {
         threshold: Number(await gr.thresholdOf(account)),
         lockedUntil: await gr.lockedUntil(account),
         pendingRecovery: readyAt === 0n ? null : { newOwner: pendingOwner, readyAt },
+        onRecovery: (await gr.onRecoveryCallsOf(account)).map((c) =>
+          describeRecoveryCall({ target: c.target, data: c.data }, reins),
+        ),
       };
     }
     const active = list.filter((s) => s.status === "active").length;
@@ -271,7 +288,12 @@ export async function accountStatus(inv: Invocation): Promise<number> {
         ["modules", mods],
         ["hook", hook === ZeroAddress ? "none" : hook],
         ["agents", config.paused ? "PAUSED" : "running"],
-        ["security delay", duration(config.securityDelay)],
+        [
+          "security delay",
+          config.securityDelay === 0n
+            ? "0s (WARNING: loosening changes apply at once)"
+            : duration(config.securityDelay),
+        ],
         ["sessions", `${list.length} granted, ${active} active`],
         ...balances.map((b): [string, string] => [`balance ${b.symbol}`, amount(b.balance, b.decimals)]),
       ];
@@ -281,8 +303,10 @@ export async function accountStatus(inv: Invocation): Promise<number> {
           threshold: number;
           lockedUntil: bigint;
           pendingRecovery: { newOwner: string; readyAt: bigint } | null;
+          onRecovery: string[];
         };
         pairs.push(["guardians", `${r.threshold} of ${r.guardians.length}: ${r.guardians.join(", ")}`]);
+        pairs.push(["on recovery", r.onRecovery.length ? r.onRecovery.join(", ") : "nothing"]);
         pairs.push(["locked until", time(r.lockedUntil)]);
         pairs.push([
           "recovery",
