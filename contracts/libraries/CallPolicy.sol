@@ -24,18 +24,18 @@ library CallPolicy {
     bytes4 internal constant APPROVE_AND_CALL_DATA = 0xcae9ca51; // ERC-1363 approveAndCall(address,uint256,bytes)
     bytes4 internal constant TRANSFER_AND_CALL = 0x1296ee62; // ERC-1363 transferAndCall(address,uint256)
     bytes4 internal constant TRANSFER_AND_CALL_DATA = 0x4000aea0; // transferAndCall(address,uint256,bytes)
-    bytes4 internal constant TRANSFER_FROM_AND_CALL = 0xd8fbe994; // transferFromAndCall(address,address,uint256)
-    bytes4 internal constant TRANSFER_FROM_AND_CALL_DATA = 0xc1d34b89; // transferFromAndCall(address,address,uint256,bytes)
-    bytes4 internal constant PERMIT = 0xd505accf; // ERC-2612 permit(address,address,uint256,uint256,uint8,bytes32,bytes32)
+    bytes4 internal constant TRANSFER_FROM_AND_CALL = 0xd8fbe994; // transferFromAndCall(addr,addr,uint256)
+    bytes4 internal constant TRANSFER_FROM_AND_CALL_DATA = 0xc1d34b89; // transferFromAndCall(..., bytes)
+    bytes4 internal constant PERMIT = 0xd505accf; // ERC-2612 permit(owner,spender,value,deadline,v,r,s)
     bytes4 internal constant PERMIT2_APPROVE = 0x87517c45; // Permit2 approve(address,address,uint160,uint48)
-    bytes4 internal constant PERMIT2_TRANSFER_FROM = 0x36c78516; // Permit2 transferFrom(address,address,uint160,address)
+    bytes4 internal constant PERMIT2_TRANSFER_FROM = 0x36c78516; // Permit2 transferFrom(from,to,uint160,token)
     bytes4 internal constant PERMIT2_PERMIT = 0x2b67b570; // Permit2 permit(address,PermitSingle,bytes)
     bytes4 internal constant PERMIT2_PERMIT_BATCH = 0x2a2d80d1; // Permit2 permit(address,PermitBatch,bytes)
     bytes4 internal constant PERMIT2_PERMIT_TRANSFER_FROM = 0x30f28b7a; // Permit2 permitTransferFrom(...)
     bytes4 internal constant SET_APPROVAL_FOR_ALL = 0xa22cb465; // ERC-721 / ERC-1155 setApprovalForAll(address,bool)
     bytes4 internal constant SAFE_TRANSFER_FROM_721 = 0x42842e0e; // safeTransferFrom(address,address,uint256)
-    bytes4 internal constant SAFE_TRANSFER_FROM_721_DATA = 0xb88d4fde; // safeTransferFrom(address,address,uint256,bytes)
-    bytes4 internal constant SAFE_TRANSFER_FROM_1155 = 0xf242432a; // safeTransferFrom(address,address,uint256,uint256,bytes)
+    bytes4 internal constant SAFE_TRANSFER_FROM_721_DATA = 0xb88d4fde; // safeTransferFrom(from,to,id,bytes)
+    bytes4 internal constant SAFE_TRANSFER_FROM_1155 = 0xf242432a; // safeTransferFrom(from,to,id,amount,bytes)
     bytes4 internal constant SAFE_BATCH_TRANSFER_FROM_1155 = 0x2eb2c2d6; // safeBatchTransferFrom(...)
 
     bytes32 internal constant MODE_SINGLE = bytes32(0);
@@ -138,11 +138,7 @@ library CallPolicy {
      * more, never less. Calls with other selectors report no outflow; the execution-phase balance check of every
      * watched asset covers what they move.
      */
-    function outflow(
-        address account,
-        address target,
-        bytes calldata data
-    ) internal pure returns (Outflow memory o) {
+    function outflow(address account, address target, bytes calldata data) internal pure returns (Outflow memory o) {
         if (data.length < 4) return o;
         bytes4 sel = bytes4(data[0:4]);
         if (sel == TRANSFER || sel == TRANSFER_AND_CALL) {
@@ -188,7 +184,8 @@ library CallPolicy {
         if (sel == PERMIT2_TRANSFER_FROM) {
             _exact(data, 4);
             if (_address(word(data, 0)) != account) return o;
-            return Outflow(OutflowKind.Transfer, _address(word(data, 3)), uint256(word(data, 2)), _address(word(data, 1)));
+            return
+                Outflow(OutflowKind.Transfer, _address(word(data, 3)), uint256(word(data, 2)), _address(word(data, 1)));
         }
         if (sel == SET_APPROVAL_FOR_ALL) {
             _exact(data, 2);

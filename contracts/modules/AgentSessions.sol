@@ -53,7 +53,10 @@ import {AgentSessionsAdmin} from "./AgentSessionsAdmin.sol";
 contract AgentSessions is
     AgentSessionsStorage,
     ISessionsAccountConfig,
-    IERC7579Validator, IReinsExecutionDelegate, IReinsQueueGuard {
+    IERC7579Validator,
+    IReinsExecutionDelegate,
+    IReinsQueueGuard
+{
     using SpendWindow for SpendWindow.State;
     using TransientSlot for *;
 
@@ -418,7 +421,6 @@ contract AgentSessions is
         }
     }
 
-
     /// @dev Asks the breaker (if any) about the operation; pauses the account and returns true when it trips.
     function _breakerTrips(
         address account,
@@ -434,7 +436,6 @@ contract AgentSessions is
         return true;
     }
 
-
     function _chargeGas(SessionData storage s, PackedUserOperation calldata userOp) private {
         uint256 gas =
             ERC4337Utils.verificationGasLimit(userOp) + ERC4337Utils.callGasLimit(userOp) + userOp.preVerificationGas;
@@ -449,7 +450,6 @@ contract AgentSessions is
         }
         s.gasSpent += uint96(cost); // cost ≤ gasBudget - gasSpent < 2^96
     }
-
 
     function _checkScope(
         address account,
@@ -471,7 +471,6 @@ contract AgentSessions is
             }
         }
     }
-
 
     function _checkCall(
         address account,
@@ -501,7 +500,6 @@ contract AgentSessions is
         if (o.amount != 0) _requireBudget(account, sessionId, o.token);
     }
 
-
     function _requireBudget(address account, bytes32 sessionId, address token) private view {
         if (_budgets[_budgetKey(sessionId, token)][account].period == 0) revert AgentSessionsNoBudget(token);
     }
@@ -524,7 +522,6 @@ contract AgentSessions is
         else pass = _oneOf[_oneOfKey(permKey, p.generation, c, actual)][account];
         if (!pass) revert AgentSessionsConditionFailed(index, c, actual);
     }
-
 
     /// @dev Calldata-visible spend per budgeted token and the highest tier over tokens (reverts for a token
     /// without budget: default deny).
@@ -554,7 +551,6 @@ contract AgentSessions is
         }
     }
 
-
     function _tierOf(
         address account,
         bytes32 sessionId,
@@ -581,7 +577,6 @@ contract AgentSessions is
         return (Tier.Instant, b.instantThreshold);
     }
 
-
     function _addSpend(
         address account,
         Assessment memory a,
@@ -594,12 +589,10 @@ contract AgentSessions is
         if (o.amount != 0) a.amounts[_indexOf(a.tokens, o.token)] += o.amount;
     }
 
-
     function _indexOf(address[] memory tokens, address token) private pure returns (uint256) {
         for (uint256 i = 0; i < tokens.length; ++i) if (tokens[i] == token) return i;
         revert AgentSessionsNoBudget(token);
     }
-
 
     function _executeAndCharge(
         Run memory run,
@@ -643,13 +636,11 @@ contract AgentSessions is
         for (uint256 i = 0; i < assets.length; ++i) assets[i] = _watchAt[_indexKey(0, i)][account];
     }
 
-
     function _chargeAndLog(Run memory run, address token, uint256 charged) private {
         if (charged == 0) return;
         if (run.tier != Tier.Approval) _charge(run.account, run.sessionId, token, charged, run.tier);
         emit SpendRecorded(run.account, run.sessionId, token, charged, run.tier, run.intentHash);
     }
-
 
     function _charge(address account, bytes32 sessionId, address token, uint256 amount, Tier tier) private {
         BudgetData storage b = _budgets[_budgetKey(sessionId, token)][account];
@@ -688,14 +679,12 @@ contract AgentSessions is
         }
     }
 
-
     function _balances(address account, address[] memory tokens) private view returns (uint256[] memory out) {
         out = new uint256[](tokens.length);
         for (uint256 i = 0; i < tokens.length; ++i) {
             out[i] = tokens[i] == address(0) ? account.balance : IERC20(tokens[i]).balanceOf(account);
         }
     }
-
 
     /// @dev Allowances granted by the operation are set back to zero, so none outlives it.
     /// @dev Allowances granted by the operation are set back to zero, so none outlives it.
@@ -742,7 +731,6 @@ contract AgentSessions is
         );
         requestId = abi.decode(ret[0], (bytes32));
     }
-
 
     function _budgetTokensOf(bytes32 sessionId, address account) private view returns (address[] memory tokens) {
         tokens = new address[](_budgetTokenCount[sessionId][account]);

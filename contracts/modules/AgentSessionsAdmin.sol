@@ -187,12 +187,7 @@ contract AgentSessionsAdmin is AgentSessionsStorage {
     }
 
     /// @notice Set the fleet budget of `token` (all sessions together). Raising is loosening (delayed).
-    function setFleetBudget(
-        address token,
-        uint128 periodCap,
-        uint128 lifetimeCap,
-        uint32 period
-    ) external delegated {
+    function setFleetBudget(address token, uint128 periodCap, uint128 lifetimeCap, uint32 period) external delegated {
         address account = _account();
         if (period == 0) revert AgentSessionsInvalidConfig(ConfigField.Period);
         FleetData storage f = _fleet[token][account];
@@ -365,7 +360,8 @@ contract AgentSessionsAdmin is AgentSessionsStorage {
         }
         if (c.permissions.length == 0) revert AgentSessionsInvalidConfig(ConfigField.Permissions);
         if (c.approvalWindow == 0) revert AgentSessionsInvalidConfig(ConfigField.ApprovalWindow);
-        for (uint256 i = 0; i < c.permissions.length; ++i) _checkTarget(account, type(uint256).max, c.permissions[i].target);
+        for (uint256 i = 0; i < c.permissions.length; ++i)
+            _checkTarget(account, type(uint256).max, c.permissions[i].target);
     }
 
     function _addPermission(address account, bytes32 sessionId, Permission memory perm) private {

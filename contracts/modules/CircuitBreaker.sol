@@ -208,7 +208,8 @@ contract CircuitBreaker is ICircuitBreaker {
     }
 
     function _notDuringAgent() private view {
-        if (ISessionsAccountConfig(sessions).isAgentExecuting(msg.sender)) revert CircuitBreakerUnauthorized(msg.sender);
+        if (ISessionsAccountConfig(sessions).isAgentExecuting(msg.sender))
+            revert CircuitBreakerUnauthorized(msg.sender);
     }
 
     /// @dev For limits where 0 means "off": raising it, or turning it off, loosens.

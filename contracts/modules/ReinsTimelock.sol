@@ -20,7 +20,7 @@ import {IReinsQueueGuard} from "../interfaces/IReinsQueueGuard.sol";
  *
  * ```
  * Unknown --schedule--> Scheduled --(readyAt reached, no approval needed) or approve--> Ready --execute--> Executed
- *                       Scheduled / Ready --cancel, cancelAll, cancelAllFor, cancelAllGuarded (its guard), uninstall--> Cancelled
+ *                       Scheduled / Ready --cancel, cancelAll(For), cancelAllGuarded, uninstall--> Cancelled
  *                       Scheduled / Ready --(expiresAt reached)--> Expired
  * ```
  *
@@ -343,7 +343,13 @@ contract ReinsTimelock is IERC7579Module, ReentrancyGuardTransient {
     function approve(bytes32 id) external nonReentrant {
         address account = msg.sender;
         Operation storage op = _operations[id][account];
-        _checkState(id, op, account, _accounts[account].epoch, _bit(OperationState.Scheduled) | _bit(OperationState.Ready));
+        _checkState(
+            id,
+            op,
+            account,
+            _accounts[account].epoch,
+            _bit(OperationState.Scheduled) | _bit(OperationState.Ready)
+        );
         op.approved = true;
         emit OperationApproved(account, id);
     }
@@ -358,7 +364,13 @@ contract ReinsTimelock is IERC7579Module, ReentrancyGuardTransient {
         Operation storage op = _operations[id][account];
         if (msg.sender != account && msg.sender != op.guard)
             revert ReinsTimelockUnauthorizedCaller(account, msg.sender);
-        _checkState(id, op, account, _accounts[account].epoch, _bit(OperationState.Scheduled) | _bit(OperationState.Ready));
+        _checkState(
+            id,
+            op,
+            account,
+            _accounts[account].epoch,
+            _bit(OperationState.Scheduled) | _bit(OperationState.Ready)
+        );
         op.cancelled = true;
         emit OperationCancelled(account, id, msg.sender);
     }

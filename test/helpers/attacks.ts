@@ -138,7 +138,11 @@ export async function snapshot(
 }
 
 /** Assert that `after` equals `before` except for the listed keys. */
-export function expectUnchanged(before: Record<string, unknown>, after: Record<string, unknown>, except: string[] = []) {
+export function expectUnchanged(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  except: string[] = [],
+) {
   for (const k of Object.keys(before)) {
     if (except.some((e) => k.startsWith(e))) continue;
     expect(after[k], `"${k}" changed`).to.deep.equal(before[k]);

@@ -22,7 +22,14 @@ import {
   type SessionConfig,
   type SessionWorld,
 } from "../helpers/sessions.js";
-import { agentInstant, agentQueued, expectUnchanged, runAgent, snapshot, validationRefusal } from "../helpers/attacks.js";
+import {
+  agentInstant,
+  agentQueued,
+  expectUnchanged,
+  runAgent,
+  snapshot,
+  validationRefusal,
+} from "../helpers/attacks.js";
 
 const { ethers, networkHelpers } = await network.create();
 const U = 10n ** 6n;
@@ -30,7 +37,12 @@ const MAX = 2n ** 256n - 1n;
 const word = (v: bigint | string) => "0x" + BigInt(v).toString(16).padStart(64, "0");
 
 type Permission = SessionConfig["permissions"][number];
-const perm = (target: string, selector: string, conditions: Permission["conditions"] = [], calldataLength = 0n): Permission => ({
+const perm = (
+  target: string,
+  selector: string,
+  conditions: Permission["conditions"] = [],
+  calldataLength = 0n,
+): Permission => ({
   target,
   selector,
   valueCap: 0n,
@@ -88,7 +100,12 @@ describe("Security: default deny on observed effects (issue 20)", () => {
   describe("1. allowance-, permit- and operator-granting calls", () => {
     it("Permit2.approve without a spender condition: charged to the budget and reset, the attacker pulls nothing", async () => {
       const { w, permit2 } = await networkHelpers.loadFixture(world);
-      const approve = permit2.interface.encodeFunctionData("approve", [w.tokenAddress, attacker.address, 50n * U, 2n ** 40n]);
+      const approve = permit2.interface.encodeFunctionData("approve", [
+        w.tokenAddress,
+        attacker.address,
+        50n * U,
+        2n ** 40n,
+      ]);
       const id = await sessionWith(w, [perm(addr(permit2), approve.slice(0, 10))]);
       const [, periodBefore] = await w.sessions.budgetOf(id, w.accountAddress, w.tokenAddress);
       await agentInstant(w, id, { target: addr(permit2), data: approve });
@@ -103,11 +120,19 @@ describe("Security: default deny on observed effects (issue 20)", () => {
 
     it("Permit2.approve of the whole balance is not instant: it waits for the owner, nothing can be pulled", async () => {
       const { w, permit2 } = await networkHelpers.loadFixture(world);
-      const approve = permit2.interface.encodeFunctionData("approve", [w.tokenAddress, attacker.address, 1_000_000n * U, 2n ** 40n]);
+      const approve = permit2.interface.encodeFunctionData("approve", [
+        w.tokenAddress,
+        attacker.address,
+        1_000_000n * U,
+        2n ** 40n,
+      ]);
       const id = await sessionWith(w, [perm(addr(permit2), approve.slice(0, 10))]);
       const before = await snapshot(w, { sessionIds: [id], holders: [attacker.address] });
       await agentQueued(w, id, { target: addr(permit2), data: approve }, TIER.Approval);
-      expectUnchanged(before, await snapshot(w, { sessionIds: [id], holders: [attacker.address] }), ["session ", "queue"]);
+      expectUnchanged(before, await snapshot(w, { sessionIds: [id], holders: [attacker.address] }), [
+        "session ",
+        "queue",
+      ]);
       expect((await permit2.allowance(w.accountAddress, w.tokenAddress, attacker.address))[0]).to.equal(0n);
     });
 
@@ -122,7 +147,17 @@ describe("Security: default deny on observed effects (issue 20)", () => {
 
     it("Permit2 signature permits are refused outright", async () => {
       const { w, permit2 } = await networkHelpers.loadFixture(world);
-      const data = concat(["0x2b67b570", word(w.accountAddress), ZeroHash, ZeroHash, ZeroHash, ZeroHash, ZeroHash, ZeroHash, ZeroHash]);
+      const data = concat([
+        "0x2b67b570",
+        word(w.accountAddress),
+        ZeroHash,
+        ZeroHash,
+        ZeroHash,
+        ZeroHash,
+        ZeroHash,
+        ZeroHash,
+        ZeroHash,
+      ]);
       const id = await sessionWith(w, [perm(addr(permit2), "0x2b67b570")]);
       const r = await validationRefusal(w, await agentOp(w, id, { target: addr(permit2), data }));
       expect(r.name).to.equal("CallPolicyUnboundedGrant");
@@ -131,17 +166,31 @@ describe("Security: default deny on observed effects (issue 20)", () => {
     for (const variant of ["approveAndCall(address,uint256)", "approveAndCall(address,uint256,bytes)"] as const) {
       it(`ERC-1363 ${variant} with no budget for the token is refused; with one it is charged and reset`, async () => {
         const { w, p1363 } = await networkHelpers.loadFixture(world);
-        const args = variant.endsWith("bytes)") ? [attacker.address, 900_000n * U, "0x1234"] : [attacker.address, 900_000n * U];
-        const data = p1363.interface.encodeFunctionData(variant, args as never);
+        const args = variant.endsWith("bytes)")
+          ? [attacker.address, 900_000n * U, "0x1234"]
+          : [attacker.address, 900_000n * U];
+        const data = p1363.interface.encodeFunctionData(variant as never, args as never);
         const id = await sessionWith(w, [perm(addr(p1363), data.slice(0, 10))]);
         const r = await validationRefusal(w, await agentOp(w, id, { target: addr(p1363), data }));
         expect(r.name).to.equal("AgentSessionsNoBudget");
         // with a budget: a small grant is charged and reset after the operation
         const cfg = await paymentsConfig(w);
         cfg.permissions = [perm(addr(p1363), data.slice(0, 10))];
-        cfg.budgets = [{ token: addr(p1363), instantThreshold: 10n * U, ceiling: 10n * U, periodCap: 10n * U, lifetimeCap: 10n * U, period: DAY }];
+        cfg.budgets = [
+          {
+            token: addr(p1363),
+            instantThreshold: 10n * U,
+            ceiling: 10n * U,
+            periodCap: 10n * U,
+            lifetimeCap: 10n * U,
+            period: DAY,
+          },
+        ];
         const id2 = await grant(w, cfg);
-        const small = p1363.interface.encodeFunctionData(variant, (variant.endsWith("bytes)") ? [attacker.address, 5n * U, "0x"] : [attacker.address, 5n * U]) as never);
+        const small = p1363.interface.encodeFunctionData(
+          variant as never,
+          (variant.endsWith("bytes)") ? [attacker.address, 5n * U, "0x"] : [attacker.address, 5n * U]) as never,
+        );
         await agentInstant(w, id2, { target: addr(p1363), data: small });
         expect(await p1363.allowance(w.accountAddress, attacker.address)).to.equal(0n);
       });
@@ -150,7 +199,10 @@ describe("Security: default deny on observed effects (issue 20)", () => {
     it("ERC-721 and ERC-1155 setApprovalForAll(operator, true) are refused; revoking an operator (false) is allowed", async () => {
       const { w, nft, multi } = await networkHelpers.loadFixture(world);
       const grantAll = nft.interface.encodeFunctionData("setApprovalForAll", [attacker.address, true]);
-      const id = await sessionWith(w, [perm(addr(nft), grantAll.slice(0, 10)), perm(addr(multi), grantAll.slice(0, 10))]);
+      const id = await sessionWith(w, [
+        perm(addr(nft), grantAll.slice(0, 10)),
+        perm(addr(multi), grantAll.slice(0, 10)),
+      ]);
       for (const target of [addr(nft), addr(multi)]) {
         const r = await validationRefusal(w, await agentOp(w, id, { target, data: grantAll }));
         expect(r.name).to.equal("CallPolicyUnboundedGrant");
@@ -160,15 +212,28 @@ describe("Security: default deny on observed effects (issue 20)", () => {
       expect((await validationRefusal(w, await agentOp(w, id, { target: addr(nft), data: dirty }))).name).to.equal(
         "CallPolicyNonCanonical",
       );
-      await agentInstant(w, id, { target: addr(nft), data: nft.interface.encodeFunctionData("setApprovalForAll", [attacker.address, false]) });
+      await agentInstant(w, id, {
+        target: addr(nft),
+        data: nft.interface.encodeFunctionData("setApprovalForAll", [attacker.address, false]),
+      });
       expect(await nft.isApprovedForAll(w.accountAddress, attacker.address)).to.equal(false);
     });
 
     it("ERC-721 approve(attacker, id) and transfers of NFTs without a budget are refused in validation", async () => {
       const { w, nft, multi } = await networkHelpers.loadFixture(world);
       const approve = nft.interface.encodeFunctionData("approve", [attacker.address, 7n]);
-      const safe = nft.interface.encodeFunctionData("safeTransferFrom(address,address,uint256)", [w.accountAddress, attacker.address, 7n]);
-      const safe1155 = multi.interface.encodeFunctionData("safeTransferFrom", [w.accountAddress, attacker.address, 1n, 100n, "0x"]);
+      const safe = nft.interface.encodeFunctionData("safeTransferFrom(address,address,uint256)", [
+        w.accountAddress,
+        attacker.address,
+        7n,
+      ]);
+      const safe1155 = multi.interface.encodeFunctionData("safeTransferFrom", [
+        w.accountAddress,
+        attacker.address,
+        1n,
+        100n,
+        "0x",
+      ]);
       const id = await sessionWith(w, [
         perm(addr(nft), approve.slice(0, 10)),
         perm(addr(nft), safe.slice(0, 10)),
@@ -187,7 +252,16 @@ describe("Security: default deny on observed effects (issue 20)", () => {
 
     it("an ERC-2612 permit for the account as owner counts as an approval (no budget: refused)", async () => {
       const { w, other } = await networkHelpers.loadFixture(world);
-      const permit = concat(["0xd505accf", word(w.accountAddress), word(attacker.address), word(10n ** 24n), word(MAX), word(27n), ZeroHash, ZeroHash]);
+      const permit = concat([
+        "0xd505accf",
+        word(w.accountAddress),
+        word(attacker.address),
+        word(10n ** 24n),
+        word(MAX),
+        word(27n),
+        ZeroHash,
+        ZeroHash,
+      ]);
       const id = await sessionWith(w, [perm(addr(other), "0xd505accf")]);
       const r = await validationRefusal(w, await agentOp(w, id, { target: addr(other), data: permit }));
       expect(r.name).to.equal("AgentSessionsNoBudget");
@@ -200,7 +274,16 @@ describe("Security: default deny on observed effects (issue 20)", () => {
       const full = concat(["0x095ea7b3", word(attacker.address), word(MAX)]);
       const cfg = await paymentsConfig(w);
       cfg.permissions = [perm(addr(lax), "0x095ea7b3"), perm(addr(lax), "0xa9059cbb")];
-      cfg.budgets = [{ token: addr(lax), instantThreshold: 100n * U, ceiling: 100n * U, periodCap: 100n * U, lifetimeCap: 100n * U, period: DAY }];
+      cfg.budgets = [
+        {
+          token: addr(lax),
+          instantThreshold: 100n * U,
+          ceiling: 100n * U,
+          periodCap: 100n * U,
+          lifetimeCap: 100n * U,
+          period: DAY,
+        },
+      ];
       const id = await grant(w, cfg);
       const short = dataSlice(full, 0, 67);
       const r = await validationRefusal(w, await agentOp(w, id, { target: addr(lax), data: short }));
@@ -215,7 +298,10 @@ describe("Security: default deny on observed effects (issue 20)", () => {
       const before = await snapshot(w, { sessionIds: [id], tokens: [addr(lax)], holders: [attacker.address] });
       const r = await validationRefusal(w, await agentOp(w, id, { target: addr(lax), data: short }));
       expect(r.name).to.equal("CallPolicyNonCanonical");
-      expectUnchanged(before, await snapshot(w, { sessionIds: [id], tokens: [addr(lax)], holders: [attacker.address] }));
+      expectUnchanged(
+        before,
+        await snapshot(w, { sessionIds: [id], tokens: [addr(lax)], holders: [attacker.address] }),
+      );
     });
 
     const SELECTORS: [string, number, boolean][] = [
@@ -263,7 +349,10 @@ describe("Security: default deny on observed effects (issue 20)", () => {
   describe("3. a whitelisted contract pulling an unbudgeted token", () => {
     it("a router pulling a watched token the session has no budget for reverts the operation: nothing moves", async () => {
       const { w, router, other } = await networkHelpers.loadFixture(world);
-      await ownerOk(w, { target: w.sessionsAddress, data: w.sessions.interface.encodeFunctionData("watchAssets", [[addr(other)]]) });
+      await ownerOk(w, {
+        target: w.sessionsAddress,
+        data: w.sessions.interface.encodeFunctionData("watchAssets", [[addr(other)]]),
+      });
       const swap = router.interface.encodeFunctionData("swap", [addr(other), 500_000n * 10n ** 18n, w.recipients[0]]);
       const id = await sessionWith(w, [
         perm(addr(router), swap.slice(0, 10), [{ op: OP.Equal, word: 2n, value: word(w.recipients[0]), oneOf: [] }]),
@@ -273,7 +362,11 @@ describe("Security: default deny on observed effects (issue 20)", () => {
       expect(r.event.success).to.equal(false);
       expect(r.revert?.name).to.equal("AgentSessionsUnbudgetedOutflow");
       expect(r.revert?.args).to.deep.equal([addr(other), 500_000n * 10n ** 18n]);
-      expectUnchanged(before, await snapshot(w, { sessionIds: [id], tokens: [addr(other)], spenders: [addr(router)] }), ["session "]);
+      expectUnchanged(
+        before,
+        await snapshot(w, { sessionIds: [id], tokens: [addr(other)], spenders: [addr(router)] }),
+        ["session "],
+      );
     });
 
     it("a token budgeted by another session is watched automatically, so this session cannot pull it either", async () => {
@@ -300,9 +393,15 @@ describe("Security: default deny on observed effects (issue 20)", () => {
 
     it("unwatching an asset is loosening: with a security delay it waits", async () => {
       const w = await deploySessionWorld(ethers, DAY);
-      const { receipt } = await ownerOk(w, { target: w.sessionsAddress, data: w.sessions.interface.encodeFunctionData("watchAssets", [[w.tokenAddress]]) });
+      const { receipt } = await ownerOk(w, {
+        target: w.sessionsAddress,
+        data: w.sessions.interface.encodeFunctionData("watchAssets", [[w.tokenAddress]]),
+      });
       void receipt;
-      await ownerOk(w, { target: w.sessionsAddress, data: w.sessions.interface.encodeFunctionData("unwatchAsset", [w.tokenAddress]) });
+      await ownerOk(w, {
+        target: w.sessionsAddress,
+        data: w.sessions.interface.encodeFunctionData("unwatchAsset", [w.tokenAddress]),
+      });
       expect(await w.sessions.watchedAssets(w.accountAddress)).to.deep.equal([w.tokenAddress]);
     });
   });
@@ -310,7 +409,9 @@ describe("Security: default deny on observed effects (issue 20)", () => {
   describe("4. conditions on a struct with a dynamic member", () => {
     async function routerSession(w: SessionWorld, router: World["router"], pinned: boolean) {
       const sel = router.interface.getFunction("exactInput")!.selector;
-      const conditions: Permission["conditions"] = [{ op: OP.Equal, word: 2n, value: word(w.recipients[0]), oneOf: [] }];
+      const conditions: Permission["conditions"] = [
+        { op: OP.Equal, word: 2n, value: word(w.recipients[0]), oneOf: [] },
+      ];
       if (pinned) conditions.unshift({ op: OP.Equal, word: 0n, value: word(0x20n), oneOf: [] });
       return sessionWith(w, [perm(addr(router), sel, conditions)]);
     }
@@ -329,7 +430,9 @@ describe("Security: default deny on observed effects (issue 20)", () => {
       const r = await validationRefusal(w, await agentOp(w, id, { target: addr(router), data: forged(w, router) }));
       expect(r.name).to.equal("AgentSessionsConditionFailed");
       // the canonical call still works
-      const ok = router.interface.encodeFunctionData("exactInput", [{ path: "0x", recipient: w.recipients[0], amountIn: 1n * U, amountOutMinimum: 0n }]);
+      const ok = router.interface.encodeFunctionData("exactInput", [
+        { path: "0x", recipient: w.recipients[0], amountIn: 1n * U, amountOutMinimum: 0n },
+      ]);
       await agentInstant(w, id, { target: addr(router), data: ok });
       expect(await w.token.balanceOf(w.recipients[0])).to.equal(1n * U);
     });

@@ -171,7 +171,13 @@ describe("Security: lifecycle edges (issue 12)", () => {
         w,
         sessionsCall(w, "addPermission", [
           id,
-          { target: randomWallet().address, selector: "0x00000000", valueCap: 10n ** 18n, calldataLength: 0n, conditions: [] },
+          {
+            target: randomWallet().address,
+            selector: "0x00000000",
+            valueCap: 10n ** 18n,
+            calldataLength: 0n,
+            conditions: [],
+          },
         ]),
       );
       const budgetData = await propose(
@@ -190,10 +196,26 @@ describe("Security: lifecycle edges (issue 12)", () => {
       );
       const delay = AbiCoder.defaultAbiCoder().encode(["uint32"], [DAY]);
       await ownerOk(w, [
-        { target: w.accountAddress, data: accountInterface.encodeFunctionData("uninstallModule", [MODULE_TYPE_VALIDATOR, w.sessionsAddress, "0x"]) },
-        { target: w.accountAddress, data: accountInterface.encodeFunctionData("uninstallModule", [MODULE_TYPE_EXECUTOR, w.sessionsAddress, "0x"]) },
-        { target: w.accountAddress, data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_VALIDATOR, w.sessionsAddress, delay]) },
-        { target: w.accountAddress, data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_EXECUTOR, w.sessionsAddress, delay]) },
+        {
+          target: w.accountAddress,
+          data: accountInterface.encodeFunctionData("uninstallModule", [
+            MODULE_TYPE_VALIDATOR,
+            w.sessionsAddress,
+            "0x",
+          ]),
+        },
+        {
+          target: w.accountAddress,
+          data: accountInterface.encodeFunctionData("uninstallModule", [MODULE_TYPE_EXECUTOR, w.sessionsAddress, "0x"]),
+        },
+        {
+          target: w.accountAddress,
+          data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_VALIDATOR, w.sessionsAddress, delay]),
+        },
+        {
+          target: w.accountAddress,
+          data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_EXECUTOR, w.sessionsAddress, delay]),
+        },
       ]);
       await time.increase(DAY);
       for (const data of [grantData, permData, budgetData]) {
@@ -229,7 +251,11 @@ describe("Security: lifecycle edges (issue 12)", () => {
       );
       await ownerOk(w, {
         target: w.accountAddress,
-        data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_EXECUTOR, await recovery.getAddress(), installData]),
+        data: accountInterface.encodeFunctionData("installModule", [
+          MODULE_TYPE_EXECUTOR,
+          await recovery.getAddress(),
+          installData,
+        ]),
       });
       const q = await agentQueued(w, id, transferCall(w, w.recipients[0], 500n * U), TIER.Delayed);
       const data = await pendingGrant(w, randomWallet().address);
@@ -254,14 +280,25 @@ describe("Security: lifecycle edges (issue 12)", () => {
     it("a breaker loosening and a risk-engine envelope proposed before a revoke-all are void", async () => {
       const { w } = await networkHelpers.loadFixture(delayedWorld);
       const breaker = (await ethers.deployContract("CircuitBreaker", [w.sessionsAddress])) as unknown as CircuitBreaker;
-      const envelope = (await ethers.deployContract("RiskEngineEnvelope", [w.sessionsAddress])) as unknown as RiskEngineEnvelope;
+      const envelope = (await ethers.deployContract("RiskEngineEnvelope", [
+        w.sessionsAddress,
+      ])) as unknown as RiskEngineEnvelope;
       const b = await breaker.getAddress();
-      await ownerOk(w, { target: b, data: breaker.interface.encodeFunctionData("configure", [{ window: HOUR, maxOps: 5, maxNewRecipients: 0 }]) });
+      await ownerOk(w, {
+        target: b,
+        data: breaker.interface.encodeFunctionData("configure", [{ window: HOUR, maxOps: 5, maxNewRecipients: 0 }]),
+      });
       await ownerOk(w, [
-        { target: b, data: breaker.interface.encodeFunctionData("configure", [{ window: HOUR, maxOps: 0, maxNewRecipients: 0 }]) },
+        {
+          target: b,
+          data: breaker.interface.encodeFunctionData("configure", [{ window: HOUR, maxOps: 0, maxNewRecipients: 0 }]),
+        },
         { target: b, data: breaker.interface.encodeFunctionData("setSpendLimit", [w.tokenAddress, 1n]) },
       ]);
-      await ownerOk(w, { target: b, data: breaker.interface.encodeFunctionData("setSpendLimit", [w.tokenAddress, 10n ** 30n]) });
+      await ownerOk(w, {
+        target: b,
+        data: breaker.interface.encodeFunctionData("setSpendLimit", [w.tokenAddress, 10n ** 30n]),
+      });
       const engine = randomWallet();
       const env = { maxDuration: DAY, maxUses: 10, maxGasBudget: 10n ** 18n, maxGasCostPerOp: 10n ** 16n };
       await ownerOk(w, {
@@ -270,7 +307,10 @@ describe("Security: lifecycle edges (issue 12)", () => {
       });
       await ownerOk(w, sessionsCall(w, "revokeAllSessions", []));
       await time.increase(DAY);
-      await expect(breaker.applyConfig(w.accountAddress)).to.be.revertedWithCustomError(breaker, "CircuitBreakerChangeVoided");
+      await expect(breaker.applyConfig(w.accountAddress)).to.be.revertedWithCustomError(
+        breaker,
+        "CircuitBreakerChangeVoided",
+      );
       await expect(breaker.applySpendLimit(w.accountAddress, w.tokenAddress, 10n ** 30n)).to.be.revertedWithCustomError(
         breaker,
         "CircuitBreakerChangeVoided",
@@ -343,7 +383,9 @@ describe("Security: lifecycle edges (issue 12)", () => {
       ]);
       for (const target of [ethers.ZeroAddress, await breaker.getAddress()]) {
         const cfg = await paymentsConfig(w);
-        cfg.permissions = [{ target, selector: "0x00000000", valueCap: 10n ** 18n, calldataLength: 0n, conditions: [] }];
+        cfg.permissions = [
+          { target, selector: "0x00000000", valueCap: 10n ** 18n, calldataLength: 0n, conditions: [] },
+        ];
         const r = await ownerCalls(w, sessionsCall(w, "grantSession", [cfg]));
         expect(r.event.success).to.equal(false);
         expect(decodeRevert(w, r.event.revertReason)?.name).to.equal("AgentSessionsForbiddenTarget");
@@ -354,7 +396,13 @@ describe("Security: lifecycle edges (issue 12)", () => {
       const { w, id } = await networkHelpers.loadFixture(world);
       const sink = await ethers.deployContract("ForwardingExecutor");
       const sinkAddr = await sink.getAddress();
-      await ownerOk(w, sessionsCall(w, "addPermission", [id, { target: sinkAddr, selector: "0x00000000", valueCap: 10n ** 15n, calldataLength: 0n, conditions: [] }]));
+      await ownerOk(
+        w,
+        sessionsCall(w, "addPermission", [
+          id,
+          { target: sinkAddr, selector: "0x00000000", valueCap: 10n ** 15n, calldataLength: 0n, conditions: [] },
+        ]),
+      );
       await ownerOk(w, {
         target: w.accountAddress,
         data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_EXECUTOR, sinkAddr, "0x"]),
@@ -367,8 +415,16 @@ describe("Security: lifecycle edges (issue 12)", () => {
       const { w, id } = await networkHelpers.loadFixture(world);
       const breaker = (await ethers.deployContract("CircuitBreaker", [w.sessionsAddress])) as unknown as CircuitBreaker;
       const b = await breaker.getAddress();
-      const configure = breaker.interface.encodeFunctionData("configure", [{ window: HOUR, maxOps: 0, maxNewRecipients: 0 }]);
-      await ownerOk(w, sessionsCall(w, "addPermission", [id, { target: b, selector: configure.slice(0, 10), valueCap: 0n, calldataLength: 0n, conditions: [] }]));
+      const configure = breaker.interface.encodeFunctionData("configure", [
+        { window: HOUR, maxOps: 0, maxNewRecipients: 0 },
+      ]);
+      await ownerOk(
+        w,
+        sessionsCall(w, "addPermission", [
+          id,
+          { target: b, selector: configure.slice(0, 10), valueCap: 0n, calldataLength: 0n, conditions: [] },
+        ]),
+      );
       const r = await runAgent(w, id, { target: b, data: configure });
       expect(r.event.success).to.equal(false);
       expect(r.revert?.name).to.equal("CircuitBreakerUnauthorized");
@@ -377,7 +433,9 @@ describe("Security: lifecycle edges (issue 12)", () => {
 
     it("an agent call to the risk-engine envelope cannot set an envelope for an attacker's engine", async () => {
       const { w, id } = await networkHelpers.loadFixture(world);
-      const envelope = (await ethers.deployContract("RiskEngineEnvelope", [w.sessionsAddress])) as unknown as RiskEngineEnvelope;
+      const envelope = (await ethers.deployContract("RiskEngineEnvelope", [
+        w.sessionsAddress,
+      ])) as unknown as RiskEngineEnvelope;
       const e = await envelope.getAddress();
       const attacker = randomWallet().address;
       const data = envelope.interface.encodeFunctionData("setEnvelope", [
@@ -386,7 +444,13 @@ describe("Security: lifecycle edges (issue 12)", () => {
         [w.tokenAddress],
         [],
       ]);
-      await ownerOk(w, sessionsCall(w, "addPermission", [id, { target: e, selector: data.slice(0, 10), valueCap: 0n, calldataLength: 0n, conditions: [] }]));
+      await ownerOk(
+        w,
+        sessionsCall(w, "addPermission", [
+          id,
+          { target: e, selector: data.slice(0, 10), valueCap: 0n, calldataLength: 0n, conditions: [] },
+        ]),
+      );
       const r = await runAgent(w, id, { target: e, data });
       expect(r.event.success).to.equal(false);
       expect(r.revert?.name).to.equal("RiskEngineUnauthorized");
@@ -404,7 +468,15 @@ describe("Security: lifecycle edges (issue 12)", () => {
       const inner = transferCall(w, w.recipients[2], 7n);
       const { receipt } = await ownerOk(w, {
         target: await w.timelock.getAddress(),
-        data: w.timelock.interface.encodeFunctionData("schedule", [MODE_SINGLE, encodeSingle(inner), HOUR, DAY, false, ethers.ZeroAddress, ZeroHash]),
+        data: w.timelock.interface.encodeFunctionData("schedule", [
+          MODE_SINGLE,
+          encodeSingle(inner),
+          HOUR,
+          DAY,
+          false,
+          ethers.ZeroAddress,
+          ZeroHash,
+        ]),
       });
       const ownerReq = parseEvents(w, receipt).find((e) => e.name === "OperationScheduled")!.args.id as string;
       await w.sessions.connect(watchdog).pause(w.accountAddress, true);
@@ -426,9 +498,22 @@ describe("Security: lifecycle edges (issue 12)", () => {
       );
       const ov = await w.core.ownerValidator.getAddress();
       await ownerOk(w, [
-        { target: w.accountAddress, data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_EXECUTOR, await recovery.getAddress(), installData]) },
-        { target: w.accountAddress, data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_EXECUTOR, ov, "0x"]) },
-        { target: w.accountAddress, data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_HOOK, await hook.getAddress(), "0x"]) },
+        {
+          target: w.accountAddress,
+          data: accountInterface.encodeFunctionData("installModule", [
+            MODULE_TYPE_EXECUTOR,
+            await recovery.getAddress(),
+            installData,
+          ]),
+        },
+        {
+          target: w.accountAddress,
+          data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_EXECUTOR, ov, "0x"]),
+        },
+        {
+          target: w.accountAddress,
+          data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_HOOK, await hook.getAddress(), "0x"]),
+        },
         {
           target: ov,
           data: w.core.ownerValidator.interface.encodeFunctionData("enableSafetyNet", [
@@ -438,10 +523,17 @@ describe("Security: lifecycle edges (issue 12)", () => {
       ]);
       await hook.setRevertAll(true);
       // the owner's only way: the direct, delayed hook removal (the safety net allows exactly this call)
-      const op = signAsOwner(w.core, await buildOp(w.core, w.accountAddress, ov, w.account.interface.encodeFunctionData("requestHookRemoval")), w.owner);
+      const op = signAsOwner(
+        w.core,
+        await buildOp(w.core, w.accountAddress, ov, w.account.interface.encodeFunctionData("requestHookRemoval")),
+        w.owner,
+      );
       const [ev] = userOpEvents(w.core, await handleOps(w.core, [op]));
       expect(ev.success, decodeRevert(w, ev.revertReason)?.name).to.equal(true);
-      await expect(w.account.completeHookRemoval()).to.be.revertedWithCustomError(w.account, "ReinsAccountHookRemovalNotReady");
+      await expect(w.account.completeHookRemoval()).to.be.revertedWithCustomError(
+        w.account,
+        "ReinsAccountHookRemovalNotReady",
+      );
       await time.increase(3n * DAY);
       await w.account.completeHookRemoval();
       expect(await w.account.hook()).to.equal(ethers.ZeroAddress);
@@ -457,8 +549,18 @@ describe("Security: lifecycle edges (issue 12)", () => {
         [guardians.map((g) => g.address), 2, HOUR, DAY, 2n * DAY, []],
       );
       await ownerOk(w, [
-        { target: w.accountAddress, data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_EXECUTOR, await recovery.getAddress(), installData]) },
-        { target: w.accountAddress, data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_HOOK, await hook.getAddress(), "0x"]) },
+        {
+          target: w.accountAddress,
+          data: accountInterface.encodeFunctionData("installModule", [
+            MODULE_TYPE_EXECUTOR,
+            await recovery.getAddress(),
+            installData,
+          ]),
+        },
+        {
+          target: w.accountAddress,
+          data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_HOOK, await hook.getAddress(), "0x"]),
+        },
       ]);
       await hook.setRevertAll(true);
       const newOwner = randomWallet();
@@ -467,7 +569,10 @@ describe("Security: lifecycle edges (issue 12)", () => {
         .sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1))
         .map((g) => concat([g.address, signDigest(g, digest)]));
       await recovery.proposeRecovery(w.accountAddress, newOwner.address, sigs);
-      await expect(recovery.requestHookRemoval(w.accountAddress)).to.be.revertedWithCustomError(recovery, "GuardianRecoveryNotReady");
+      await expect(recovery.requestHookRemoval(w.accountAddress)).to.be.revertedWithCustomError(
+        recovery,
+        "GuardianRecoveryNotReady",
+      );
       await time.increase(HOUR);
       await expect(recovery.completeRecovery(w.accountAddress)).to.be.revert(ethers); // the hook reverts
       await recovery.requestHookRemoval(w.accountAddress);
@@ -479,7 +584,10 @@ describe("Security: lifecycle edges (issue 12)", () => {
 
     it("nobody else can request a hook removal", async () => {
       const { w } = await networkHelpers.loadFixture(world);
-      await expect(w.account.requestHookRemoval()).to.be.revertedWithCustomError(w.account, "ReinsAccountUnauthorizedModule");
+      await expect(w.account.requestHookRemoval()).to.be.revertedWithCustomError(
+        w.account,
+        "ReinsAccountUnauthorizedModule",
+      );
     });
   });
 
@@ -488,12 +596,24 @@ describe("Security: lifecycle edges (issue 12)", () => {
       const { w } = await networkHelpers.loadFixture(world);
       const cfg = await paymentsConfig(w);
       cfg.budgets = [
-        { token: w.tokenAddress, instantThreshold: 100n * U, ceiling: 100n * U, periodCap: 100n * U, lifetimeCap: 1_000n * U, period: DAY },
+        {
+          token: w.tokenAddress,
+          instantThreshold: 100n * U,
+          ceiling: 100n * U,
+          periodCap: 100n * U,
+          lifetimeCap: 1_000n * U,
+          period: DAY,
+        },
         cfg.budgets[1],
       ];
       const id = await grant(w, cfg);
       await agentInstant(w, id, transferCall(w, w.recipients[0], 100n * U));
-      const q = await agentQueued(w, id, [transferCall(w, w.recipients[0], 1n * U), { target: w.recipients[1], value: 10n ** 15n }], TIER.Approval);
+      const q = await agentQueued(
+        w,
+        id,
+        [transferCall(w, w.recipients[0], 1n * U), { target: w.recipients[1], value: 10n ** 15n }],
+        TIER.Approval,
+      );
       expect(q.token).to.equal(w.tokenAddress);
       expect(q.amount).to.equal(1n * U);
       expect(q.limit).to.equal(0n);
@@ -511,7 +631,10 @@ describe("Security: lifecycle edges (issue 12)", () => {
       const b = await breaker.getAddress();
       await ownerOk(w, [
         sessionsCall(w, "setBreaker", [b]),
-        { target: b, data: breaker.interface.encodeFunctionData("configure", [{ window: DAY, maxOps: 0, maxNewRecipients: 1 }]) },
+        {
+          target: b,
+          data: breaker.interface.encodeFunctionData("configure", [{ window: DAY, maxOps: 0, maxNewRecipients: 1 }]),
+        },
       ]);
       // two new recipients at once: trips, pays nothing
       const r = await runAgent(w, id, [transferCall(w, w.recipients[0], 1n), transferCall(w, w.recipients[1], 1n)]);
@@ -529,14 +652,33 @@ describe("Security: lifecycle edges (issue 12)", () => {
       const { w } = await networkHelpers.loadFixture(delayedWorld);
       const cfg = await paymentsConfig(w, { agent: randomWallet().address });
       const init = AbiCoder.defaultAbiCoder().encode(
-        ["uint32", "tuple(address agent,uint48 validAfter,uint48 validUntil,uint32 maxUses,uint128 maxGasCostPerOp,uint128 gasBudget,bool allowTry,bool allowPaymaster,uint32 queueDelay,uint32 approvalWindow,tuple(address target,bytes4 selector,uint128 valueCap,uint16 calldataLength,tuple(uint8 op,uint8 word,bytes32 value,bytes32[] oneOf)[] conditions)[] permissions,tuple(address token,uint128 instantThreshold,uint128 ceiling,uint128 periodCap,uint128 lifetimeCap,uint32 period)[] budgets)[]"],
+        [
+          "uint32",
+          "tuple(address agent,uint48 validAfter,uint48 validUntil,uint32 maxUses,uint128 maxGasCostPerOp,uint128 gasBudget,bool allowTry,bool allowPaymaster,uint32 queueDelay,uint32 approvalWindow,tuple(address target,bytes4 selector,uint128 valueCap,uint16 calldataLength,tuple(uint8 op,uint8 word,bytes32 value,bytes32[] oneOf)[] conditions)[] permissions,tuple(address token,uint128 instantThreshold,uint128 ceiling,uint128 periodCap,uint128 lifetimeCap,uint32 period)[] budgets)[]",
+        ],
         [0n, [cfg]],
       );
       const { receipt } = await ownerOk(w, [
-        { target: w.accountAddress, data: accountInterface.encodeFunctionData("uninstallModule", [MODULE_TYPE_VALIDATOR, w.sessionsAddress, "0x"]) },
-        { target: w.accountAddress, data: accountInterface.encodeFunctionData("uninstallModule", [MODULE_TYPE_EXECUTOR, w.sessionsAddress, "0x"]) },
-        { target: w.accountAddress, data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_VALIDATOR, w.sessionsAddress, init]) },
-        { target: w.accountAddress, data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_EXECUTOR, w.sessionsAddress, "0x"]) },
+        {
+          target: w.accountAddress,
+          data: accountInterface.encodeFunctionData("uninstallModule", [
+            MODULE_TYPE_VALIDATOR,
+            w.sessionsAddress,
+            "0x",
+          ]),
+        },
+        {
+          target: w.accountAddress,
+          data: accountInterface.encodeFunctionData("uninstallModule", [MODULE_TYPE_EXECUTOR, w.sessionsAddress, "0x"]),
+        },
+        {
+          target: w.accountAddress,
+          data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_VALIDATOR, w.sessionsAddress, init]),
+        },
+        {
+          target: w.accountAddress,
+          data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_EXECUTOR, w.sessionsAddress, "0x"]),
+        },
       ]);
       const evs = parseEvents(w, receipt);
       expect(evs.filter((e) => e.name === "SessionGranted")).to.have.length(0);

@@ -6,7 +6,7 @@ import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {ERC1155} from "@openzeppelin/contracts/token/ERC1155/ERC1155.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
-/// @notice ERC-20 with the ERC-1363 `approveAndCall` / `transferAndCall` entry points (no receiver callback). Test-only.
+/// @notice ERC-20 with ERC-1363 `approveAndCall` / `transferAndCall` entry points (no receiver callback). Test-only.
 contract MockERC1363 is ERC20 {
     constructor() ERC20("Payable Token", "P1363") {}
 

@@ -49,7 +49,8 @@ const SELECTORS: Record<string, { words: number; bytes?: boolean }> = {
 const UNBOUNDED = new Set(["0x2b67b570", "0x2a2d80d1", "0x30f28b7a"]);
 
 const word = (data: string, i: number) => BigInt(dataSlice(data, 4 + 32 * i, 36 + 32 * i));
-const addressWord = (data: string, i: number) => getAddress("0x" + (word(data, i) & ((1n << 160n) - 1n)).toString(16).padStart(40, "0"));
+const addressWord = (data: string, i: number) =>
+  getAddress("0x" + (word(data, i) & ((1n << 160n) - 1n)).toString(16).padStart(40, "0"));
 
 /** What `CallPolicy.outflow` makes of one call. */
 export interface Outflow {
@@ -86,7 +87,8 @@ export function outflow(account: string, target: string, data: string | undefine
   const len = dataLength(data);
   if (UNBOUNDED.has(sel)) throw new CallDataRefused("unbounded-grant", sel, len);
   if (sel === "0x2eb2c2d6") {
-    if (len >= 36 && addressWord(data, 0) === getAddress(account)) throw new CallDataRefused("unbounded-grant", sel, len);
+    if (len >= 36 && addressWord(data, 0) === getAddress(account))
+      throw new CallDataRefused("unbounded-grant", sel, len);
     return none;
   }
   const shape = SELECTORS[sel];
@@ -95,7 +97,8 @@ export function outflow(account: string, target: string, data: string | undefine
   if (!shape.bytes) {
     if (len !== 4 + head) throw new CallDataRefused("non-canonical", sel, len);
   } else {
-    if (len < 4 + head + 32 || word(data, shape.words - 1) !== BigInt(head)) throw new CallDataRefused("non-canonical", sel, len);
+    if (len < 4 + head + 32 || word(data, shape.words - 1) !== BigInt(head))
+      throw new CallDataRefused("non-canonical", sel, len);
     const n = word(data, shape.words);
     if (n > BigInt(len) || BigInt(len) !== BigInt(4 + head + 32) + ((n + 31n) & ~31n))
       throw new CallDataRefused("non-canonical", sel, len);
@@ -124,9 +127,16 @@ export function outflow(account: string, target: string, data: string | undefine
     case "0xcae9ca51":
       return { kind: "approval", token: t, amount: word(data, 1), counterparty: addressWord(data, 0) };
     case "0xd505accf":
-      return isAccount(0) ? { kind: "approval", token: t, amount: word(data, 2), counterparty: addressWord(data, 1) } : none;
+      return isAccount(0)
+        ? { kind: "approval", token: t, amount: word(data, 2), counterparty: addressWord(data, 1) }
+        : none;
     case "0x87517c45":
-      return { kind: "permit2-approval", token: addressWord(data, 0), amount: word(data, 2), counterparty: addressWord(data, 1) };
+      return {
+        kind: "permit2-approval",
+        token: addressWord(data, 0),
+        amount: word(data, 2),
+        counterparty: addressWord(data, 1),
+      };
     case "0x36c78516":
       return isAccount(0)
         ? { kind: "transfer", token: addressWord(data, 3), amount: word(data, 2), counterparty: addressWord(data, 1) }
