@@ -20,6 +20,11 @@ library CallPolicy {
     bytes4 internal constant TRANSFER_FROM = 0x23b872dd; // transferFrom(address,address,uint256)
     bytes4 internal constant APPROVE = 0x095ea7b3; // approve(address,uint256)
     bytes4 internal constant INCREASE_ALLOWANCE = 0x39509351; // increaseAllowance(address,uint256)
+    bytes4 internal constant INCREASE_APPROVAL = 0xd73dd623; // increaseApproval(address,uint256) (OpenZeppelin 1.x)
+    bytes4 internal constant DAI_PERMIT = 0x8fcbaf0c; // DAI permit(holder,spender,nonce,expiry,allowed,v,r,s)
+    bytes4 internal constant AUTHORIZE_OPERATOR = 0x959b8c3f; // ERC-777 authorizeOperator(address)
+    bytes4 internal constant SET_OPERATOR = 0x558a7297; // ERC-6909 setOperator(address,bool)
+    bytes4 internal constant APPROVE_6909 = 0x426a8493; // ERC-6909 approve(address,uint256,uint256)
     bytes4 internal constant APPROVE_AND_CALL = 0x3177029f; // ERC-1363 approveAndCall(address,uint256)
     bytes4 internal constant APPROVE_AND_CALL_DATA = 0xcae9ca51; // ERC-1363 approveAndCall(address,uint256,bytes)
     bytes4 internal constant TRANSFER_AND_CALL = 0x1296ee62; // ERC-1363 transferAndCall(address,uint256)
@@ -132,8 +137,9 @@ library CallPolicy {
      * interpreted function must be in canonical ABI form (exact length for static signatures; for a trailing
      * `bytes`, its offset where canonical encoding puts it and no byte beyond its padded end), or this reverts:
      * the words read here are then the words the target decodes.
-     * @dev Operator grants (`setApprovalForAll(_, true)`), Permit2 signature permits and ERC-1155 batch transfers
-     * from the account revert with {CallPolicyUnboundedGrant}. Same-selector functions of other standards are read
+     * @dev Operator grants (`setApprovalForAll(_, true)`, ERC-6909 `setOperator(_, true)`, ERC-777
+     * `authorizeOperator`), ERC-6909 `approve`, DAI-style `permit(account, …, allowed = true, …)`, Permit2 signature
+     * permits and ERC-1155 batch transfers from the account revert with {CallPolicyUnboundedGrant}. Same-selector functions of other standards are read
      * the same way (ERC-721 `transferFrom` and `approve` count the token id as an amount), which only ever charges
      * more, never less. Calls with other selectors report no outflow; the execution-phase balance check of every
      * watched asset covers what they move.
@@ -149,7 +155,7 @@ library CallPolicy {
             _exact(data, 3);
             return _from(account, target, data, sel == SAFE_TRANSFER_FROM_721 ? 1 : uint256(word(data, 2)));
         }
-        if (sel == APPROVE || sel == INCREASE_ALLOWANCE || sel == APPROVE_AND_CALL) {
+        if (sel == APPROVE || sel == INCREASE_ALLOWANCE || sel == INCREASE_APPROVAL || sel == APPROVE_AND_CALL) {
             _exact(data, 2);
             return Outflow(OutflowKind.Approval, target, uint256(word(data, 1)), _address(word(data, 0)));
         }
@@ -187,14 +193,25 @@ library CallPolicy {
             return
                 Outflow(OutflowKind.Transfer, _address(word(data, 3)), uint256(word(data, 2)), _address(word(data, 1)));
         }
-        if (sel == SET_APPROVAL_FOR_ALL) {
+        if (sel == SET_APPROVAL_FOR_ALL || sel == SET_OPERATOR) {
             _exact(data, 2);
             uint256 approved = uint256(word(data, 1));
             if (approved > 1) revert CallPolicyNonCanonical(sel, data.length);
             if (approved == 1) revert CallPolicyUnboundedGrant(sel);
             return o;
         }
-        if (sel == PERMIT2_PERMIT || sel == PERMIT2_PERMIT_BATCH || sel == PERMIT2_PERMIT_TRANSFER_FROM) {
+        if (sel == DAI_PERMIT) {
+            _exact(data, 8);
+            if (_address(word(data, 0)) == account && uint256(word(data, 4)) != 0) revert CallPolicyUnboundedGrant(sel);
+            return o;
+        }
+        if (
+            sel == PERMIT2_PERMIT ||
+            sel == PERMIT2_PERMIT_BATCH ||
+            sel == PERMIT2_PERMIT_TRANSFER_FROM ||
+            sel == AUTHORIZE_OPERATOR ||
+            sel == APPROVE_6909
+        ) {
             revert CallPolicyUnboundedGrant(sel);
         }
         if (sel == SAFE_BATCH_TRANSFER_FROM_1155 && data.length >= 36 && _address(word(data, 0)) == account) {

@@ -107,7 +107,8 @@ describe("reins mcp (separate process, MCP SDK client)", function () {
       },
       sender: new DirectSender(deployer.connect(provider)),
     });
-    account = (await reins.createAccount({ prefund: { from: ownerWallet, value: parseEther("1") } })).account;
+    account = (await reins.createAccount({ securityDelay: 0n, prefund: { from: ownerWallet, value: parseEther("1") } }))
+      .account;
     await (await token.mint(account, 100_000n * TUSD)).wait();
     const config = await policy()
       .agent(agent.address)

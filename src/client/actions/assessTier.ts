@@ -34,6 +34,9 @@ const SELECTORS: Record<string, { words: number; bytes?: boolean }> = {
   "0x42842e0e": { words: 3 }, // safeTransferFrom(address,address,uint256)
   "0x095ea7b3": { words: 2 }, // approve
   "0x39509351": { words: 2 }, // increaseAllowance
+  "0xd73dd623": { words: 2 }, // increaseApproval (OpenZeppelin 1.x)
+  "0x8fcbaf0c": { words: 8 }, // DAI permit(holder,spender,nonce,expiry,allowed,v,r,s)
+  "0x558a7297": { words: 2 }, // ERC-6909 setOperator
   "0x3177029f": { words: 2 }, // approveAndCall(address,uint256)
   "0xcae9ca51": { words: 3, bytes: true }, // approveAndCall(address,uint256,bytes)
   "0x4000aea0": { words: 3, bytes: true }, // transferAndCall(address,uint256,bytes)
@@ -46,7 +49,7 @@ const SELECTORS: Record<string, { words: number; bytes?: boolean }> = {
   "0xa22cb465": { words: 2 }, // setApprovalForAll
 };
 /** Refused outright: Permit2 signature permits (and ERC-1155 batch transfers from the account). */
-const UNBOUNDED = new Set(["0x2b67b570", "0x2a2d80d1", "0x30f28b7a"]);
+const UNBOUNDED = new Set(["0x2b67b570", "0x2a2d80d1", "0x30f28b7a", "0x959b8c3f", "0x426a8493"]);
 
 const word = (data: string, i: number) => BigInt(dataSlice(data, 4 + 32 * i, 36 + 32 * i));
 const addressWord = (data: string, i: number) =>
@@ -123,6 +126,7 @@ export function outflow(account: string, target: string, data: string | undefine
       return from(word(data, 3));
     case "0x095ea7b3":
     case "0x39509351":
+    case "0xd73dd623":
     case "0x3177029f":
     case "0xcae9ca51":
       return { kind: "approval", token: t, amount: word(data, 1), counterparty: addressWord(data, 0) };
@@ -141,6 +145,10 @@ export function outflow(account: string, target: string, data: string | undefine
       return isAccount(0)
         ? { kind: "transfer", token: addressWord(data, 3), amount: word(data, 2), counterparty: addressWord(data, 1) }
         : none;
+    case "0x8fcbaf0c":
+      if (isAccount(0) && word(data, 4) !== 0n) throw new CallDataRefused("unbounded-grant", sel, len);
+      return none;
+    case "0x558a7297":
     case "0xa22cb465": {
       const approved = word(data, 1);
       if (approved > 1n) throw new CallDataRefused("non-canonical", sel, len);
