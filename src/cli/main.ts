@@ -251,6 +251,28 @@ export const COMMANDS: CommandSpec[] = [
     run: async (inv) => (await ops()).watchdog(inv),
   },
   {
+    path: ["watch", "add"],
+    positionals: ["account", "assets"],
+    summary:
+      "watch assets (comma-separated: ETH, symbols, addresses of ERC-20 or ERC-721 contracts): an agent operation that lowers one reverts unless its session has a budget for it (owner key)",
+    options: ownerKeyEnv,
+    run: async (inv) => (await ops()).watch(inv),
+  },
+  {
+    path: ["watch", "remove"],
+    positionals: ["account", "assets"],
+    summary: "stop watching assets (loosening: waits the security delay) (owner key)",
+    options: ownerKeyEnv,
+    run: async (inv) => (await ops()).watch(inv),
+  },
+  {
+    path: ["watch", "list"],
+    positionals: ["account"],
+    summary: "list the assets the account watches",
+    options: {},
+    run: async (inv) => (await ops()).watch(inv),
+  },
+  {
     path: ["agent", "pay"],
     positionals: ["account", "sessionId", "token", "to", "amount"],
     summary: "pay as the agent (REINS_AGENT_KEY): preflight, then send; prints executed, queued or refused",

@@ -304,6 +304,26 @@ export class ReinsOwner {
     return this.run(this.sessionsCall(this.sessions.interface.encodeFunctionData("setWatchdog", [watchdog, enabled])));
   }
 
+  /**
+   * Watch assets (ERC-20 or ERC-721 contracts, `ZeroAddress` for ETH): every agent operation reverts on a drop of a
+   * watched asset that no budget of its session pays for. Tightening: applies at once. Budgeted tokens are watched
+   * automatically; register every other asset the account holds.
+   */
+  async watchAssets(assets: string[]): Promise<OperationResultRaw> {
+    return this.run(this.sessionsCall(this.sessions.interface.encodeFunctionData("watchAssets", [assets])));
+  }
+
+  /** Stop watching an asset (loosening: waits the security delay). */
+  async unwatchAsset(asset: string): Promise<ChangeOutcome> {
+    const data = this.sessions.interface.encodeFunctionData("unwatchAsset", [asset]);
+    return this.changeOutcome(await this.run(this.sessionsCall(data)));
+  }
+
+  /** The assets the account watches. */
+  async watchedAssets(): Promise<string[]> {
+    return [...(await this.sessions.watchedAssets(this.account))];
+  }
+
   /** Pause every agent session; optionally cancel the whole queue too. */
   async pause(options: { cancelQueued?: boolean } = {}): Promise<OperationResultRaw> {
     const data = this.sessions.interface.encodeFunctionData("pause", [this.account, options.cancelQueued ?? false]);

@@ -313,6 +313,20 @@ describe("reins CLI (separate process)", function () {
     await ok(["agent", "pay", account, sessionId, "TUSD", recipients[0], "1", "--dry-run"]);
   });
 
+  it("watch add/list/remove: the account's watched assets (budgeted tokens are watched already)", async function () {
+    const listed = await json<{ watched: string[] }>(["watch", "list", account]);
+    expect(listed.watched).to.include(getAddress(String(token.target)));
+    const other = await connection.ethers.deployContract("MockERC20", ["Other", "OTH", 18]);
+    const added = await json<{ added: string[] }>(["watch", "add", account, String(other.target)]);
+    expect(added.added).to.deep.equal([getAddress(String(other.target))]);
+    expect((await json<{ watched: string[] }>(["watch", "list", account])).watched).to.include(
+      getAddress(String(other.target)),
+    );
+    await refused(["watch", "add", account, "0x000000000000000000000000000000000000dEaD"], 2, /has no code/);
+    const removed = await ok(["watch", "remove", account, String(other.target)]);
+    expect(removed.stdout).to.match(/no longer watched|pending until/);
+  });
+
   it("refuses bad input with one line, exit code 2 and no transaction", async function () {
     await refused(["agent", "pay", account, sessionId, "TUSD", "0x1234", "1"], 2, /recipient: not an address: 0x1234/);
     await refused(["agent", "pay", account, sessionId, "TUSD", recipients[0], "1.1234567"], 2, /more than 6 decimals/);

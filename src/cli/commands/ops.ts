@@ -380,3 +380,83 @@ export async function watchdog(inv: Invocation): Promise<number> {
     ctx.close();
   }
 }
+
+/** The asset a `watch` command names: ETH, a registry symbol, or any contract address (ERC-20 or ERC-721). */
+async function watchedAsset(ctx: CliContext, ref: string): Promise<{ address: string; label: string }> {
+  if (ref.toUpperCase() === "ETH") return { address: ZeroAddress, label: "ETH" };
+  if (!ref.startsWith("0x")) {
+    const t = await ctx.token(ref);
+    return { address: t.address, label: t.symbol };
+  }
+  const address = parseAddress(ref, "asset");
+  if ((await (await ctx.provider()).getCode(address)) === "0x") throw new UsageError(`asset ${address} has no code`);
+  return { address, label: address };
+}
+
+/** `reins watch add|remove <account> <ASSET,…>`, `reins watch list <account>` (owner key for add/remove). */
+export async function watch(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const account = await ctx.account(inv.args.account);
+    const { reins } = await ctx.deployment();
+    const sessions = AgentSessions__factory.connect(reins.sessions, await ctx.provider());
+    const current = (await sessions.watchedAssets(account)).map((a) => getAddress(a));
+    const mode = inv.command[1];
+    if (mode === "list") {
+      emit(
+        inv.json,
+        { account, watched: current },
+        current.length === 0
+          ? `${account} watches no asset`
+          : [
+              `${account} watches ${current.length} asset(s):`,
+              ...current.map((a) => `  ${a === ZeroAddress ? "ETH" : a}`),
+            ].join("\n"),
+      );
+      return 0;
+    }
+    const refs = (inv.args.assets ?? "").split(",").filter((r) => r !== "");
+    if (refs.length === 0) throw new UsageError(`watch ${mode}: name at least one asset (ETH, a symbol or an address)`);
+    const assets = [];
+    for (const ref of refs) assets.push(await watchedAsset(ctx, ref));
+    const owner = await ctx.owner(account);
+    try {
+      if (mode === "add") {
+        const fresh = assets.filter((a) => !current.includes(getAddress(a.address)));
+        if (fresh.length === 0) {
+          emit(inv.json, { account, status: "unchanged", watched: current }, "already watched; nothing sent");
+          return 0;
+        }
+        const { txHash } = await owner.watchAssets(fresh.map((a) => a.address));
+        emit(
+          inv.json,
+          { account, added: fresh.map((a) => a.address), txHash },
+          `${account} now watches ${fresh.map((a) => a.label).join(", ")} (tx ${txHash})`,
+        );
+        return 0;
+      }
+      const out = [];
+      for (const a of assets) {
+        if (!current.includes(getAddress(a.address))) throw new UsageError(`${a.label} is not watched by ${account}`);
+        const outcome = await owner.unwatchAsset(a.address);
+        out.push({ asset: a.address, ...outcome });
+      }
+      emit(
+        inv.json,
+        { account, removed: out },
+        out
+          .map((o) =>
+            o.status === "applied"
+              ? `${o.asset} is no longer watched (tx ${o.txHash})`
+              : `unwatching ${o.asset} is loosening: pending until ${time(o.readyAt)} (change ${o.changeHash}; apply with \`reins change apply\`)`,
+          )
+          .join("\n"),
+      );
+      return 0;
+    } catch (e) {
+      throw await asCliError(ctx, e, false);
+    }
+  } finally {
+    ctx.close();
+  }
+}
