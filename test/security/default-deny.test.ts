@@ -406,6 +406,43 @@ describe("Security: default deny on observed effects (issue 20)", () => {
     });
   });
 
+  describe("gas of the watch list", () => {
+    it("scales linearly per watched asset the session does not budget (about 11k gas each: a list slot and two cold balanceOf calls)", async () => {
+      const { w } = await networkHelpers.loadFixture(world);
+      const id = await grant(w, await paymentsConfig(w));
+      const gas: bigint[] = [];
+      const pay = {
+        target: w.tokenAddress,
+        data: w.token.interface.encodeFunctionData("transfer", [w.recipients[0], 1n]),
+      };
+      await agentInstant(w, id, pay); // first op of the session writes fresh counters: not part of the series
+      for (let extra = 0; extra <= 4; extra++) {
+        if (extra > 0) {
+          const t = await ethers.deployContract("MockERC20", [`W${extra}`, `W${extra}`, 18]);
+          await t.mint(w.accountAddress, 10n ** 18n);
+          await ownerOk(w, {
+            target: w.sessionsAddress,
+            data: w.sessions.interface.encodeFunctionData("watchAssets", [[addr(t)]]),
+          });
+        }
+        const r = await agentInstant(w, id, {
+          target: w.tokenAddress,
+          data: w.token.interface.encodeFunctionData("transfer", [w.recipients[0], 1n]),
+        });
+        gas.push(r.receipt.gasUsed);
+      }
+      const steps = gas.slice(1).map((g, i) => g - gas[i]);
+      console.log(
+        `      agent transfer gasUsed with 0..4 extra watched assets: ${gas.join(", ")} (per asset: ${steps.join(", ")})`,
+      );
+      for (const step of steps) {
+        expect(step > 0n && step < 12_000n, `per-asset cost ${step}`).to.equal(true);
+      }
+      const spread = steps.reduce((a, b) => (a > b ? a : b)) - steps.reduce((a, b) => (a < b ? a : b));
+      expect(spread < 1_000n, `linear: per-asset steps ${steps.join(", ")}`).to.equal(true);
+    });
+  });
+
   describe("4. conditions on a struct with a dynamic member", () => {
     async function routerSession(w: SessionWorld, router: World["router"], pinned: boolean) {
       const sel = router.interface.getFunction("exactInput")!.selector;
