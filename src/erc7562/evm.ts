@@ -76,10 +76,16 @@ export function callValue(log: StructLog): bigint {
   return log.op === "CALL" || log.op === "CALLCODE" ? stackItem(log, 2) : 0n;
 }
 
-/** Core precompiles of Cancun (0x01–0x0a), the only ones ERC-7562 OP-062 allows. */
+/** RIP-7212's secp256r1 (P256VERIFY) precompile, which ERC-7562 OP-062 allows besides the core ones. */
+export const P256VERIFY = 0x100n;
+
+/**
+ * Precompiles ERC-7562 OP-062 allows: the core computation precompiles of Cancun (0x01–0x0a), which access
+ * nothing in the chain state or environment, and RIP-7212's P256VERIFY at 0x100.
+ */
 export function isCorePrecompile(address: string): boolean {
   const v = BigInt(address);
-  return v >= 1n && v <= 0x0an;
+  return (v >= 1n && v <= 0x0an) || v === P256VERIFY;
 }
 
 /** Addresses in the range reserved for precompiles on some chain (0x01–0xffff). */

@@ -7,8 +7,9 @@
  * - OP-012 GAS not immediately followed by a call;
  * - OP-031 CREATE2 other than the single one deploying the sender, in the factory frame;
  * - OP-041 call / EXTCODE* to an address without code (except the sender being deployed: OP-042);
- *   OP-062 calls to precompiles other than the core ones (0x01–0x0a);
- * - OP-054 EntryPoint calls other than `depositTo` or the plain transfer (OP-052/053);
+ *   OP-062 calls to precompiles other than the core ones (0x01–0x0a) and RIP-7212's P256VERIFY (0x100);
+ * - OP-054 EntryPoint calls other than `depositTo(sender)` from the sender or factory (OP-052) or the plain
+ *   transfer from the sender (OP-053);
  * - OP-061 CALL with value to anyone but the EntryPoint;
  * - STO-021/022/031/032/033 storage (and transient storage, OP-070) outside the sender.
  */
@@ -137,16 +138,18 @@ export function checkStorageAccess(a: StorageAccess): { rule: RuleId; reason: st
   const slotHex = "0x" + a.slot.toString(16);
   if (where === sender) return undefined; // STO-010: the account's own storage
   const entityStaked = a.staked[a.entity] === true;
-  if (a.entity !== "account" && where === a.entityAddress.toLowerCase()) {
-    if (entityStaked) return undefined; // STO-031
-    return { rule: "STO-031", reason: `unstaked ${a.entity} accesses its own storage (slot ${slotHex})` };
-  }
+  // STO-021 / STO-022 first: a slot associated with the sender is allowed in any contract, the entity's own
+  // storage included (as the reference bundlers do: an unstaked paymaster may keep a per-sender mapping).
   if (isAssociatedSlot(a.slot, sender, a.preimages)) {
-    if (!a.creatingSender || a.staked.factory === true) return undefined; // STO-021 / STO-022
+    if (!a.creatingSender || a.staked.factory === true) return undefined;
     return {
       rule: "STO-022",
       reason: `slot ${slotHex} is associated with the sender, but the sender is being deployed and the factory is not staked`,
     };
+  }
+  if (a.entity !== "account" && where === a.entityAddress.toLowerCase()) {
+    if (entityStaked) return undefined; // STO-031
+    return { rule: "STO-031", reason: `unstaked ${a.entity} accesses its own storage (slot ${slotHex})` };
   }
   if (entityStaked) {
     if (a.entity !== "account" && isAssociatedSlot(a.slot, a.entityAddress, a.preimages)) return undefined; // STO-032
@@ -294,16 +297,36 @@ function checkCall(ctx: Context, vf: ValidationFrame, i: number, sender: string,
   const entered = ctx.openedAt.has(i);
   if (target === ctx.entryPoint) {
     // OP-052/053: depositTo, or the plain transfer (receive/fallback); OP-054: anything else.
-    if (callInputSize(log) === 0n) return;
+    // OP-053: the plain transfer (receive/fallback), from the sender only.
+    if (callInputSize(log) === 0n) {
+      if (vf.kind === "account") return;
+      report(ctx, vf, i, "OP-054", `${log.op} to the EntryPoint's fallback from the ${vf.kind} (only the sender may)`, {
+        target,
+      });
+      return;
+    }
     const input = callInput(log);
     const selector = input?.slice(0, 10);
-    if (selector === DEPOSIT_TO_SELECTOR) return;
+    // OP-052: depositTo(sender), from the sender or the factory.
+    if (selector === DEPOSIT_TO_SELECTOR && input !== undefined && input.length >= 74) {
+      const beneficiary = ("0x" + input.slice(34, 74)).toLowerCase();
+      if (beneficiary === sender.toLowerCase() && (vf.kind === "account" || vf.kind === "factory")) return;
+      report(
+        ctx,
+        vf,
+        i,
+        "OP-054",
+        `depositTo(${beneficiary}) from the ${vf.kind}: only depositTo(sender), from the sender or the factory`,
+        { target },
+      );
+      return;
+    }
     report(
       ctx,
       vf,
       i,
       "OP-054",
-      `${log.op} to the EntryPoint with selector ${selector ?? "?"} (only depositTo or a plain transfer are allowed)`,
+      `${log.op} to the EntryPoint with selector ${selector ?? "?"} (only depositTo(sender) or a plain transfer are allowed)`,
       { target },
     );
     return;

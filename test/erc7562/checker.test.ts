@@ -22,7 +22,17 @@ import { sendHandleOps } from "../../src/erc7562/scenario.js";
 import { setupSimpleAccount } from "../../src/erc7562/scenarios/simple-account.js";
 
 /** Misbehavior enum of contracts/mocks/erc7562/MisbehavingAccount.sol. */
-const Misbehavior = { GasLeft: 0, ValueCall: 1, CodelessCall: 2, EntryPointView: 3, SelfBalance: 4 } as const;
+const Misbehavior = {
+  GasLeft: 0,
+  ValueCall: 1,
+  CodelessCall: 2,
+  EntryPointView: 3,
+  SelfBalance: 4,
+  DepositToSelf: 5,
+  DepositToOther: 6,
+  P256Verify: 7,
+  OtherPrecompile: 8,
+} as const;
 
 describe("ERC-7562 checker", () => {
   let ctx: ScenarioContext;
@@ -213,6 +223,26 @@ describe("ERC-7562 checker", () => {
       });
     });
 
+    it("OP-052: depositTo(sender) with value from the account passes; OP-054: depositTo of another address is refused", async () => {
+      const self = await deployAccount("MisbehavingAccount", Misbehavior.DepositToSelf, ctx.entryPoint);
+      expect(rules((await check([mockOp(self)])).violations)).to.deep.equal([]);
+      const stranger = Wallet.createRandom().address;
+      const other = await deployAccount("MisbehavingAccount", Misbehavior.DepositToOther, stranger);
+      const { violations } = await check([mockOp(other)]);
+      expect(rules(violations)).to.deep.equal(["OP-054"]);
+      expect(violations[0].reason).to.include(`depositTo(${stranger.toLowerCase()})`);
+    });
+
+    it("OP-062: RIP-7212's P256VERIFY (0x100) is allowed; another precompile-range address is refused", async () => {
+      const p256 = await deployAccount("MisbehavingAccount", Misbehavior.P256Verify, ctx.entryPoint);
+      expect(rules((await check([mockOp(p256)])).violations)).to.deep.equal([]);
+      const odd = "0x0000000000000000000000000000000000000123";
+      const other = await deployAccount("MisbehavingAccount", Misbehavior.OtherPrecompile, odd);
+      const { violations } = await check([mockOp(other)]);
+      expect(rules(violations)).to.deep.equal(["OP-062"]);
+      expect(violations[0]).to.include({ target: odd });
+    });
+
     it("OP-080: SELFBALANCE is refused for an unstaked account, allowed for a staked one", async () => {
       const account = await deployAccount("MisbehavingAccount", Misbehavior.SelfBalance, ctx.entryPoint);
       const { trace, violations } = await check([mockOp(account)]);
@@ -290,6 +320,16 @@ describe("ERC-7562 checker", () => {
         const pm = { entity: "paymaster" as const, entityAddress: paymaster, storageAddress: paymaster, slot: 0n };
         expect(ruleOf(access(pm))).to.equal("STO-031");
         expect(ruleOf(access({ ...pm, staked: { paymaster: true } }))).to.equal(undefined);
+      });
+
+      it("an unstaked entity may use a slot associated with the sender in its own storage (STO-021, as bundlers do)", () => {
+        const pm = { entity: "paymaster" as const, entityAddress: paymaster, storageAddress: paymaster };
+        expect(ruleOf(access({ ...pm, slot: base }))).to.equal(undefined);
+        expect(ruleOf(access({ ...pm, slot: base + 128n }))).to.equal(undefined);
+        expect(ruleOf(access({ ...pm, slot: base + 129n }))).to.equal("STO-031");
+        expect(ruleOf(access({ ...pm, slot: base, creatingSender: true }))).to.equal("STO-022");
+        const factory = { entity: "factory" as const, entityAddress: paymaster, storageAddress: paymaster };
+        expect(ruleOf(access({ ...factory, slot: base, opcode: "SLOAD" }))).to.equal(undefined);
       });
 
       it("a staked entity may read any storage, write only associated storage (STO-032/033)", () => {

@@ -21,7 +21,15 @@ contract MisbehavingAccount is MockAccountBase {
         /// OP-054: an EntryPoint method other than depositTo.
         EntryPointView,
         /// OP-080: SELFBALANCE (allowed only for a staked entity).
-        SelfBalance
+        SelfBalance,
+        /// OP-052: `depositTo(sender)` with value (allowed).
+        DepositToSelf,
+        /// OP-054: `depositTo(victim)` for another address (refused).
+        DepositToOther,
+        /// OP-062: a STATICCALL to the RIP-7212 P256VERIFY precompile at 0x100 (allowed).
+        P256Verify,
+        /// OP-062: a STATICCALL to `victim`, a precompile-range address that is neither core nor RIP-7212 (refused).
+        OtherPrecompile
     }
 
     /// @notice What this instance does wrong.
@@ -55,6 +63,14 @@ contract MisbehavingAccount is MockAccountBase {
             if (nonce == type(uint256).max) revert Unreachable(nonce);
         } else if (m == Misbehavior.SelfBalance) {
             if (address(this).balance == type(uint256).max) revert Unreachable(0);
+        } else if (m == Misbehavior.DepositToSelf) {
+            IEntryPoint(entryPoint).depositTo{value: 1}(address(this));
+        } else if (m == Misbehavior.DepositToOther) {
+            IEntryPoint(entryPoint).depositTo{value: 1}(victim);
+        } else if (m == Misbehavior.P256Verify || m == Misbehavior.OtherPrecompile) {
+            address precompile = m == Misbehavior.P256Verify ? address(0x100) : victim;
+            (bool ok, bytes memory out) = precompile.staticcall(new bytes(160));
+            if (ok && out.length == 32 && uint256(bytes32(out)) == 2) revert Unreachable(0);
         }
         return userOp.nonce == type(uint256).max ? 1 : 0;
     }
