@@ -7,6 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
 import { BundlerStartError, startBundlerEnv } from "../helpers/alto.js";
+import { waitFor } from "../helpers/wait.js";
 
 const SCRIPTS = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "scripts");
 
@@ -19,15 +20,6 @@ const alive = (pid: number): boolean => {
   }
 };
 
-async function eventually(check: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
-}
-
 async function refuses(url: string): Promise<boolean> {
   try {
     await fetch(url, { method: "POST", body: "{}", signal: AbortSignal.timeout(2_000) });
@@ -38,7 +30,7 @@ async function refuses(url: string): Promise<boolean> {
 }
 
 describe("real-bundler harness", function () {
-  this.timeout(60_000);
+  this.timeout(120_000); // above the 60 s deadline of each wait
 
   it("serves chain and bundler on loopback and stop() removes both, and Alto's process", async () => {
     const env = await startBundlerEnv();
@@ -58,7 +50,7 @@ describe("real-bundler harness", function () {
   it("reports a failed start with the tail of Alto's output", async () => {
     let err: unknown;
     try {
-      await startBundlerEnv({ extraArgs: { "log-level": "not-a-level" }, readyTimeoutMs: 20_000 });
+      await startBundlerEnv({ extraArgs: { "log-level": "not-a-level" }, readyTimeoutMs: 60_000 });
     } catch (e) {
       err = e;
     }
@@ -72,8 +64,18 @@ describe("real-bundler harness", function () {
   it("parent-watchdog preload ends a helper whose parent died without cleanup", async () => {
     // Stand-in parent that we kill with SIGKILL, as a crashed test runner would be.
     const parent = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"], { stdio: "ignore" });
-    const helper = spawn(process.execPath, ["-e", "setInterval(() => {}, 1_000)"], {
-      stdio: "ignore",
+    // The helper reports each liveness probe the watchdog makes (`process.kill(parent, 0)`) on stdout, so the
+    // test can see the watchdog at work instead of sleeping and hoping it ran.
+    const helperCode = [
+      "const kill = process.kill.bind(process);",
+      "process.kill = (pid, signal) => {",
+      "  if (signal === 0) process.stdout.write('probe ' + pid + '\\n');",
+      "  return kill(pid, signal);",
+      "};",
+      "setInterval(() => {}, 1_000);",
+    ].join("\n");
+    const helper = spawn(process.execPath, ["-e", helperCode], {
+      stdio: ["ignore", "pipe", "ignore"],
       env: {
         ...process.env,
         NODE_OPTIONS: `--require ${join(SCRIPTS, "parent-watchdog.cjs")}`,
@@ -81,10 +83,21 @@ describe("real-bundler harness", function () {
       },
     });
     try {
-      await new Promise((r) => setTimeout(r, 700));
-      expect(alive(helper.pid!)).to.equal(true); // the watchdog leaves it alone while the parent lives
+      let out = "";
+      helper.stdout!.on("data", (d: Buffer) => (out += d.toString("utf8")));
+      const probes = () => out.split("\n").filter((l) => l === `probe ${parent.pid}`).length;
+      const helperExited = () => helper.exitCode !== null || helper.signalCode !== null;
+      // the watchdog probes the live parent twice and leaves the helper alone
+      await waitFor(
+        () => {
+          if (helperExited()) throw new Error("the helper exited while its parent was alive");
+          return probes() >= 2;
+        },
+        { what: "two parent-liveness probes by the watchdog" },
+      );
+      expect(alive(helper.pid!)).to.equal(true);
       parent.kill("SIGKILL");
-      expect(await eventually(() => helper.exitCode !== null || helper.signalCode !== null, 5_000)).to.equal(true);
+      await waitFor(helperExited, { what: "the helper to end after its parent was killed" });
     } finally {
       parent.kill("SIGKILL");
       helper.kill("SIGKILL");

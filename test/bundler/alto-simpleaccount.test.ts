@@ -9,6 +9,7 @@ import { BundlerClient } from "../../src/bundler/client.js";
 import { BundlerRpcError, UserOperationRejected } from "../../src/bundler/errors.js";
 import { getUserOpHash, type UserOperation } from "../../src/userop/userop.js";
 import { startBundlerEnv, type BundlerEnv } from "../helpers/alto.js";
+import { waitFor } from "../helpers/wait.js";
 
 const FACTORY = "@account-abstraction/contracts/accounts/SimpleAccountFactory.sol:SimpleAccountFactory";
 /** SimpleAccount is deployed by the factory; its ABI comes from the package's own artifact. */
@@ -256,8 +257,12 @@ describe("Alto bundler × SimpleAccount (EntryPoint v0.8)", function () {
     try {
       const op = sign(await estimated(transfer(stranger.address, 1n), false));
       const hash = await bundler.sendUserOperation(op, env.entryPoint);
-      await new Promise((r) => setTimeout(r, 500));
+      // Held: Alto accepted it and keeps it outstanding in its mempool (auto bundling would have taken it out;
+      // setBundlingMode("manual") returns only after Alto's last automatic round), and there is no receipt.
+      const outstanding = () => bundler.request<unknown[]>("debug_bundler_dumpMempool", [env.entryPoint]);
+      await waitFor(async () => (await outstanding()).length === 1, { what: "the operation in Alto's mempool" });
       expect(await bundler.getUserOperationReceipt(hash)).to.equal(null);
+      expect(await outstanding()).to.have.length(1);
       await bundler.sendBundleNow();
       const receipt = await bundler.waitForUserOperationReceipt(hash, { timeoutMs: 10_000, pollMs: 20 });
       expect(receipt.success).to.equal(true);

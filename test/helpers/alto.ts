@@ -17,6 +17,7 @@ import { network } from "hardhat";
 import type { NetworkConnection } from "hardhat/types/network";
 import { Wallet, toBeHex, parseEther } from "ethers";
 import { ENTRYPOINT_V08, ensureEntryPoint } from "../../src/infra/singletons.js";
+import { WaitTimeoutError, waitFor } from "./wait.js";
 
 const require = createRequire(import.meta.url);
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -37,7 +38,7 @@ export class BundlerStartError extends Error {
 
 /** Options for {@link startBundlerEnv}. */
 export interface BundlerEnvOptions {
-  /** How long to wait for Alto to answer `eth_supportedEntryPoints` (default 30 s). */
+  /** How long to wait for Alto to answer `eth_supportedEntryPoints` (default 60 s). */
   readyTimeoutMs?: number;
   /** Number of executor (bundle-submitting) wallets Alto gets (default 1). */
   executors?: number;
@@ -194,25 +195,33 @@ async function rpc(url: string, method: string, params: unknown[], timeoutMs: nu
 }
 
 async function waitUntilReady(url: string, child: ChildProcess, out: OutputTail, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let lastError = "no answer yet";
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new BundlerStartError(
-        `alto exited early (code ${child.exitCode}, signal ${child.signalCode})`,
-        String(out),
-      );
+  try {
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new BundlerStartError(
+            `alto exited early (code ${child.exitCode}, signal ${child.signalCode})`,
+            String(out),
+          );
+        }
+        try {
+          const eps = (await rpc(url, "eth_supportedEntryPoints", [], 1_000)) as string[];
+          if (eps.some((ep) => ep.toLowerCase() === ENTRYPOINT_V08.toLowerCase())) return true;
+          lastError = `eth_supportedEntryPoints answered ${JSON.stringify(eps)}`;
+        } catch (e) {
+          lastError = (e as Error).message;
+        }
+        return false;
+      },
+      { what: "alto to serve EntryPoint v0.8", timeoutMs, intervalMs: 100 },
+    );
+  } catch (e) {
+    if (e instanceof WaitTimeoutError) {
+      throw new BundlerStartError(`alto not ready after ${timeoutMs} ms (${lastError})`, String(out));
     }
-    try {
-      const eps = (await rpc(url, "eth_supportedEntryPoints", [], 1_000)) as string[];
-      if (eps.some((ep) => ep.toLowerCase() === ENTRYPOINT_V08.toLowerCase())) return;
-      lastError = `eth_supportedEntryPoints answered ${JSON.stringify(eps)}`;
-    } catch (e) {
-      lastError = (e as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 100));
+    throw e;
   }
-  throw new BundlerStartError(`alto not ready after ${timeoutMs} ms (${lastError})`, String(out));
 }
 
 /**
@@ -302,7 +311,7 @@ export async function startBundlerEnv(options: BundlerEnvOptions = {}): Promise<
       spawned.once("error", (e) => fail(new BundlerStartError(`could not spawn alto: ${e.message}`, String(out)))),
     );
 
-    await Promise.race([waitUntilReady(bundlerUrl, spawned, out, options.readyTimeoutMs ?? 30_000), spawnFailed]);
+    await Promise.race([waitUntilReady(bundlerUrl, spawned, out, options.readyTimeoutMs ?? 60_000), spawnFailed]);
     const bundlerPid = spawned.pid;
     if (bundlerPid === undefined) throw new BundlerStartError("alto has no pid", String(out));
 

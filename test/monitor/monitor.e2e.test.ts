@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { network } from "hardhat";
 import { JsonRpcProvider, Wallet, parseEther, toBeHex } from "ethers";
 import { freeLoopbackPort } from "../helpers/alto.js";
+import { waitFor } from "../helpers/wait.js";
 import {
   agentOp,
   deploySessionWorld,
@@ -91,20 +92,22 @@ class MonitorProcess {
     return this.lines.filter((l) => l.event === name);
   }
 
-  async waitFor(pred: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!pred()) {
-      if (!this.alive) throw new Error(`monitor exited while waiting for ${what}: ${this.stderr.join("")}`);
-      if (Date.now() > deadline) {
-        throw new Error(
-          `timeout waiting for ${what}; last lines:\n${this.lines
-            .slice(-10)
-            .map((l) => JSON.stringify(l))
-            .join("\n")}\n${this.stderr.join("")}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 25));
-    }
+  /** Poll until `pred` holds; fails at once if the monitor exits, or after `timeoutMs` with its last lines. */
+  async waitFor(pred: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+    await waitFor(
+      () => {
+        if (pred()) return true;
+        if (!this.alive) throw new Error(`monitor exited while waiting for ${what}: ${this.stderr.join("")}`);
+        return false;
+      },
+      { what, timeoutMs, detail: () => this.tail() },
+    );
+  }
+
+  /** The last JSON lines and stderr, for failure messages. */
+  tail(): string {
+    const last = this.lines.slice(-10).map((l) => JSON.stringify(l));
+    return `last lines:\n${last.join("\n")}\n${this.stderr.join("")}`;
   }
 
   kill(signal: NodeJS.Signals): void {
@@ -118,6 +121,16 @@ class MonitorProcess {
 }
 
 const live = new Set<MonitorProcess>();
+
+/** `lastBlock` of a monitor state file (-1 while it does not exist or cannot be read). */
+function savedLastBlock(path: string): number {
+  try {
+    const lastBlock = (JSON.parse(readFileSync(path, "utf8")) as { lastBlock: number | null }).lastBlock;
+    return lastBlock ?? -1;
+  } catch {
+    return -1;
+  }
+}
 
 describe("monitor (end to end, separate process)", function () {
   let server: Awaited<ReturnType<typeof network.createServer>>;
@@ -197,10 +210,7 @@ describe("monitor (end to end, separate process)", function () {
     const t0 = performance.now();
     const spikeTx = await pay(90n);
     const spikeBlock = (await connection.ethers.provider.getTransactionReceipt(spikeTx))!.blockNumber;
-    while (!(await isPaused())) {
-      if (performance.now() - t0 > 10_000) throw new Error("not paused within 10 s: " + first.stderr.join(""));
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await waitFor(isPaused, { what: "the spike to pause the account", intervalMs: 10, detail: () => first.tail() });
     const latencyMs = performance.now() - t0;
     console.log(`      detection latency (spike tx mined → account paused): ${latencyMs.toFixed(0)} ms (poll 100 ms)`);
     expect(latencyMs).to.be.below(5_000);
@@ -233,7 +243,13 @@ describe("monitor (end to end, separate process)", function () {
     expect(second.events("saw").some((l) => l.name === "Unpaused")).to.equal(true);
     const head = await connection.ethers.provider.getBlockNumber();
     await second.waitFor(() => second.events("range").some((l) => Number(l.toBlock) >= head), "catch-up");
-    await new Promise((r) => setTimeout(r, 500)); // a few more polls
+    // A few more polls: mine empty blocks one by one and wait until the monitor has processed each (it saves
+    // its cursor after every range), so three complete polls after the catch-up found nothing to act on.
+    for (let i = 0; i < 3; i++) {
+      await connection.ethers.provider.send("evm_mine", []);
+      const block = await connection.ethers.provider.getBlockNumber();
+      await second.waitFor(() => savedLastBlock(statePath) >= block, `the monitor to process block ${block}`);
+    }
     expect(second.events("paused")).to.have.length(0);
     expect(second.events("alert")).to.have.length(0);
     expect(await pausedEvents()).to.equal(1);
@@ -350,7 +366,8 @@ describe("monitor (end to end, separate process)", function () {
       ], // prettier-ignore
       { REINS_WATCHDOG_KEY: watchdog.privateKey },
     );
-    await new Promise((r) => setTimeout(r, 2_500));
+    // Four failed attempts: the three backoff delays below were all taken and the process went on retrying.
+    await m.waitFor(() => m.events("rpc-error").length >= 4, "four rpc-error lines");
     expect(m.alive, m.stderr.join("")).to.equal(true);
     const errors = m.events("rpc-error");
     expect(errors.length).to.be.at.least(3);
