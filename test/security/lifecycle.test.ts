@@ -105,6 +105,20 @@ describe("Security: lifecycle edges (issue 12)", () => {
       expectUnchanged(before, await snapshot(w, { sessionIds: [id], queue: [q.id] }));
     });
 
+    it("the boundary is the EntryPoint's: a request runs at validUntil exactly, not one second later", async () => {
+      for (const offset of [0n, 1n]) {
+        const { w } = await networkHelpers.loadFixture(world);
+        const now = BigInt(await time.latest());
+        const validUntil = now + 2n * HOUR;
+        const id = await grant(w, await paymentsConfig(w, { validUntil }));
+        const q = await agentQueued(w, id, transferCall(w, w.recipients[0], 500n * U), TIER.Delayed);
+        await time.setNextBlockTimestamp(validUntil + offset);
+        if (offset === 0n) await executeQueued(w, q);
+        else await expect(executeQueued(w, q)).to.be.revertedWithCustomError(w.sessions, "AgentSessionsOutsideWindow");
+        expect(await w.token.balanceOf(w.recipients[0])).to.equal(offset === 0n ? 500n * U : 0n);
+      }
+    });
+
     it("cutting a session short (renewSession(now + 5)) binds a queued request at once", async () => {
       const { w, id } = await networkHelpers.loadFixture(world);
       const q = await agentQueued(w, id, transferCall(w, w.recipients[0], 800n * U), TIER.Delayed);
