@@ -27,6 +27,8 @@ export function renderMarkdown(out: BenchmarkOutput): string {
     "unused-gas penalty: every op's callGasLimit is its minimal working limit + 10,000). Ratios are Reins /",
     "SimpleAccount; agent scenarios are compared with SimpleAccount's matching owner scenario.",
     "`queued-execute` is a plain `timelock.execute` transaction (actualGasUsed := gasUsed).",
+    "Before and after the lifecycle (issue 12) and default-deny (issue 20) work, with the split of the cost and the",
+    "per-watched-asset figure: `reports/gas-lifecycle.md` (erc20-transfer-agent 202,461 → 225,819).",
     "",
     "| scenario | Reins gasUsed | Simple gasUsed | ratio gasUsed | Reins actualGasUsed | Simple actualGasUsed | ratio actual | target | met |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |",
