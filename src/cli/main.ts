@@ -32,6 +32,7 @@ const sessions = () => import("./commands/sessions.js");
 const ops = () => import("./commands/ops.js");
 const recovery = () => import("./commands/recovery.js");
 const mcpServer = () => import("../mcp/command.js");
+const monitorCommand = () => import("./commands/monitor.js");
 
 const BUDGET_SYNTAX = `Budget syntax: TOKEN:instant=50,ceiling=500,period=1000/24h,lifetime=5000 (amounts in whole tokens).
   instant   up to this runs at once         ceiling  up to this waits the queue delay; above: owner approval
@@ -369,6 +370,43 @@ Example (an MCP client's config runs this): REINS_AGENT_KEY=0x… reins mcp --ac
   --rpc http://127.0.0.1:8545 --token USDC=0x…
 stdout carries the protocol; logs go to stderr. It stops when the client disconnects (stdio) or on SIGINT/SIGTERM.`,
     run: async (inv) => (await mcpServer()).mcp(inv),
+  },
+  {
+    path: ["monitor"],
+    positionals: ["account"],
+    summary: "watch the account's agents and pause (or tighten) on anomalies, from the watchdog key (JSON lines)",
+    options: {
+      "watchdog-key-env": {
+        type: "string",
+        value: "<NAME>",
+        help: "environment variable with the watchdog key (default REINS_WATCHDOG_KEY)",
+      },
+      state: { type: "string", value: "<file>", help: "state file (default .reins-monitor.json)" },
+      "poll-ms": { type: "string", value: "<ms>", help: "poll interval when caught up (default 500)" },
+      confirmations: { type: "string", value: "<n>", help: "blocks to wait before processing (default 0)" },
+      "from-block": { type: "string", value: "<n|latest>", help: "first block when the state is new (default latest)" },
+      rules: { type: "string", value: "<rules.json>", help: "rule thresholds and responses (see README Monitor)" },
+      "allow-recipient": {
+        type: "string",
+        multiple: true,
+        value: "<0x…[,0x…]>",
+        help: "more known recipients (the sessions' allow-listed payees are known already)",
+      },
+      envelope: { type: "string", value: "<0x…>", help: "RiskEngineEnvelope, for rules that respond by tightening" },
+      "engine-key-env": {
+        type: "string",
+        value: "<NAME>",
+        help: "environment variable with the risk-engine key (default REINS_ENGINE_KEY)",
+      },
+      "tighten-factor": { type: "string", value: "<x>", help: "budget multiplier when tightening (default 0.5)" },
+    },
+    details: [
+      "Addresses come from the deployment record; RPC from --rpc / REINS_RPC_URL. Checked at start (exit 2): the",
+      "account has code and AgentSessions and ReinsTimelock installed, the record matches the chain, the key is a",
+      "watchdog of the account. Known recipients are seeded from the sessions' scopes. Amounts are logged in base",
+      "units and token units (amountUnits). Stops on SIGINT/SIGTERM (exit 0, state saved).",
+    ].join("\n"),
+    run: async (inv) => (await monitorCommand()).monitor(inv),
   },
   {
     path: ["recovery", "status"],

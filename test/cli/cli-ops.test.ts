@@ -461,4 +461,104 @@ describe("reins CLI: issue 17 fixes (separate process)", function () {
     const list = (await ok(["session", "list", account])).stdout;
     expect(list).to.match(/TUSD: instant up to 100, queued up to 5000, 10000\/1d \(.* left\), lifetime 100000/);
   });
+
+  it("reins monitor: start-up checks exit 2; no alert on an allow-listed payee; pauses on a real new recipient", async function () {
+    const watchdog = Wallet.createRandom();
+    await connection.ethers.provider.send("hardhat_setBalance", [watchdog.address, toBeHex(parseEther("1"))]);
+    const wd = { REINS_WATCHDOG_KEY: watchdog.privateKey };
+    const acc = (
+      await json<{ account: string }>(["account", "create", "--salt", "11", "--prefund", "1", "--security-delay", "0s"])
+    ).account;
+    await (await token.mint(acc, 1000n * TUSD)).wait();
+    const [payA, payB, stranger] = [
+      Wallet.createRandom().address,
+      Wallet.createRandom().address,
+      Wallet.createRandom().address,
+    ];
+    const listed = await json<{ sessionId: string }>([
+      "session", "grant", acc, "--agent", agent.address, "--allow-transfer", `TUSD:${payA},${payB}`, "--budget", "TUSD:instant=10",
+    ]); // prettier-ignore
+    const open = await json<{ sessionId: string }>([
+      "session", "grant", acc, "--agent", agent.address, "--allow-transfer", "TUSD:*", "--budget", "TUSD:instant=10",
+    ]); // prettier-ignore
+    const state = join(dir, "monitor-state.json");
+    const args = ["monitor", acc, "--state", state, "--poll-ms", "100"];
+
+    // Start-up checks: one line, exit 2, nothing sent.
+    await refused(args, 2, /is not a watchdog of .*reins watchdog add/, wd);
+    await ok(["watchdog", "add", acc, watchdog.address]);
+    const bad = join(dir, "bad-record.json");
+    const rec = JSON.parse(readFileSync(join(dir, "deployments", "31337.json"), "utf8")) as {
+      contracts: Record<string, string>;
+    };
+    writeFileSync(bad, JSON.stringify({ ...rec, contracts: { ...rec.contracts, ReinsTimelock: stranger } }));
+    await refused([...args, "--deployment", bad], 2, /no code at ReinsTimelock/, wd);
+    await refused(["monitor", stranger, "--state", state], 2, /unknown account .*no code/, wd);
+    await refused([...args, "--rpc", "ftp://x"], 2, /--rpc: must be http/, wd);
+
+    // Run it (REINS_RPC_URL only, addresses from the record).
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env(), ...wd };
+    delete childEnv.REINS_BUNDLER_URL;
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: dir,
+      env: childEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    live.add(child);
+    const lines: Record<string, unknown>[] = [];
+    let stderr = "";
+    let buffer = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      buffer += d.toString("utf8");
+      let i;
+      while ((i = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, i);
+        buffer = buffer.slice(i + 1);
+        if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+      }
+    });
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+    const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+    const waitFor = async (pred: (l: Record<string, unknown>) => boolean, what: string, ms = 30_000) => {
+      const until = Date.now() + ms;
+      while (Date.now() < until) {
+        const found = lines.find(pred);
+        if (found) return found;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`monitor: no ${what} line; stderr: ${stderr}; lines: ${JSON.stringify(lines).slice(0, 2000)}`);
+    };
+    try {
+      const seeded = await waitFor((l) => l.event === "seeded-recipients", "seeded-recipients");
+      expect(seeded.recipients).to.have.members([payA, payB]);
+      await waitFor((l) => l.event === "cursor-initialised", "cursor-initialised");
+      const sessions = await connection.ethers.getContractAt("AgentSessions", record().AgentSessions);
+
+      // payA, then payB (allow-listed, never paid before): no alert, no pause.
+      await ok(["agent", "pay", acc, listed.sessionId, "TUSD", payA, "3"]);
+      await ok(["agent", "pay", acc, listed.sessionId, "TUSD", payB, "3"]);
+      const spends = () => lines.filter((l) => l.event === "saw" && l.name === "SpendRecorded");
+      await waitFor(() => spends().length >= 2, "two SpendRecorded");
+      const saw = spends()[1];
+      expect(saw.amountUnits).to.equal("3 TUSD");
+      await new Promise((r) => setTimeout(r, 500));
+      expect(
+        lines.filter((l) => l.event === "alert"),
+        "no alert for allow-listed payees",
+      ).to.deep.equal([]);
+      expect(await sessions.isPaused(acc)).to.equal(false);
+
+      // A payment to a recipient on no allow-list (the open session): alert and pause.
+      await ok(["agent", "pay", acc, open.sessionId, "TUSD", stranger, "3"]);
+      const alert = await waitFor((l) => l.event === "alert", "alert");
+      expect(alert.rule).to.equal("new-recipient");
+      expect(String(alert.message)).to.include("paid 3 TUSD to never-seen");
+      await waitFor((l) => l.event === "paused", "paused");
+      expect(await sessions.isPaused(acc)).to.equal(true);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await exited).to.equal(0);
+    live.delete(child);
+  });
 });

@@ -19,7 +19,7 @@ import { ENTRYPOINT_V08 } from "../../infra/singletons.js";
 const erc20 = new Interface(["function transfer(address to, uint256 amount)"]);
 
 /** The calls inside a timelock execution payload (single or batch mode). */
-function decodeExecution(mode: string, payload: string): Call[] {
+export function decodeExecution(mode: string, payload: string): Call[] {
   const callType = dataSlice(mode, 0, 1);
   if (callType === "0x00") {
     return [
