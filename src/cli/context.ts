@@ -256,15 +256,26 @@ export class CliContext {
     }
     const provider = await this.provider();
     if ((await provider.getCode(address)) === "0x") throw new UsageError(`token ${symbol}: no contract at ${address}`);
+    // The chain decides the decimals: a declared `:decimals` (--token or reins.config.json) is only checked
+    // against `decimals()`, never trusted over it (7 declared for a 6-decimal token would move 10x the amount).
+    let onChain: number | undefined;
+    try {
+      const erc20 = new Contract(address, ["function decimals() view returns (uint8)"], provider);
+      onChain = Number(await erc20.getFunction("decimals")());
+    } catch {
+      onChain = undefined;
+    }
+    if (onChain !== undefined && decimals !== undefined && onChain !== decimals) {
+      throw new UsageError(
+        `token ${symbol}: declared with ${decimals} decimals, but decimals() of ${address} returns ${onChain}; ` +
+          `fix or drop the :decimals`,
+      );
+    }
+    if (onChain !== undefined) decimals = onChain;
     if (decimals === undefined) {
-      try {
-        const erc20 = new Contract(address, ["function decimals() view returns (uint8)"], provider);
-        decimals = Number(await erc20.getFunction("decimals")());
-      } catch {
-        throw new UsageError(
-          `token ${symbol}: ${address} has no decimals() (give them: --token ${symbol}=${address}:<decimals>)`,
-        );
-      }
+      throw new UsageError(
+        `token ${symbol}: ${address} has no decimals() (give them: --token ${symbol}=${address}:<decimals>)`,
+      );
     }
     if (symbol === address) {
       try {

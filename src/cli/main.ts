@@ -32,6 +32,7 @@ const sessions = () => import("./commands/sessions.js");
 const ops = () => import("./commands/ops.js");
 const recovery = () => import("./commands/recovery.js");
 const mcpServer = () => import("../mcp/command.js");
+const monitorCommand = () => import("./commands/monitor.js");
 
 const BUDGET_SYNTAX = `Budget syntax: TOKEN:instant=50,ceiling=500,period=1000/24h,lifetime=5000 (amounts in whole tokens).
   instant   up to this runs at once         ceiling  up to this waits the queue delay; above: owner approval
@@ -98,6 +99,31 @@ export const COMMANDS: CommandSpec[] = [
     run: async (inv) => (await setup()).accountCreate(inv),
   },
   {
+    path: ["factory", "status"],
+    summary: "the account factory's EntryPoint stake (public bundlers need it staked)",
+    run: async (inv) => (await setup()).factoryStatus(inv),
+  },
+  {
+    path: ["factory", "stake"],
+    summary: "stake the account factory in the EntryPoint for public bundlers (ERC-7562), paid by REINS_SENDER_KEY",
+    options: {
+      amount: { type: "string", value: "<ETH>", help: "ETH to add to the stake (required)" },
+      "unstake-delay": {
+        type: "string",
+        value: "<dur>",
+        help: "unstake delay (default 1d; never lower than the current one)",
+      },
+      "sender-key-env": {
+        type: "string",
+        value: "<NAME>",
+        help: "environment variable with the paying key (default REINS_SENDER_KEY)",
+      },
+    },
+    details:
+      "Anyone may pay the stake; only the factory's stakeOwner can unlock and withdraw it (ReinsAccountFactory\nunlockStake/withdrawStake). Bundlers set their own minimum stake and delay (often 1 ETH-equivalent and 1d).",
+    run: async (inv) => (await setup()).factoryStake(inv),
+  },
+  {
     path: ["account", "status"],
     positionals: ["account"],
     summary: "owner, modules installed, paused, sessions, balances, guardians",
@@ -113,8 +139,9 @@ export const COMMANDS: CommandSpec[] = [
       "valid-for": {
         type: "string",
         value: "<dur>",
-        help: "validity (default 24h) from now, or from when the grant applies if the account has a security delay",
+        help: "validity (default 24h, at most 365d) from now, or from when the grant applies if the account has a security delay",
       },
+      "allow-long": { type: "boolean", help: "allow --valid-for above 365d" },
       "allow-transfer": {
         type: "string",
         multiple: true,
@@ -155,7 +182,8 @@ export const COMMANDS: CommandSpec[] = [
     summary: "set a session's end to now + --valid-for (later = loosening: may wait the security delay)",
     options: {
       ...ownerKeyEnv,
-      "valid-for": { type: "string", value: "<dur>", help: "new validity from now (required)" },
+      "valid-for": { type: "string", value: "<dur>", help: "new validity from now (required; above 0s, at most 365d)" },
+      "allow-long": { type: "boolean", help: "allow --valid-for above 365d" },
     },
     run: async (inv) => (await sessions()).renew(inv),
   },
@@ -169,7 +197,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     path: ["budget", "set"],
     positionals: ["account", "sessionId", "budget"],
-    summary: "set a session's budget for one token (fields not given keep their value)",
+    summary: "set a session's budget for one token (fields not given keep their value; a new budget needs all four)",
     options: ownerKeyEnv,
     details: `${BUDGET_SYNTAX}\nExample: reins budget set 0xAcc 0xSession USDC:instant=20,period=500/24h`,
     run: async (inv) => (await sessions()).budgetSet(inv),
@@ -193,6 +221,21 @@ export const COMMANDS: CommandSpec[] = [
     run: async (inv) => (await sessions()).changeApply(inv),
   },
   {
+    path: ["change", "list"],
+    positionals: ["account"],
+    summary: "pending loosening changes (grants, renewals, higher budgets…) with when they can be applied",
+    details:
+      "From the ChangeProposed events, minus those applied or cancelled, and minus those voided because all sessions\nwere revoked since (a revoke-all, a module reinstall or a recovery starts a new session epoch).",
+    run: async (inv) => (await sessions()).changeList(inv),
+  },
+  {
+    path: ["change", "cancel"],
+    positionals: ["account", "changeHash"],
+    summary: "cancel a pending loosening change (owner key; applies at once)",
+    options: ownerKeyEnv,
+    run: async (inv) => (await sessions()).changeCancel(inv),
+  },
+  {
     path: ["queue", "list"],
     positionals: ["account"],
     summary: "pending queued agent operations (what, tier, ready/expiry)",
@@ -205,6 +248,22 @@ export const COMMANDS: CommandSpec[] = [
     summary: "approve a queued operation of the approval tier and run it",
     options: { ...ownerKeyEnv, "no-execute": { type: "boolean", help: "only approve (anyone may run it later)" } },
     run: async (inv) => (await ops()).queueApprove(inv),
+  },
+  {
+    path: ["queue", "execute"],
+    positionals: ["account", "id"],
+    summary:
+      "run a ready queued operation (delayed: after its delay; approval tier: once approved) from REINS_SENDER_KEY",
+    options: {
+      "sender-key-env": {
+        type: "string",
+        value: "<NAME>",
+        help: "environment variable with the paying key (default REINS_SENDER_KEY; any funded key, e.g. the agent's)",
+      },
+    },
+    details:
+      "The execution is simulated first: not ready yet exits 2; an approval-tier request without approval, or a\nsession revoked, expired, paused or over budget since it was queued, exits 3. Nothing is sent then.",
+    run: async (inv) => (await ops()).queueExecute(inv),
   },
   {
     path: ["queue", "cancel"],
@@ -313,6 +372,43 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
     run: async (inv) => (await mcpServer()).mcp(inv),
   },
   {
+    path: ["monitor"],
+    positionals: ["account"],
+    summary: "watch the account's agents and pause (or tighten) on anomalies, from the watchdog key (JSON lines)",
+    options: {
+      "watchdog-key-env": {
+        type: "string",
+        value: "<NAME>",
+        help: "environment variable with the watchdog key (default REINS_WATCHDOG_KEY)",
+      },
+      state: { type: "string", value: "<file>", help: "state file (default .reins-monitor.json)" },
+      "poll-ms": { type: "string", value: "<ms>", help: "poll interval when caught up (default 500)" },
+      confirmations: { type: "string", value: "<n>", help: "blocks to wait before processing (default 0)" },
+      "from-block": { type: "string", value: "<n|latest>", help: "first block when the state is new (default latest)" },
+      rules: { type: "string", value: "<rules.json>", help: "rule thresholds and responses (see README Monitor)" },
+      "allow-recipient": {
+        type: "string",
+        multiple: true,
+        value: "<0x…[,0x…]>",
+        help: "more known recipients (the sessions' allow-listed payees are known already)",
+      },
+      envelope: { type: "string", value: "<0x…>", help: "RiskEngineEnvelope, for rules that respond by tightening" },
+      "engine-key-env": {
+        type: "string",
+        value: "<NAME>",
+        help: "environment variable with the risk-engine key (default REINS_ENGINE_KEY)",
+      },
+      "tighten-factor": { type: "string", value: "<x>", help: "budget multiplier when tightening (default 0.5)" },
+    },
+    details: [
+      "Addresses come from the deployment record; RPC from --rpc / REINS_RPC_URL. Checked at start (exit 2): the",
+      "account has code and AgentSessions and ReinsTimelock installed, the record matches the chain, the key is a",
+      "watchdog of the account. Known recipients are seeded from the sessions' scopes. Amounts are logged in base",
+      "units and token units (amountUnits). Stops on SIGINT/SIGTERM (exit 0, state saved).",
+    ].join("\n"),
+    run: async (inv) => (await monitorCommand()).monitor(inv),
+  },
+  {
     path: ["recovery", "status"],
     positionals: ["account"],
     summary: "guardians, threshold, delays, lock and pending recovery",
@@ -323,7 +419,8 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
     positionals: ["account"],
     summary: "as a guardian (REINS_GUARDIAN_KEY), sign the recovery to --new-owner; prints the blob to pass to propose",
     options: {
-      "new-owner": { type: "string", value: "<0x…>", help: "the new owner (required)" },
+      "new-owner": { type: "string", value: "<0x…>", help: "the new owner (required unless --lock)" },
+      lock: { type: "boolean", help: "sign a guardian lock instead (for reins recovery lock)" },
       "guardian-key-env": {
         type: "string",
         value: "<NAME>",
@@ -346,6 +443,29 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
       },
     },
     run: async (inv) => (await recovery()).propose(inv),
+  },
+  {
+    path: ["recovery", "cancel"],
+    positionals: ["account"],
+    summary: "the owner cancels the pending recovery (owner key; refused while the guardians' lock lasts)",
+    options: ownerKeyEnv,
+    run: async (inv) => (await recovery()).cancel(inv),
+  },
+  {
+    path: ["recovery", "lock"],
+    positionals: ["account"],
+    summary: "guardians lock the account (blobs from recovery sign --lock; sent from REINS_SENDER_KEY)",
+    options: {
+      sig: { type: "string", multiple: true, value: "<0x…>", help: "a guardian blob from recovery sign --lock" },
+      "sender-key-env": {
+        type: "string",
+        value: "<NAME>",
+        help: "environment variable with the paying key (default REINS_SENDER_KEY)",
+      },
+    },
+    details:
+      "While locked, owner operations are invalid and the owner cannot cancel a recovery (a stolen owner key cannot\nfight the guardians). The lock lasts the account's lock duration and never shortens an existing one.",
+    run: async (inv) => (await recovery()).lock(inv),
   },
   {
     path: ["recovery", "complete"],

@@ -91,3 +91,24 @@ export function checkAmount(raw: string, what: string): string {
   if (!AMOUNT.test(raw)) throw new UsageError(`${what}: not a decimal amount: ${raw}`);
   return raw;
 }
+
+/** The longest `--valid-for` accepted without `--allow-long`. */
+export const MAX_VALID_FOR_SECONDS = 365n * 86_400n;
+
+/**
+ * `--valid-for` in seconds: a duration above zero and at most 365d (a mistyped `100000d` would grant a 274-year
+ * session), unless `allowLong`.
+ */
+export function parseValidFor(raw: string, allowLong: boolean): bigint {
+  checkDuration(raw, "--valid-for");
+  const n = BigInt(raw.slice(0, -1));
+  const unit = { s: 1n, m: 60n, h: 3600n, d: 86_400n, w: 604_800n }[raw.slice(-1) as "s"];
+  const seconds = n * unit;
+  if (seconds === 0n) throw new UsageError(`--valid-for: must be more than zero, got ${raw}`);
+  if (seconds > MAX_VALID_FOR_SECONDS && !allowLong) {
+    throw new UsageError(
+      `--valid-for ${raw} is more than 365d (${(Number(seconds) / 31_557_600).toFixed(1)} years): pass --allow-long if you mean it`,
+    );
+  }
+  return seconds;
+}

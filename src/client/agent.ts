@@ -3,17 +3,18 @@
  * transport. It can ask what an operation would do ({@link AgentSession.preflight}) and send it
  * ({@link AgentSession.send}), getting back either an execution, a queued request, or a typed refusal.
  */
-import { ZeroHash, type Provider, type Signer, type Wallet } from "ethers";
+import { Interface, ZeroHash, dataLength, type Provider, type Signer, type Wallet } from "ethers";
 import { executeCalldata, wrapExecuteUserOp, type Call } from "../account/encoding.js";
 import { signSessionOp, stubSessionSignature } from "../session/signature.js";
 import { nonceKey, packUserOp, type UserOperation } from "../userop/userop.js";
 import {
   AgentSessions__factory,
   IEntryPoint__factory,
+  ReinsAccount__factory,
   ReinsTimelock__factory,
   type AgentSessions,
 } from "../../types/ethers-contracts/index.js";
-import { ReinsError, SessionExpired, SignatureRejected, decodeReinsError } from "./errors.js";
+import { ReinsError, SessionExpired, SignatureRejected, decodeReinsError, revertDataOf } from "./errors.js";
 import { assessTier, type TierName } from "./actions/assessTier.js";
 import { executeQueued, findQueued } from "./actions/queue.js";
 import {
@@ -29,6 +30,23 @@ export type PreflightResult =
   | { outcome: "execute" }
   | { outcome: "queue"; tier: Exclude<TierName, "instant">; token: string; amount: bigint; limit: bigint }
   | { outcome: "refuse"; error: ReinsError };
+
+/** Errors tokens commonly revert with (OpenZeppelin ERC-20 v5, `Error(string)`), to name a simulated revert. */
+const TOKEN_ERRORS = new Interface([
+  "error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)",
+  "error ERC20InvalidReceiver(address receiver)",
+  "error ERC20InvalidSender(address sender)",
+  "error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed)",
+  "error Error(string)",
+]);
+
+/** The execution of a simulated operation reverts (not a rule of the session: the call itself fails). */
+export class ExecutionReverts extends ReinsError {
+  override readonly name = "ExecutionReverts" as const;
+  constructor(reason: string, details: Record<string, unknown> = {}) {
+    super("execution reverts", `the execution would revert: ${reason}`, { reason, ...details });
+  }
+}
 
 /** Outcome of {@link AgentSession.send}. */
 export type SendResult =
@@ -127,12 +145,47 @@ export class AgentSession {
         error: new SessionExpired({ validAfter: session.validAfter, validUntil: session.validUntil, now }),
       };
     }
+    let a;
     try {
-      const a = await assessTier(this.sessions, this.account, this.sessionId, list);
-      if (a.tier === "instant") return { outcome: "execute" };
-      return { outcome: "queue", tier: a.tier, token: a.token, amount: a.amount, limit: a.limit };
+      a = await assessTier(this.sessions, this.account, this.sessionId, list);
     } catch (e) {
       return { outcome: "refuse", error: decodeReinsError(e) };
+    }
+    if (a.tier !== "instant")
+      return { outcome: "queue", tier: a.tier, token: a.token, amount: a.amount, limit: a.limit };
+    const simulated = await this.simulateExecution(op);
+    if (simulated) return { outcome: "refuse", error: simulated };
+    return { outcome: "execute" };
+  }
+
+  /**
+   * Simulate the execution phase of `op` exactly as the EntryPoint would run it: an `eth_call` of
+   * `account.executeUserOp(op, userOpHash)` from the EntryPoint (the account hands it to AgentSessions, which
+   * re-checks the session, charges the budgets, measures the watched assets and makes the calls). Returns the
+   * typed error when it would revert (a policy error of the module, or {@link ExecutionReverts} for a call that
+   * fails, e.g. a token refusing the transfer), `undefined` when it would succeed. Nothing is signed or sent.
+   */
+  async simulateExecution(op: UserOperation): Promise<ReinsError | undefined> {
+    const packed = packUserOp(op);
+    const entryPoint = IEntryPoint__factory.connect(this.sender.entryPoint, this.provider);
+    const userOpHash = await entryPoint.getUserOpHash(packed);
+    const data = ReinsAccount__factory.createInterface().encodeFunctionData("executeUserOp", [packed, userOpHash]);
+    try {
+      await this.provider.call({ to: this.account, from: this.sender.entryPoint, data });
+      return undefined;
+    } catch (e) {
+      const raw = revertDataOf(e);
+      const decoded = decodeReinsError(raw ?? e);
+      if (decoded.rule !== "revert" && decoded.rule !== "unknown") return decoded;
+      if (raw && dataLength(raw) >= 4) {
+        try {
+          const t = TOKEN_ERRORS.parseError(raw);
+          if (t) return new ExecutionReverts(`${t.name}(${t.args.map(String).join(", ")})`, { data: raw });
+        } catch {
+          /* not a known token error */
+        }
+      }
+      return new ExecutionReverts(raw ? `revert data ${raw}` : decoded.message, raw ? { data: raw } : {});
     }
   }
 

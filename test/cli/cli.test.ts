@@ -478,7 +478,7 @@ describe("reins CLI (separate process)", function () {
     expect(done.stdout).to.match(new RegExp(`the owner of ${acc} is now ${newOwner.address}`));
 
     // 5a. The old agent's payment is refused: by the CLI (nothing sent) and on chain (the library, no checks first).
-    await refused(["agent", "pay", acc, sid, "TUSD", recipients[0], "1"], 2, /no longer exists/);
+    await refused(["agent", "pay", acc, sid, "TUSD", recipients[0], "1"], 3, /refused: revoked: .*no longer exists/);
     const listed = await json<{ sessions: { sessionId: string; status: string }[] }>(["session", "list", acc]);
     expect(listed.sessions.map((s) => [s.sessionId, s.status])).to.deep.equal([[sid, "stale"]]);
     const provider = new JsonRpcProvider(rpcUrl);
@@ -567,14 +567,18 @@ describe("reins CLI (separate process)", function () {
     );
   });
 
-  it("an expired session is refused with one line and exit code 2; revoke then refuses with 3", async function () {
+  it("an expired session is refused with one line and exit code 3, like a revoked one", async function () {
     const short = await json<{ sessionId: string }>([
       "session", "grant", account, "--agent", agent.address, "--valid-for", "1h",
       "--allow-transfer", `TUSD:${recipients[0]}`, "--budget", "TUSD:instant=10",
     ]); // prettier-ignore
     await connection.ethers.provider.send("evm_increaseTime", [3700]);
     await connection.ethers.provider.send("evm_mine", []);
-    await refused(["agent", "pay", account, short.sessionId, "TUSD", recipients[0], "1"], 2, /session .* expired at/);
+    await refused(
+      ["agent", "pay", account, short.sessionId, "TUSD", recipients[0], "1"],
+      3,
+      /refused: validity window: session .* expired at/,
+    );
 
     const revoked = await json<{ status: string }>(["session", "revoke", account, sessionId]);
     expect(revoked.status).to.equal("revoked");

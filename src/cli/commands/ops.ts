@@ -12,12 +12,14 @@ import { flag, str, type Invocation } from "../args.js";
 import { CliContext, parseAddress, parseHumanAmount, parseId, type Token } from "../context.js";
 import { FailureError, RefusedError, UsageError } from "../errors.js";
 import { amount, emit, table, time } from "../format.js";
-import { asCliError, describeError, errorReport } from "../report.js";
+import { POLICY_RULES, asCliError, describeError, errorReport } from "../report.js";
+import type { ReinsDeployment } from "../../client/owner.js";
+import { ENTRYPOINT_V08 } from "../../infra/singletons.js";
 
 const erc20 = new Interface(["function transfer(address to, uint256 amount)"]);
 
 /** The calls inside a timelock execution payload (single or batch mode). */
-function decodeExecution(mode: string, payload: string): Call[] {
+export function decodeExecution(mode: string, payload: string): Call[] {
   const callType = dataSlice(mode, 0, 1);
   if (callType === "0x00") {
     return [
@@ -113,12 +115,8 @@ export async function queueApprove(inv: Invocation): Promise<number> {
         `queued operation ${q.id} is in the delayed tier: it needs no approval (it runs from ${time(q.readyAt)})`,
       );
     const owner = await ctx.owner(account);
+    // ReinsTimelock.approve makes an approval-tier operation Ready at once (until it expires): no waiting here.
     const execute = !flag(inv, "no-execute");
-    const now = BigInt((await (await ctx.provider()).getBlock("latest"))!.timestamp);
-    if (execute && now < q.readyAt)
-      throw new UsageError(
-        `queued operation ${q.id} cannot run before ${time(q.readyAt)} (use --no-execute to only approve)`,
-      );
     let txHash: string;
     try {
       txHash = (await owner.approveQueued(q.id, { execute })).txHash;
@@ -131,6 +129,56 @@ export async function queueApprove(inv: Invocation): Promise<number> {
       { id: q.id, status: execute ? "approved and executed" : "approved", txHash, what },
       `${execute ? "approved and executed" : "approved"}: ${what} (tx ${txHash})`,
     );
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+/**
+ * `reins queue execute <account> <id>`: run a Ready queued operation (a delayed one after its delay, an approval-tier
+ * one once approved) as a plain transaction from REINS_SENDER_KEY (anyone may; the agent key works too). The
+ * execution is simulated first: a session revoked, expired, paused or over budget since is refused (exit 3).
+ */
+export async function queueExecute(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const account = await ctx.account(inv.args.account);
+    const q = await pendingQueued(ctx, account, inv.args.id);
+    const what = await describeCalls(ctx, decodeExecution(q.mode, q.executionCalldata));
+    if (q.state !== "ready") {
+      if (q.tier === "approval" && !q.approved) {
+        const report = { status: "refused", rule: "needs approval", id: q.id, what };
+        if (inv.json) emit(true, report, "");
+        throw new RefusedError(
+          `refused: needs approval: queued operation ${q.id} (${what}) runs only once the owner approves it (reins queue approve ${account} ${q.id})`,
+          report,
+        );
+      }
+      throw new UsageError(`queued operation ${q.id} (${what}) is not ready before ${time(q.readyAt)}; nothing sent`);
+    }
+    const { reins } = await ctx.deployment();
+    const envName = str(inv, "sender-key-env") ?? "REINS_SENDER_KEY";
+    const key = await ctx.key(envName, "transaction sender");
+    if ((await (await ctx.provider()).getBalance(key.address)) === 0n)
+      throw new UsageError(`${envName} is ${key.address}, which has no ETH for the transaction`);
+    const timelock = ReinsTimelock__factory.connect(reins.timelock, key);
+    try {
+      await timelock.execute.staticCall(account, q.id, q.mode, q.executionCalldata);
+    } catch (e) {
+      const err = await asCliError(ctx, e);
+      if (inv.json && err instanceof RefusedError) emit(true, { status: "refused", id: q.id, what, ...err.report }, "");
+      if (err instanceof FailureError)
+        throw new UsageError(`${err.message.replace(/^failed: /, `cannot run ${q.id}: `)}; nothing sent`);
+      throw err;
+    }
+    let txHash: string;
+    try {
+      txHash = (await (await timelock.execute(account, q.id, q.mode, q.executionCalldata)).wait())!.hash;
+    } catch (e) {
+      throw await asCliError(ctx, e, false);
+    }
+    emit(inv.json, { id: q.id, status: "executed", what, txHash }, `executed: ${what} (tx ${txHash})`);
     return 0;
   } finally {
     ctx.close();
@@ -226,6 +274,27 @@ export async function unpause(inv: Invocation): Promise<number> {
   }
 }
 
+/**
+ * Why paying `token` to `to` from `account` is pointless or burns the money, or `undefined`: the zero address, the
+ * account itself (moves nothing but is charged to the session), the token contract, the EntryPoint, a Reins module.
+ */
+export function pointlessRecipient(
+  to: string,
+  account: string,
+  token: Token,
+  reins: ReinsDeployment,
+): string | undefined {
+  const a = getAddress(to);
+  if (a === ZeroAddress) return "the zero address (the tokens would be burnt or the transfer reverts)";
+  if (a === getAddress(account)) return "the account itself (nothing would move, the session would be charged)";
+  if (token.address !== ZeroAddress && a === getAddress(token.address))
+    return `the ${token.symbol} token contract itself (the tokens would be lost)`;
+  if (a === getAddress(ENTRYPOINT_V08)) return "the EntryPoint (the funds would be stuck)";
+  for (const [name, m] of Object.entries(reins))
+    if (typeof m === "string" && getAddress(m) === a) return `a Reins contract (${name}: the funds would be stuck)`;
+  return undefined;
+}
+
 /** `reins agent pay <account> <sessionId> TOKEN <to> <amount> [--dry-run]`. */
 export async function agentPay(inv: Invocation): Promise<number> {
   const ctx = new CliContext(inv);
@@ -249,16 +318,33 @@ export async function agentPay(inv: Invocation): Promise<number> {
         `${envName} is ${agent.address}, but session ${sessionId} belongs to agent ${session.agent}`,
       );
     }
+    // Policy refusals (exit 3), like revoked and paused: the account's rules say no, not the command line.
+    const expired = (rule: string, text: string) => {
+      const report = {
+        status: "refused",
+        rule,
+        sessionId,
+        validAfter: session.validAfter,
+        validUntil: session.validUntil,
+      };
+      if (inv.json) emit(true, report, "");
+      return new RefusedError(`refused: ${rule}: ${text}`, report);
+    };
     if (session.status === "expired")
-      throw new UsageError(
+      throw expired(
+        "validity window",
         `session ${sessionId} expired at ${time(session.validUntil)} (renew it: reins session renew)`,
       );
     if (session.status === "not yet valid")
-      throw new UsageError(`session ${sessionId} is not valid before ${time(session.validAfter)}`);
+      throw expired("validity window", `session ${sessionId} is not valid before ${time(session.validAfter)}`);
     if (session.status === "stale")
-      throw new UsageError(
+      throw expired(
+        "revoked",
         `session ${sessionId} no longer exists (all sessions were revoked or the module reinstalled)`,
       );
+    // Payments that cannot do anything useful are refused before anything is signed (exit 2).
+    const pointless = pointlessRecipient(to, account, token, reins);
+    if (pointless) throw new UsageError(`recipient ${to} is ${pointless}: nothing sent`);
 
     const call: Call =
       token.address === ZeroAddress
@@ -278,6 +364,10 @@ export async function agentPay(inv: Invocation): Promise<number> {
       const text = await describeError(ctx, pre.error);
       const report = { status: "refused", payment: human, ...errorReport(pre.error) };
       if (inv.json) emit(true, report, "");
+      // The simulated execution reverts for a reason that is not a rule of the session (a token refusing the
+      // transfer, a balance too low): the payment cannot succeed; exit 2 like other bad input.
+      if (pre.error.rule === "execution reverts" || !POLICY_RULES.has(pre.error.rule))
+        throw new UsageError(`cannot pay ${human}: ${text}; nothing sent`);
       throw new RefusedError(`refused: ${text}`, report);
     }
     const expected =

@@ -10,9 +10,10 @@ import { SigningKey, concat, getAddress, recoverAddress, dataSlice, dataLength, 
 import { decodeReinsError } from "../../client/errors.js";
 import { describeRecoveryCall } from "../../client/recovery.js";
 import { GuardianRecovery__factory, type GuardianRecovery } from "../../../types/ethers-contracts/index.js";
-import { list, str, type Invocation } from "../args.js";
+import { flag, list, str, type Invocation } from "../args.js";
 import { CliContext, parseAddress } from "../context.js";
-import { FailureError, UsageError } from "../errors.js";
+import { FailureError, RefusedError, UsageError } from "../errors.js";
+import { asCliError } from "../report.js";
 import { duration, emit, keyValues, time } from "../format.js";
 
 async function moduleFor(ctx: CliContext, account: string): Promise<GuardianRecovery> {
@@ -92,16 +93,30 @@ export async function status(inv: Invocation): Promise<number> {
 export async function sign(inv: Invocation): Promise<number> {
   const ctx = new CliContext(inv);
   try {
-    const newOwner = parseAddress(str(inv, "new-owner"), "--new-owner");
+    const forLock = flag(inv, "lock");
+    if (forLock && str(inv, "new-owner") !== undefined)
+      throw new UsageError("--lock and --new-owner exclude each other");
+    const newOwner = forLock ? undefined : parseAddress(str(inv, "new-owner"), "--new-owner");
     const account = await ctx.account(inv.args.account);
     const gr = await moduleFor(ctx, account);
     const envName = str(inv, "guardian-key-env") ?? "REINS_GUARDIAN_KEY";
     const key = await ctx.key(envName, "guardian");
     if (!(await gr.isGuardian(account, key.address)))
       throw new UsageError(`${envName} is ${key.address}, which is not a guardian of ${account}`);
-    const digest = await gr.recoveryDigest(account, newOwner);
+    const digest = newOwner === undefined ? await gr.lockDigest(account) : await gr.recoveryDigest(account, newOwner);
     const blob = concat([key.address, new SigningKey(key.privateKey).sign(digest).serialized]);
-    emit(inv.json, { account, newOwner, guardian: key.address, digest, signature: blob }, blob);
+    emit(
+      inv.json,
+      {
+        account,
+        purpose: forLock ? "lock" : "recovery",
+        ...(newOwner ? { newOwner } : {}),
+        guardian: key.address,
+        digest,
+        signature: blob,
+      },
+      blob,
+    );
     return 0;
   } finally {
     ctx.close();
@@ -189,6 +204,104 @@ export async function complete(inv: Invocation): Promise<number> {
       inv.json,
       { account, newOwner: getAddress(newOwner), txHash },
       `recovery complete: the owner of ${account} is now ${getAddress(newOwner)} (tx ${txHash})`,
+    );
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+/** Check guardian blobs against `digest`: signer = claimed guardian, a guardian of the account, no duplicates, enough. */
+async function checkedSignatures(
+  gr: GuardianRecovery,
+  account: string,
+  digest: string,
+  blobs: string[],
+  what: string,
+): Promise<string[]> {
+  for (const b of blobs)
+    if (!isHexString(b) || dataLength(b) !== 85)
+      throw new UsageError(`--sig: expected guardian (20 bytes) ‖ signature (65 bytes), got ${b.slice(0, 20)}…`);
+  const threshold = Number(await gr.thresholdOf(account));
+  const checked: { guardian: string; blob: string }[] = [];
+  for (const b of blobs) {
+    const guardian = getAddress(dataSlice(b, 0, 20));
+    let signer: string;
+    try {
+      signer = recoverAddress(digest, dataSlice(b, 20));
+    } catch {
+      throw new UsageError(`--sig of ${guardian}: not a valid signature`);
+    }
+    if (signer !== guardian)
+      throw new UsageError(`--sig of ${guardian}: signed by ${signer}, or not for this ${what} (or an older nonce)`);
+    if (!(await gr.isGuardian(account, guardian)))
+      throw new UsageError(`--sig: ${guardian} is not a guardian of ${account}`);
+    if (checked.some((c) => c.guardian === guardian)) throw new UsageError(`--sig: ${guardian} signed twice`);
+    checked.push({ guardian, blob: b });
+  }
+  if (checked.length < threshold) throw new UsageError(`need ${threshold} guardian signatures, got ${checked.length}`);
+  checked.sort((a, b) => (BigInt(a.guardian) < BigInt(b.guardian) ? -1 : 1));
+  return checked.map((c) => c.blob);
+}
+
+/** `reins recovery lock`: guardians lock the account (blobs from `recovery sign --lock`), sent from REINS_SENDER_KEY. */
+export async function lock(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const blobs = list(inv, "sig");
+    if (!blobs.length) throw new UsageError("--sig is required (blobs from: reins recovery sign <account> --lock)");
+    const account = await ctx.account(inv.args.account);
+    const gr = await moduleFor(ctx, account);
+    const sigs = await checkedSignatures(gr, account, await gr.lockDigest(account), blobs, "lock");
+    const sender = await ctx.key(str(inv, "sender-key-env") ?? "REINS_SENDER_KEY", "transaction sender");
+    let txHash: string;
+    try {
+      txHash = (await (await gr.connect(sender).lock(account, sigs)).wait())!.hash;
+    } catch (e) {
+      throw new FailureError(`lock failed: ${decodeReinsError(e).message}`);
+    }
+    const until = await gr.lockedUntil(account);
+    emit(
+      inv.json,
+      { account, status: "locked", lockedUntil: until, txHash },
+      `${account} locked by its guardians until ${time(until)}: owner operations are refused and the owner cannot cancel a recovery (tx ${txHash})`,
+    );
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+/** `reins recovery cancel`: the owner cancels the pending recovery (an owner operation; refused while locked). */
+export async function cancel(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const account = await ctx.account(inv.args.account);
+    const gr = await moduleFor(ctx, account);
+    const [newOwner, readyAt] = await gr.pendingRecovery(account);
+    if (readyAt === 0n) throw new UsageError(`no recovery of ${account} is pending; nothing sent`);
+    const owner = await ctx.owner(account);
+    if (await gr.isLocked(account)) {
+      const until = await gr.lockedUntil(account);
+      const report = { status: "refused", rule: "locked", account, lockedUntil: until };
+      if (inv.json) emit(true, report, "");
+      throw new RefusedError(
+        `refused: locked: the guardians locked ${account} until ${time(until)}; the owner cannot cancel the recovery to ${getAddress(newOwner)} before then`,
+        report,
+      );
+    }
+    let txHash: string;
+    try {
+      txHash = (
+        await owner.execute({ target: gr.target as string, data: gr.interface.encodeFunctionData("cancelRecovery") })
+      ).txHash;
+    } catch (e) {
+      throw await asCliError(ctx, e, false);
+    }
+    emit(
+      inv.json,
+      { account, status: "cancelled", newOwner: getAddress(newOwner), txHash },
+      `recovery of ${account} to ${getAddress(newOwner)} cancelled by the owner (tx ${txHash})`,
     );
     return 0;
   } finally {

@@ -9,12 +9,12 @@ import { listSessions, type SessionInfo } from "../../client/actions/listSession
 import { budgetTokens } from "../../client/actions/assessTier.js";
 import { parseDuration } from "../../client/units.js";
 import { AgentSessions__factory } from "../../../types/ethers-contracts/index.js";
-import { list, str, type Invocation } from "../args.js";
+import { flag, list, str, type Invocation } from "../args.js";
 import { CliContext, parseAddress, parseHumanAmount, parseId, type Token } from "../context.js";
 import { UsageError } from "../errors.js";
 import { amount, duration, emit, keyValues, table, time } from "../format.js";
 import { asCliError } from "../report.js";
-import { checkAmount, checkDuration, parseBudget, parseTransfer, type BudgetArg } from "../specs.js";
+import { checkAmount, checkDuration, parseBudget, parseTransfer, parseValidFor, type BudgetArg } from "../specs.js";
 
 function policyToUsage(e: unknown): never {
   if (e instanceof PolicyError) throw new UsageError(e.message.split("\n")[0]);
@@ -30,7 +30,7 @@ function changeJson(outcome: ChangeOutcome) {
 function changeText(what: string, outcome: ChangeOutcome): string {
   return outcome.status === "applied"
     ? `${what}: applied (tx ${outcome.txHash})`
-    : `${what}: pending the security delay until ${time(outcome.readyAt)} (change ${outcome.changeHash})`;
+    : `${what}: pending the security delay until ${time(outcome.readyAt)} (change ${outcome.changeHash}; then: reins change apply)`;
 }
 
 /** A session of `account`, or a one-line usage error. */
@@ -51,7 +51,7 @@ export async function grant(inv: Invocation): Promise<number> {
     if (!transfers.length) throw new UsageError("--allow-transfer is required (at least one)");
     const budgets = list(inv, "budget").map((b) => parseBudget(b));
     const agent = parseAddress(str(inv, "agent"), "--agent");
-    const validFor = checkDuration(str(inv, "valid-for") ?? "24h", "--valid-for");
+    const validFor = parseValidFor(str(inv, "valid-for") ?? "24h", flag(inv, "allow-long"));
     const gasPerOp = checkAmount(str(inv, "gas-per-op") ?? "0.01", "--gas-per-op");
     const gasTotal = checkAmount(str(inv, "gas-total") ?? "0.1", "--gas-total");
     const delay = checkDuration(str(inv, "queue-delay") ?? "1h", "--queue-delay");
@@ -72,7 +72,7 @@ export async function grant(inv: Invocation): Promise<number> {
 
     const builder = policy()
       .agent(agent)
-      .validFor(validFor as "1s")
+      .validFor(validFor)
       .maxUses(BigInt(usesRaw))
       .gas({ perOp: gasPerOp, total: gasTotal })
       .queue({ delay: delay as "1s", approvalWindow: window as "1s" });
@@ -177,7 +177,7 @@ export async function sessionList(inv: Invocation): Promise<number> {
     emit(inv.json, { account, sessions: withBudgets }, () => {
       if (!all.length) return `no sessions for ${account}`;
       return table(
-        ["session", "agent", "status", "valid until", "uses", "gas spent (ETH)", "budgets (left this period)"],
+        ["session", "agent", "status", "valid until", "uses", "gas spent (ETH)", "budgets"],
         withBudgets.map((s) => [
           s.sessionId,
           s.agent,
@@ -185,7 +185,12 @@ export async function sessionList(inv: Invocation): Promise<number> {
           time(s.validUntil),
           `${s.uses}/${s.maxUses}`,
           `${amount(s.gasSpent, 18)}/${amount(s.gasBudget, 18)}`,
-          s.budgets.map((b) => `${b.token} ${b.instant}/${b.ceiling} (${b.periodLeft} left)`).join("; ") || "-",
+          s.budgets
+            .map(
+              (b) =>
+                `${b.token}: instant up to ${b.instant}, queued up to ${b.ceiling}, ${b.periodCap}/${b.period} (${b.periodLeft} left), lifetime ${b.lifetime} (${b.lifetimeLeft} left)`,
+            )
+            .join("; ") || "-",
         ]),
       );
     });
@@ -199,7 +204,9 @@ export async function sessionList(inv: Invocation): Promise<number> {
 export async function renew(inv: Invocation): Promise<number> {
   const ctx = new CliContext(inv);
   try {
-    const validFor = parseDuration(checkDuration(str(inv, "valid-for") ?? "", "--valid-for") as "1s");
+    const raw = str(inv, "valid-for");
+    if (raw === undefined) throw new UsageError("--valid-for is required (e.g. --valid-for 48h)");
+    const validFor = parseValidFor(raw, flag(inv, "allow-long"));
     const account = await ctx.account(inv.args.account);
     const session = await sessionOf(ctx, account, inv.args.sessionId);
     if (session.status === "revoked" || session.status === "stale") {
@@ -266,6 +273,20 @@ export async function budgetSet(inv: Invocation): Promise<number> {
     const owner = await ctx.owner(account);
     const [current] = await owner.sessions.budgetOf(session.sessionId, account, token.address);
     const exists = current.period !== 0n;
+    if (!exists) {
+      // A new budget: every field must be given (an omitted one would silently become "unlimited").
+      const missing = [
+        spec.instant === undefined ? "instant" : "",
+        spec.ceiling === undefined ? "ceiling" : "",
+        spec.periodCap === undefined ? "period" : "",
+        spec.lifetime === undefined ? "lifetime" : "",
+      ].filter(Boolean);
+      if (missing.length)
+        throw new UsageError(
+          `budget: session ${session.sessionId} has no ${token.symbol} budget yet: give every field ` +
+            `(missing ${missing.join(", ")}; e.g. ${token.symbol}:instant=50,ceiling=500,period=1000/24h,lifetime=5000)`,
+        );
+    }
     const a = (v: string | undefined, what: string, fallback: bigint) =>
       v === undefined ? fallback : parseHumanAmount(v, token, `budget ${what}`);
     const instant = a(spec.instant, "instant", exists ? current.instantThreshold : 0n);
@@ -360,7 +381,9 @@ export async function changeApply(inv: Invocation): Promise<number> {
     const sessions = AgentSessions__factory.connect(reins.sessions, provider);
     const readyAt = await sessions.pendingChange(account, changeHash);
     if (readyAt === 0n)
-      throw new UsageError(`no change ${changeHash} is pending for ${account} (applied or cancelled?)`);
+      throw new UsageError(
+        `no change ${changeHash} is pending for ${account} (applied, cancelled, or voided by a revoke-all; see reins change list)`,
+      );
     const now = BigInt((await provider.getBlock("latest"))!.timestamp);
     if (now < readyAt) {
       throw new UsageError(`change ${changeHash} waits the security delay until ${time(readyAt)}`);
@@ -388,6 +411,146 @@ export async function changeApply(inv: Invocation): Promise<number> {
         ...(applied.sessionId ? [["session", applied.sessionId] as [string, string]] : []),
         ["tx", applied.result.txHash],
       ]),
+    );
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+/** One pending loosening change of an account. */
+interface PendingChangeRow {
+  changeHash: string;
+  readyAt: bigint;
+  ready: boolean;
+  what: string;
+  function: string;
+  proposedIn: string;
+}
+
+/** A readable line for a proposed change's call data (`AgentSessions` function and its arguments). */
+async function describeChange(ctx: CliContext, data: string): Promise<{ fn: string; what: string }> {
+  const iface = AgentSessions__factory.createInterface();
+  let parsed;
+  try {
+    parsed = iface.parseTransaction({ data });
+  } catch {
+    parsed = null;
+  }
+  if (!parsed) return { fn: data.slice(0, 10), what: `call ${data.slice(0, 10)}` };
+  const a = parsed.args;
+  const tokenName = async (address: string) =>
+    address === ZeroAddress
+      ? { symbol: "ETH", decimals: 18 }
+      : await ctx.token(address).catch(() => ({ symbol: address, decimals: 0 }));
+  switch (parsed.name) {
+    case "grantSession": {
+      const c = a[0];
+      return {
+        fn: parsed.name,
+        what: `grant a session to ${c.agent}, valid ${time(c.validAfter)} … ${time(c.validUntil)}`,
+      };
+    }
+    case "renewSession":
+      return { fn: parsed.name, what: `renew session ${a[0]} until ${time(a[1])}` };
+    case "setBudget": {
+      const b = a[1];
+      const t = await tokenName(b.token);
+      return {
+        fn: parsed.name,
+        what: `${t.symbol} budget of session ${a[0]}: instant ${amount(b.instantThreshold, t.decimals)}, ceiling ${amount(b.ceiling, t.decimals)}, ${amount(b.periodCap, t.decimals)}/${duration(b.period)}, lifetime ${amount(b.lifetimeCap, t.decimals)}`,
+      };
+    }
+    case "setFleetBudget": {
+      const t = await tokenName(a[0]);
+      return {
+        fn: parsed.name,
+        what: `${t.symbol} fleet budget ${amount(a[1], t.decimals)}/${duration(a[3])}, lifetime ${amount(a[2], t.decimals)}`,
+      };
+    }
+    case "unwatchAsset":
+      return { fn: parsed.name, what: `stop watching ${(await tokenName(a[0])).symbol}` };
+    default:
+      return { fn: parsed.name, what: `${parsed.name}(${a.map((x: unknown) => String(x)).join(", ")})` };
+  }
+}
+
+/**
+ * The account's pending loosening changes: every `ChangeProposed`, latest per hash, that `pendingChange` still
+ * reports (applied, cancelled and changes voided by a later session epoch report 0).
+ */
+async function pendingChanges(ctx: CliContext, account: string): Promise<PendingChangeRow[]> {
+  const { reins } = await ctx.deployment();
+  const provider = await ctx.provider();
+  const sessions = AgentSessions__factory.connect(reins.sessions, provider);
+  const logs = await sessions.queryFilter(sessions.filters.ChangeProposed(account), 0);
+  const latest = new Map<string, (typeof logs)[number]>();
+  for (const log of logs) latest.set(log.args.changeHash.toLowerCase(), log);
+  const now = BigInt((await provider.getBlock("latest"))!.timestamp);
+  const out: PendingChangeRow[] = [];
+  for (const [hash, log] of latest) {
+    const readyAt = await sessions.pendingChange(account, hash);
+    if (readyAt === 0n) continue;
+    const d = await describeChange(ctx, log.args.data);
+    out.push({
+      changeHash: hash,
+      readyAt,
+      ready: now >= readyAt,
+      what: d.what,
+      function: d.fn,
+      proposedIn: log.transactionHash,
+    });
+  }
+  return out;
+}
+
+/** `reins change list <account>`. */
+export async function changeList(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const account = await ctx.account(inv.args.account);
+    const rows = await pendingChanges(ctx, account);
+    emit(inv.json, { account, pending: rows }, () =>
+      rows.length
+        ? table(
+            ["change", "ready at", "state", "what"],
+            rows.map((r) => [r.changeHash, time(r.readyAt), r.ready ? "ready to apply" : "waiting", r.what]),
+          )
+        : `no pending changes for ${account}`,
+    );
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+/** `reins change cancel <account> <changeHash>` (owner key; cancelling is tightening: at once). */
+export async function changeCancel(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const changeHash = parseId(inv.args.changeHash, "change hash");
+    const account = await ctx.account(inv.args.account);
+    const row = (await pendingChanges(ctx, account)).find((r) => r.changeHash === changeHash);
+    if (!row)
+      throw new UsageError(
+        `no change ${changeHash} is pending for ${account} (applied, cancelled, or voided by a revoke-all; see reins change list)`,
+      );
+    const owner = await ctx.owner(account);
+    let txHash: string;
+    try {
+      txHash = (
+        await owner.execute({
+          target: owner.deployment.sessions,
+          data: owner.sessions.interface.encodeFunctionData("cancelChange", [changeHash]),
+        })
+      ).txHash;
+    } catch (e) {
+      throw await asCliError(ctx, e, false);
+    }
+    emit(
+      inv.json,
+      { status: "cancelled", account, changeHash, what: row.what, txHash },
+      `cancelled change ${changeHash} (${row.what}) (tx ${txHash})`,
     );
     return 0;
   } finally {

@@ -14,8 +14,11 @@ import { parseDuration } from "../../client/units.js";
 import {
   AgentSessions__factory,
   GuardianRecovery__factory,
+  IEntryPoint__factory,
+  ReinsAccountFactory__factory,
   ReinsAccount__factory,
 } from "../../../types/ethers-contracts/index.js";
+import { ENTRYPOINT_V08 } from "../../infra/singletons.js";
 import { list, str, type Invocation } from "../args.js";
 import { CliContext, parseAddress, parseHumanAmount } from "../context.js";
 import { FailureError, UsageError } from "../errors.js";
@@ -259,6 +262,41 @@ export async function accountStatus(inv: Invocation): Promise<number> {
         ),
       };
     }
+    // Watchdogs: every address a WatchdogSet named, still registered.
+    const watchdogs: string[] = [];
+    for (const log of await sessions.queryFilter(sessions.filters.WatchdogSet(account), 0)) {
+      const w = getAddress(log.args.watchdog);
+      if (!watchdogs.includes(w) && (await sessions.isWatchdog(w, account))) watchdogs.push(w);
+    }
+    // Fleet budgets: the latest FleetBudgetSet per token, with what is left now.
+    const fleetLogs = new Map<string, { periodCap: bigint; lifetimeCap: bigint; period: bigint }>();
+    for (const log of await sessions.queryFilter(sessions.filters.FleetBudgetSet(account), 0)) {
+      fleetLogs.set(getAddress(log.args.token), {
+        periodCap: log.args.periodCap,
+        lifetimeCap: log.args.lifetimeCap,
+        period: log.args.period,
+      });
+    }
+    const fleet: Record<string, unknown>[] = [];
+    for (const [tokenAddress, f] of fleetLogs) {
+      const [set, periodLeft, lifetimeLeft] = await sessions.fleetRemaining(account, tokenAddress);
+      if (!set) continue;
+      const t =
+        tokenAddress === ZeroAddress
+          ? { symbol: "ETH", decimals: 18 }
+          : await ctx.token(tokenAddress).catch(() => ({ symbol: tokenAddress, decimals: 0 }));
+      fleet.push({
+        token: t.symbol,
+        address: tokenAddress,
+        periodCap: amount(f.periodCap, t.decimals),
+        period: duration(f.period),
+        lifetime: amount(f.lifetimeCap, t.decimals),
+        periodLeft: amount(periodLeft, t.decimals),
+        lifetimeLeft: amount(lifetimeLeft, t.decimals),
+      });
+    }
+    const entryPoint = IEntryPoint__factory.connect(ENTRYPOINT_V08, provider);
+    const deposit = await entryPoint.balanceOf(account);
     const active = list.filter((s) => s.status === "active").length;
     const out = {
       account,
@@ -276,6 +314,9 @@ export async function accountStatus(inv: Invocation): Promise<number> {
         raw: b.balance,
       })),
       recovery: recovery ?? null,
+      watchdogs,
+      fleet,
+      entryPointDeposit: { amount: amount(deposit, 18), raw: deposit },
     };
     emit(inv.json, out, () => {
       const mods = Object.entries(modules)
@@ -296,6 +337,19 @@ export async function accountStatus(inv: Invocation): Promise<number> {
         ],
         ["sessions", `${list.length} granted, ${active} active`],
         ...balances.map((b): [string, string] => [`balance ${b.symbol}`, amount(b.balance, b.decimals)]),
+        ["EntryPoint deposit", `${amount(deposit, 18)} ETH (prepaid gas; operations without it pay from the balance)`],
+        ["watchdogs", watchdogs.length ? watchdogs.join(", ") : "none"],
+        [
+          "fleet budgets",
+          fleet.length
+            ? fleet
+                .map(
+                  (f) =>
+                    `${String(f.token)} ${String(f.periodCap)}/${String(f.period)} (${String(f.periodLeft)} left), lifetime ${String(f.lifetime)} (${String(f.lifetimeLeft)} left)`,
+                )
+                .join("; ")
+            : "none (each session's own budgets only)",
+        ],
       ];
       if (recovery) {
         const r = recovery as {
@@ -317,6 +371,87 @@ export async function accountStatus(inv: Invocation): Promise<number> {
       }
       return keyValues(pairs);
     });
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+async function factoryStakeInfo(ctx: CliContext) {
+  const { reins } = await ctx.deployment();
+  const provider = await ctx.provider();
+  const entryPoint = IEntryPoint__factory.connect(ENTRYPOINT_V08, provider);
+  const factory = ReinsAccountFactory__factory.connect(reins.factory, provider);
+  const info = await entryPoint.getDepositInfo(reins.factory);
+  return {
+    factory: reins.factory,
+    entryPoint: ENTRYPOINT_V08,
+    stakeOwner: getAddress(await factory.stakeOwner()),
+    staked: info.staked,
+    stake: info.stake,
+    unstakeDelaySec: info.unstakeDelaySec,
+    withdrawTime: info.withdrawTime,
+    deposit: info.deposit,
+  };
+}
+
+function stakeLine(s: Awaited<ReturnType<typeof factoryStakeInfo>>): string {
+  return s.staked
+    ? `factory ${s.factory} staked ${formatEther(s.stake)} ETH in the EntryPoint, unstake delay ${duration(s.unstakeDelaySec)}`
+    : s.stake > 0n
+      ? `factory ${s.factory} stake of ${formatEther(s.stake)} ETH is unlocking (withdrawable from ${time(s.withdrawTime)})`
+      : `factory ${s.factory} is not staked`;
+}
+
+/** `reins factory status`: the factory's EntryPoint stake. */
+export async function factoryStatus(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const s = await factoryStakeInfo(ctx);
+    emit(inv.json, s, stakeLine(s));
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+/**
+ * `reins factory stake --amount <ETH> [--unstake-delay 1d]`: stake the factory in the EntryPoint (public bundlers
+ * require a staked factory: account creation writes module storage, ERC-7562 STO-022). Anyone may pay; only the
+ * factory's stake owner can later unlock and withdraw it.
+ */
+export async function factoryStake(inv: Invocation): Promise<number> {
+  const ctx = new CliContext(inv);
+  try {
+    const rawAmount = str(inv, "amount");
+    if (rawAmount === undefined) throw new UsageError("--amount is required (ETH to stake, e.g. --amount 0.1)");
+    const value = parseHumanAmount(rawAmount, { symbol: "ETH", address: ZeroAddress, decimals: 18 }, "--amount");
+    if (value === 0n) throw new UsageError("--amount: must be more than zero");
+    const delay = parseDuration(checkDuration(str(inv, "unstake-delay") ?? "1d", "--unstake-delay") as "1s");
+    if (delay === 0n || delay > 0xffffffffn)
+      throw new UsageError(`--unstake-delay: expected 1s … 136y, got ${str(inv, "unstake-delay")}`);
+    const before = await factoryStakeInfo(ctx);
+    if (delay < before.unstakeDelaySec)
+      throw new UsageError(
+        `--unstake-delay ${duration(delay)} is shorter than the factory's current ${duration(before.unstakeDelaySec)} (the EntryPoint never lowers it)`,
+      );
+    const envName = str(inv, "sender-key-env") ?? "REINS_SENDER_KEY";
+    const key = await ctx.key(envName, "transaction sender");
+    const balance = await (await ctx.provider()).getBalance(key.address);
+    if (balance <= value)
+      throw new UsageError(
+        `${envName} is ${key.address}, which has ${formatEther(balance)} ETH: not enough to stake ${rawAmount} ETH and pay gas`,
+      );
+    const factory = ReinsAccountFactory__factory.connect(before.factory, key);
+    let txHash: string;
+    try {
+      await factory.addStake.staticCall(delay, { value });
+      txHash = (await (await factory.addStake(delay, { value })).wait())!.hash;
+    } catch (e) {
+      throw new FailureError(`addStake failed: ${(e as Error).message.split("\n")[0]}`);
+    }
+    const after = await factoryStakeInfo(ctx);
+    emit(inv.json, { ...after, status: "staked", added: value, txHash }, `${stakeLine(after)} (tx ${txHash})`);
     return 0;
   } finally {
     ctx.close();
