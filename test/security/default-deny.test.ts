@@ -406,7 +406,7 @@ describe("Security: default deny on observed effects (issue 20)", () => {
     });
   });
 
-  describe("gas of the watch list", () => {
+  describe("gas regression: the watch list", () => {
     it("scales linearly per watched asset the session does not budget (about 11k gas each: a list slot and two cold balanceOf calls)", async () => {
       const { w } = await networkHelpers.loadFixture(world);
       const id = await grant(w, await paymentsConfig(w));
