@@ -10,14 +10,14 @@
  */
 import { network } from "hardhat";
 import { ensureEntryPoint } from "../src/infra/singletons.js";
+import { formatViolations } from "../src/erc7562/index.js";
 import {
   describeExpectation,
-  formatViolations,
   runScenario,
   type Scenario,
   type ScenarioContext,
   type ScenarioResult,
-} from "../src/erc7562/index.js";
+} from "../src/erc7562/scenario.js";
 import { simpleAccountScenarios } from "../src/erc7562/scenarios/simple-account.js";
 import { reinsScenarios } from "../src/erc7562/scenarios/reins.js";
 

@@ -3,9 +3,27 @@
 // Node 22 that the `node` devDependency puts first on PATH; if the binding cannot be loaded it
 // reinstalls once, now under Node 22, so that the optional binding is fetched. See TOOLCHAIN notes
 // in the README.
+//
+// It runs only in this repository's own checkout, never when Reins is installed as a dependency (npm runs
+// a dependency's postinstall too): it is a no-op unless (1) the package folder is not inside a node_modules
+// folder, (2) the folder holds hardhat.config.ts and contracts/ (the repository only: the package's `files`
+// list ships neither), and (3) npm runs it for this folder itself (npm_config_local_prefix, the project npm was
+// invoked in, is this folder; unset when run by hand).
 "use strict";
 const { execSync } = require("node:child_process");
+const { existsSync, realpathSync } = require("node:fs");
+const path = require("node:path");
 
+function isOwnCheckout() {
+  const root = realpathSync(path.resolve(__dirname, ".."));
+  if (root.split(path.sep).includes("node_modules")) return false;
+  if (!existsSync(path.join(root, "hardhat.config.ts")) || !existsSync(path.join(root, "contracts"))) return false;
+  const prefix = process.env.npm_config_local_prefix;
+  if (prefix && existsSync(prefix) && realpathSync(prefix) !== root) return false;
+  return true;
+}
+
+if (!isOwnCheckout()) process.exit(0);
 if (process.env.REINS_EDR_REINSTALL === "1") process.exit(0);
 
 function edrLoads() {

@@ -9,16 +9,23 @@
  *
  * Exit codes: 0 normal stop (SIGINT/SIGTERM, --help), 2 bad usage or configuration, 1 unexpected failure.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { Wallet, isAddress } from "ethers";
+import {
+  DeploymentRecordError,
+  loadDeployment,
+  readDeploymentRecord,
+  type DeploymentRecord,
+} from "../src/deploy/records.js";
 import { JsonLogger } from "../src/monitor/log.js";
 import { MonitorConfigError, ReinsMonitor, type EngineOptions } from "../src/monitor/monitor.js";
 import { connectProvider } from "../src/monitor/rpc.js";
 import { RulesConfigError, resolveRules } from "../src/monitor/rules.js";
 import { MonitorStateError } from "../src/monitor/state.js";
 
-const USAGE = `Usage: npm run monitor -- --account <0x…> --sessions <0x…> --timelock <0x…> [options]
+const USAGE = `Usage: npm run monitor -- --account <0x…> [--sessions <0x…> --timelock <0x…>] [options]
 
 Follows a Reins account's AgentSessions/ReinsTimelock events, applies anomaly rules and pauses the account's
 agent sessions (pause(account, true)) from the watchdog key when a rule fires. JSON lines on stdout.
@@ -29,6 +36,10 @@ tightening that cannot be done (no budget for the token, budget already zero, tr
 
 Required:
   --account <address>        Reins account to watch
+
+Contracts (default: from the deployment record of the RPC's chain: --deployment <file>, else
+./deployments/<chainId>.json, else the record shipped with Reins; loadDeployment in src/deploy/records.ts):
+  --deployment <file>        deployment record to take AgentSessions/ReinsTimelock/RiskEngineEnvelope from
   --sessions <address>       AgentSessions module
   --timelock <address>       ReinsTimelock module
 
@@ -69,6 +80,7 @@ function parseCli(argv: string[]) {
         rpc: { type: "string", default: "http://127.0.0.1:8545" },
         sessions: { type: "string" },
         timelock: { type: "string" },
+        deployment: { type: "string" },
         "watchdog-key-env": { type: "string", default: "REINS_WATCHDOG_KEY" },
         state: { type: "string", default: ".reins-monitor.json" },
         "poll-ms": { type: "string", default: "500" },
@@ -86,10 +98,10 @@ function parseCli(argv: string[]) {
   }
   const v = parsed.values;
   if (v.help) return null;
+  if (v.account === undefined) throw new UsageError("--account is required");
   for (const name of ["account", "sessions", "timelock"] as const) {
     const value = v[name];
-    if (value === undefined) throw new UsageError(`--${name} is required`);
-    if (!isAddress(value)) throw new UsageError(`--${name}: not an address: ${value}`);
+    if (value !== undefined && !isAddress(value)) throw new UsageError(`--${name}: not an address: ${value}`);
   }
   const int = (name: string, raw: string, min: number): number => {
     if (!/^\d+$/.test(raw) || Number(raw) < min)
@@ -140,8 +152,9 @@ function parseCli(argv: string[]) {
   }
   return {
     account: v.account!,
-    sessions: v.sessions!,
-    timelock: v.timelock!,
+    sessions: v.sessions,
+    timelock: v.timelock,
+    deployment: v.deployment,
     rpc: rpc.toString(),
     watchdog,
     statePath: v.state!,
@@ -150,6 +163,35 @@ function parseCli(argv: string[]) {
     fromBlock: v["from-block"] === "latest" ? ("latest" as const) : int("from-block", v["from-block"]!, 0),
     rules,
     engine,
+  };
+}
+
+/**
+ * AgentSessions and ReinsTimelock: the flags when given, else the deployment record of the chain (the same
+ * reader as the client and the CLI).
+ */
+function contractsOf(
+  cli: { sessions?: string; timelock?: string; deployment?: string },
+  chainId: bigint,
+): { sessions: string; timelock: string } {
+  if (cli.sessions !== undefined && cli.timelock !== undefined)
+    return { sessions: cli.sessions, timelock: cli.timelock };
+  let record: DeploymentRecord;
+  try {
+    if (cli.deployment !== undefined) record = readDeploymentRecord(cli.deployment);
+    else if (existsSync(path.resolve("deployments", `${chainId}.json`)))
+      record = loadDeployment(chainId, { dir: path.resolve("deployments") });
+    else record = loadDeployment(chainId);
+  } catch (e) {
+    if (e instanceof DeploymentRecordError) throw new UsageError(`${e.message} (or pass --sessions and --timelock)`);
+    throw e;
+  }
+  if (BigInt(record.chainId) !== chainId) {
+    throw new UsageError(`wrong network: deployment record for chain ${record.chainId}, the RPC is chain ${chainId}`);
+  }
+  return {
+    sessions: cli.sessions ?? record.contracts.AgentSessions,
+    timelock: cli.timelock ?? record.contracts.ReinsTimelock,
   };
 }
 
@@ -176,7 +218,8 @@ async function main(): Promise<number> {
     log.info("stopped", { reason: "signal before the RPC answered" });
     return 0;
   }
-  monitor = new ReinsMonitor({ ...cli, provider, logger: log });
+  const { sessions, timelock } = contractsOf(cli, (await provider.getNetwork()).chainId);
+  monitor = new ReinsMonitor({ ...cli, sessions, timelock, provider, logger: log });
   if (abort.signal.aborted) monitor.stop();
   await monitor.run(); // persists the state before returning
   provider.destroy();

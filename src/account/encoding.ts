@@ -4,15 +4,24 @@
  */
 import { AbiCoder, Interface, concat, getAddress, solidityPacked, toBeHex, zeroPadValue } from "ethers";
 
+/** ERC-7579 call type: one call. */
 export const CALLTYPE_SINGLE = 0x00;
+/** ERC-7579 call type: a batch of calls. */
 export const CALLTYPE_BATCH = 0x01;
+/** ERC-7579 call type: delegatecall. */
 export const CALLTYPE_DELEGATECALL = 0xff;
+/** ERC-7579 exec type: revert on failure. */
 export const EXECTYPE_DEFAULT = 0x00;
+/** ERC-7579 exec type: try (a failure does not revert, it is reported). */
 export const EXECTYPE_TRY = 0x01;
 
+/** ERC-7579 module type id of a validator. */
 export const MODULE_TYPE_VALIDATOR = 1n;
+/** ERC-7579 module type id of an executor. */
 export const MODULE_TYPE_EXECUTOR = 2n;
+/** ERC-7579 module type id of a fallback handler. */
 export const MODULE_TYPE_FALLBACK = 3n;
+/** ERC-7579 module type id of a hook. */
 export const MODULE_TYPE_HOOK = 4n;
 
 /** One call of an ERC-7579 execution. */
@@ -27,10 +36,15 @@ export function encodeMode(callType: number, execType = EXECTYPE_DEFAULT): strin
   return zeroPadValue(toBeHex((BigInt(callType) << 248n) | (BigInt(execType) << 240n)), 32);
 }
 
+/** Execution mode: one call, revert on failure. */
 export const MODE_SINGLE = encodeMode(CALLTYPE_SINGLE);
+/** Execution mode: batch, revert on failure. */
 export const MODE_BATCH = encodeMode(CALLTYPE_BATCH);
+/** Execution mode: delegatecall. */
 export const MODE_DELEGATECALL = encodeMode(CALLTYPE_DELEGATECALL);
+/** Execution mode: one call, try. */
 export const MODE_SINGLE_TRY = encodeMode(CALLTYPE_SINGLE, EXECTYPE_TRY);
+/** Execution mode: batch, try. */
 export const MODE_BATCH_TRY = encodeMode(CALLTYPE_BATCH, EXECTYPE_TRY);
 
 /** Single execution payload: `target (20) ‖ value (32) ‖ callData`. */
@@ -54,6 +68,7 @@ export function encodeDelegate(target: string, data: string): string {
   return solidityPacked(["address", "bytes"], [getAddress(target), data]);
 }
 
+/** The account functions the encoders use (`execute`, `executeUserOp`, `initialize`, module management). */
 export const accountInterface = new Interface([
   "function execute(bytes32 mode, bytes executionCalldata)",
   "function executeUserOp((address sender,uint256 nonce,bytes initCode,bytes callData,bytes32 accountGasLimits,uint256 preVerificationGas,bytes32 gasFees,bytes paymasterAndData,bytes signature) userOp, bytes32 userOpHash)",

@@ -13,7 +13,13 @@ import { ReinsOwner, type ReinsDeployment } from "../client/owner.js";
 import { parseAmount } from "../client/units.js";
 import { PolicyError } from "../client/errors.js";
 import type { TokenRegistry } from "../client/policy.js";
-import type { DeploymentRecord } from "../deploy/deploy.js";
+import {
+  DeploymentRecordError,
+  clientDeployment,
+  packagedDeploymentsDir,
+  readDeploymentRecord,
+  type DeploymentRecord,
+} from "../deploy/records.js";
 import { OwnerValidator__factory } from "../../types/ethers-contracts/index.js";
 import { list, str, flag, type Invocation } from "./args.js";
 import { FailureError, UsageError } from "./errors.js";
@@ -174,7 +180,14 @@ export class CliContext {
     if (this.deploymentValue) return this.deploymentValue;
     const chainId = await this.chainId();
     const explicit = str(this.inv, "deployment") ?? process.env.REINS_DEPLOYMENT;
-    const file = explicit ? path.resolve(explicit) : path.join(this.deploymentsDir, `${chainId}.json`);
+    let file = explicit ? path.resolve(explicit) : path.join(this.deploymentsDir, `${chainId}.json`);
+    // No folder chosen and no ./deployments record: the records shipped with the package (same CREATE2 addresses).
+    const folderChosen =
+      str(this.inv, "deployments") !== undefined || !!process.env.REINS_DEPLOYMENTS || !!this.config.deployments;
+    if (!explicit && !folderChosen && !existsSync(file)) {
+      const packaged = path.join(packagedDeploymentsDir(), `${chainId}.json`);
+      if (existsSync(packaged)) file = packaged;
+    }
     if (!existsSync(file)) {
       throw new UsageError(
         explicit
@@ -184,14 +197,12 @@ export class CliContext {
     }
     let record: DeploymentRecord;
     try {
-      record = JSON.parse(readFileSync(file, "utf8")) as DeploymentRecord;
+      record = readDeploymentRecord(file);
     } catch (e) {
-      throw new UsageError(`deployment file ${file}: ${(e as Error).message.split("\n")[0]}`);
+      if (e instanceof DeploymentRecordError) throw new UsageError(e.message);
+      throw e;
     }
-    const c = record.contracts ?? ({} as DeploymentRecord["contracts"]);
-    for (const name of ["ReinsAccountFactory", "OwnerValidator", "AgentSessions", "ReinsTimelock"] as const) {
-      if (!c[name] || !isAddress(c[name])) throw new UsageError(`deployment file ${file}: no address for ${name}`);
-    }
+    const c = record.contracts;
     if (BigInt(record.chainId) !== chainId) {
       throw new UsageError(
         `wrong network: deployment file ${file} is for chain ${record.chainId}, the RPC ${this.rpcUrl} is chain ${chainId}`,
@@ -203,13 +214,7 @@ export class CliContext {
         `Reins is not deployed on chain ${chainId} (no code at AgentSessions ${c.AgentSessions}); run reins deploy`,
       );
     }
-    const reins: ReinsDeployment = {
-      factory: getAddress(c.ReinsAccountFactory),
-      ownerValidator: getAddress(c.OwnerValidator),
-      sessions: getAddress(c.AgentSessions),
-      timelock: getAddress(c.ReinsTimelock),
-      ...(c.GuardianRecovery ? { recovery: getAddress(c.GuardianRecovery) } : {}),
-    };
+    const reins: ReinsDeployment = clientDeployment(record);
     this.deploymentValue = { record, reins, file };
     return this.deploymentValue;
   }

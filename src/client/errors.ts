@@ -280,7 +280,7 @@ export class QueueStateError extends ReinsError {
   }
 }
 
-/** Names of {@link ReinsTimelock} operation states, in contract order. */
+/** Names of `ReinsTimelock` operation states, in contract order. */
 export const QUEUE_STATES = ["unknown", "scheduled", "ready", "executed", "cancelled", "expired"] as const;
 /** A queued operation's state. */
 export type QueueStateName = (typeof QUEUE_STATES)[number];

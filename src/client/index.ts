@@ -15,3 +15,11 @@ export * from "./actions/queue.js";
 export * from "./transport/sender.js";
 export * from "./transport/direct.js";
 export * from "./transport/bundler.js";
+export {
+  DeploymentRecordError,
+  clientDeployment,
+  loadDeployment,
+  readDeploymentRecord,
+  type DeploymentRecord,
+  type LoadDeploymentOptions,
+} from "../deploy/records.js";

@@ -39,7 +39,9 @@ export interface GuardianOptions {
 
 /** Defaults of {@link GuardianOptions}, in seconds. */
 export const DEFAULT_RECOVERY_DELAY = 2n * 86_400n;
+/** Default delay of guardian-set changes: 1 day. */
 export const DEFAULT_GUARDIAN_DELAY = 86_400n;
+/** Default duration of a guardian lock: 7 days. */
 export const DEFAULT_LOCK_DURATION = 7n * 86_400n;
 
 const sessionsInterface = new Interface(["function revokeAllSessions()"]);

@@ -27,6 +27,7 @@ import {
   type ReinsAddresses,
 } from "./plan.js";
 
+/** Options of {@link deployReins}. */
 export interface DeployOptions {
   /** Where to read the artifacts from (`hre.artifacts` in a Hardhat script). Default: the `artifacts/` folder. */
   artifacts?: ArtifactSource;
@@ -36,6 +37,7 @@ export interface DeployOptions {
   deploymentsDir?: string | null;
 }
 
+/** What {@link deployReins} did, and the addresses. */
 export interface DeployResult {
   chainId: number;
   entryPoint: string;
@@ -52,13 +54,16 @@ export interface DeployResult {
   file?: string;
 }
 
-/** The content of `deployments/<chainId>.json`: addresses only, so reruns never churn the file. */
-export interface DeploymentRecord {
-  chainId: number;
-  deterministicDeployer: string;
-  entryPoint: string;
-  contracts: ReinsAddresses;
-}
+import type { DeploymentRecord } from "./records.js";
+export {
+  DeploymentRecordError,
+  clientDeployment,
+  loadDeployment,
+  parseDeploymentRecord,
+  readDeploymentRecord,
+  type DeploymentRecord,
+  type LoadDeploymentOptions,
+} from "./records.js";
 
 /** Reads artifacts straight from Hardhat's `artifacts/` JSON files (`<source>/<Contract>.json`). */
 export function artifactsFromDirectory(root = path.resolve("artifacts")): ArtifactSource {

@@ -33,6 +33,7 @@ export const CONTRACT_NAMES = [
   "RiskEngineEnvelope",
 ] as const;
 
+/** Name of a contract of the deployment plan. */
 export type ContractName = (typeof CONTRACT_NAMES)[number];
 
 /** One address per Reins contract. */

@@ -7,6 +7,9 @@
  * const violations = checkErc7562(trace, { staked: { factory: false }, names: { [account]: "MyAccount" } });
  * console.log(formatViolations(violations));
  * ```
+ *
+ * The scenario runner (`./scenario.ts`: `runScenario`, `ScenarioContext`, …) drives Hardhat's `ethers` helper and
+ * lives outside this entry point (and outside the package), so importing the checker never needs Hardhat.
  */
 export * from "./types.js";
 export * from "./evm.js";
@@ -14,4 +17,3 @@ export * from "./frames.js";
 export * from "./rules.js";
 export * from "./trace.js";
 export * from "./format.js";
-export * from "./scenario.js";

@@ -10,6 +10,7 @@ import type { OpEntities, StructLog, ValidationTrace } from "./types.js";
 
 /** Anything that speaks JSON-RPC (ethers `JsonRpcProvider`, Hardhat's `ethers.provider`, …). */
 export interface JsonRpcSender {
+  /** A raw JSON-RPC request. */
   send(method: string, params: unknown[]): Promise<unknown>;
 }
 

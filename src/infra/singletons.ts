@@ -13,8 +13,9 @@ export const DETERMINISTIC_DEPLOYER = "0x4e59b44847b379578588920ca78fbf26c0b4956
 export const DETERMINISTIC_DEPLOYER_RUNTIME =
   "0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe03601600081602082378035828234f58015156039578182fd5b8082525050506014600cf3";
 
-/** Canonical EntryPoint v0.8 and the salt its canonical build was deployed with. */
+/** Canonical EntryPoint v0.8 address. */
 export const ENTRYPOINT_V08 = "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108";
+/** The CREATE2 salt the canonical EntryPoint v0.8 build was deployed with (through the deterministic deployer). */
 export const ENTRYPOINT_V08_SALT = "0x0a59dbff790c23c976a548690c27297883cc66b4c67024f9117b0238995e35e9";
 
 interface Artifact {
@@ -30,6 +31,7 @@ export function entryPointArtifact(): Artifact {
 
 /** Any JSON-RPC capable provider (ethers JsonRpcProvider, HardhatEthersProvider, …). */
 export interface RpcProvider extends Provider {
+  /** A raw JSON-RPC request. */
   send(method: string, params: unknown[]): Promise<unknown>;
 }
 

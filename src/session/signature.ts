@@ -4,12 +4,14 @@
  */
 import { AbiCoder, ZeroHash, concat, keccak256, type SigningKey } from "ethers";
 
+/** The digest an agent signs: `keccak256(abi.encode(userOpHash, sessionId, intentHash))`. */
 export function sessionDigest(userOpHash: string, sessionId: string, intentHash: string = ZeroHash): string {
   return keccak256(
     AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "bytes32"], [userOpHash, sessionId, intentHash]),
   );
 }
 
+/** The session signature AgentSessions validates: `sessionId ‖ intentHash ‖ ecdsa` (32 + 32 + 65 bytes). */
 export function encodeSessionSignature(sessionId: string, intentHash: string, ecdsa: string): string {
   return concat([sessionId, intentHash, ecdsa]);
 }

@@ -56,10 +56,12 @@ export function packUint128Pair(high: BigNumberish, low: BigNumberish): string {
   return concat([zeroPadValue(toBeHex(high), 16), zeroPadValue(toBeHex(low), 16)]);
 }
 
+/** The v0.7+ `initCode` of an operation: `factory ‖ factoryData`, or `0x` without a factory. */
 export function initCodeOf(op: UserOperation): string {
   return op.factory ? concat([op.factory, op.factoryData ?? "0x"]) : "0x";
 }
 
+/** The packed `paymasterAndData`: paymaster ‖ verification gas (16 bytes) ‖ post-op gas (16 bytes) ‖ data, or `0x`. */
 export function paymasterAndDataOf(op: UserOperation): string {
   if (!op.paymaster) return "0x";
   return concat([
@@ -70,6 +72,7 @@ export function paymasterAndDataOf(op: UserOperation): string {
   ]);
 }
 
+/** The `PackedUserOperation` the EntryPoint v0.8 takes (`handleOps`, hashing) from an unpacked operation. */
 export function packUserOp(op: UserOperation): PackedUserOperation {
   return {
     sender: getAddress(op.sender),
@@ -84,6 +87,7 @@ export function packUserOp(op: UserOperation): PackedUserOperation {
   };
 }
 
+/** The unpacked (ERC-4337 RPC) form of a `PackedUserOperation`: the inverse of {@link packUserOp}. */
 export function unpackUserOp(p: PackedUserOperation): UserOperation {
   const op: UserOperation = {
     sender: getAddress(p.sender),
@@ -149,6 +153,7 @@ export function getUserOpHash(op: UserOperation | PackedUserOperation, entryPoin
 
 /** Anything that signs a raw 32-byte digest (ethers `Wallet.signingKey.sign`, or `BaseWallet`). */
 export interface DigestSigner {
+  /** Sign a 32-byte digest (no message prefix); returns the 65-byte signature. */
   signDigest(digest: string): Promise<string> | string;
 }
 

@@ -14,11 +14,10 @@ import {
   keccakPreimage,
   traceValidation,
   type CheckOptions,
-  type ScenarioContext,
   type StorageAccess,
   type Violation,
 } from "../../src/erc7562/index.js";
-import { sendHandleOps } from "../../src/erc7562/scenario.js";
+import { sendHandleOps, type ScenarioContext } from "../../src/erc7562/scenario.js";
 import { setupSimpleAccount } from "../../src/erc7562/scenarios/simple-account.js";
 
 /** Misbehavior enum of contracts/mocks/erc7562/MisbehavingAccount.sol. */

@@ -5,14 +5,9 @@ import { packUserOp, type UserOperation } from "../../src/userop/userop.js";
 import {
   buildCallTree,
   checkErc7562,
-  describeExpectation,
   findValidationFrames,
   formatViolations,
-  meetsExpectation,
-  runScenario,
   traceValidation,
-  type ScenarioBundle,
-  type ScenarioContext,
   type TracedBundle,
   type Violation,
 } from "../../src/erc7562/index.js";
@@ -28,7 +23,14 @@ import {
   transferCall,
   type ReinsWorld,
 } from "../../src/erc7562/scenarios/reins.js";
-import { sendHandleOps } from "../../src/erc7562/scenario.js";
+import {
+  sendHandleOps,
+  describeExpectation,
+  meetsExpectation,
+  runScenario,
+  type ScenarioBundle,
+  type ScenarioContext,
+} from "../../src/erc7562/scenario.js";
 
 const rules = (vs: readonly Violation[]): string[] => [...new Set(vs.map((v) => v.rule))].sort();
 

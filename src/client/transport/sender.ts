@@ -63,6 +63,7 @@ export const DEFAULT_GAS_LIMITS = {
 
 /** A fee source: anything with ethers' `getFeeData`. */
 export interface FeeSource {
+  /** Current fee data (EIP-1559 fields, or the legacy gas price). */
   getFeeData(): Promise<{ maxFeePerGas: bigint | null; maxPriorityFeePerGas: bigint | null; gasPrice: bigint | null }>;
 }
 
