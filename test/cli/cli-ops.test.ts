@@ -69,7 +69,7 @@ describe("reins CLI: issue 17 fixes (separate process)", function () {
       child.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
       const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
       child.once("error", fail);
-      child.once("exit", (code) => {
+      child.once("close", (code) => {
         clearTimeout(timer);
         live.delete(child);
         done({ code, stdout, stderr });
@@ -518,7 +518,7 @@ describe("reins CLI: issue 17 fixes (separate process)", function () {
       }
     });
     child.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
-    const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+    const exited = new Promise<number | null>((done) => child.once("close", (code) => done(code)));
     const waitFor = async (pred: (l: Record<string, unknown>) => boolean, what: string, ms = 30_000) => {
       const until = Date.now() + ms;
       while (Date.now() < until) {

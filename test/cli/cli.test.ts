@@ -68,7 +68,7 @@ describe("reins CLI (separate process)", function () {
       child.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
       const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
       child.once("error", fail);
-      child.once("exit", (code) => {
+      child.once("close", (code) => {
         clearTimeout(timer);
         live.delete(child);
         done({ code, stdout, stderr });

@@ -30,7 +30,7 @@ function run(cmd: string, args: string[], cwd: string, env: Record<string, strin
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
     const timer = setTimeout(() => child.kill("SIGKILL"), 180_000);
     child.once("error", fail);
-    child.once("exit", (code) => {
+    child.once("close", (code) => {
       clearTimeout(timer);
       done({ code, stdout, stderr });
     });
