@@ -151,6 +151,85 @@ export function getUserOpHash(op: UserOperation | PackedUserOperation, entryPoin
   return keccak256(concat(["0x1901", domainSeparator, structHash]));
 }
 
+/** The EIP-712 domain, types and message of an operation, as `eth_signTypedData_v4` and ethers' `signTypedData` take them. */
+export interface UserOperationTypedData {
+  domain: { name: "ERC4337"; version: "1"; chainId: string; verifyingContract: string };
+  /** Without `EIP712Domain` (ethers adds it); {@link userOperationTypedDataJson} adds it for wallets. */
+  types: { PackedUserOperation: { name: string; type: string }[] };
+  primaryType: "PackedUserOperation";
+  /** The packed fields; integers as decimal strings (JSON-safe for wallets). */
+  message: {
+    sender: string;
+    nonce: string;
+    initCode: string;
+    callData: string;
+    accountGasLimits: string;
+    preVerificationGas: string;
+    gasFees: string;
+    paymasterAndData: string;
+  };
+}
+
+/**
+ * EntryPoint v0.8's userOpHash as EIP-712 typed data: a wallet that signs this (`eth_signTypedData_v4`, ethers
+ * `Signer.signTypedData`, a hardware or KMS signer) produces a signature over exactly {@link getUserOpHash}, which
+ * is what Reins' owner validator checks. Browser wallets show the fields instead of an opaque hash.
+ */
+export function userOperationTypedData(
+  op: UserOperation | PackedUserOperation,
+  entryPoint: string,
+  chainId: bigint,
+): UserOperationTypedData {
+  const p = "initCode" in op ? op : packUserOp(op);
+  return {
+    domain: { name: "ERC4337", version: "1", chainId: chainId.toString(), verifyingContract: getAddress(entryPoint) },
+    types: {
+      PackedUserOperation: [
+        { name: "sender", type: "address" },
+        { name: "nonce", type: "uint256" },
+        { name: "initCode", type: "bytes" },
+        { name: "callData", type: "bytes" },
+        { name: "accountGasLimits", type: "bytes32" },
+        { name: "preVerificationGas", type: "uint256" },
+        { name: "gasFees", type: "bytes32" },
+        { name: "paymasterAndData", type: "bytes" },
+      ],
+    },
+    primaryType: "PackedUserOperation",
+    message: {
+      sender: getAddress(p.sender),
+      nonce: BigInt(p.nonce).toString(),
+      initCode: p.initCode,
+      callData: p.callData,
+      accountGasLimits: p.accountGasLimits,
+      preVerificationGas: BigInt(p.preVerificationGas).toString(),
+      gasFees: p.gasFees,
+      paymasterAndData: p.paymasterAndData,
+    },
+  };
+}
+
+/** {@link userOperationTypedData} as the JSON string `eth_signTypedData_v4` takes (with the `EIP712Domain` type). */
+export function userOperationTypedDataJson(
+  op: UserOperation | PackedUserOperation,
+  entryPoint: string,
+  chainId: bigint,
+) {
+  const t = userOperationTypedData(op, entryPoint, chainId);
+  return JSON.stringify({
+    ...t,
+    types: {
+      EIP712Domain: [
+        { name: "name", type: "string" },
+        { name: "version", type: "string" },
+        { name: "chainId", type: "uint256" },
+        { name: "verifyingContract", type: "address" },
+      ],
+      ...t.types,
+    },
+  });
+}
+
 /** Anything that signs a raw 32-byte digest (ethers `Wallet.signingKey.sign`, or `BaseWallet`). */
 export interface DigestSigner {
   /** Sign a 32-byte digest (no message prefix); returns the 65-byte signature. */
