@@ -42,6 +42,9 @@ library CallPolicy {
     bytes4 internal constant SAFE_TRANSFER_FROM_721_DATA = 0xb88d4fde; // safeTransferFrom(from,to,id,bytes)
     bytes4 internal constant SAFE_TRANSFER_FROM_1155 = 0xf242432a; // safeTransferFrom(from,to,id,amount,bytes)
     bytes4 internal constant SAFE_BATCH_TRANSFER_FROM_1155 = 0x2eb2c2d6; // safeBatchTransferFrom(...)
+    /// @dev AgentSessions `reserveTransferAuthorization(token, to, value, validAfter, validBefore, nonce, nameHash,
+    /// versionHash)`: pays for an EIP-3009 authorization of `value` of `token` to `to` (a transfer, settled later).
+    bytes4 internal constant RESERVE_TRANSFER_AUTHORIZATION = 0xb8c43d4d;
 
     bytes32 internal constant MODE_SINGLE = bytes32(0);
     bytes32 internal constant MODE_BATCH = bytes32(uint256(0x01) << 248);
@@ -141,8 +144,10 @@ library CallPolicy {
      * `authorizeOperator`), ERC-6909 `approve`, DAI-style `permit(account, …, allowed = true, …)`, Permit2 signature
      * permits and ERC-1155 batch transfers from the account revert with {CallPolicyUnboundedGrant}. Same-selector functions of other standards are read
      * the same way (ERC-721 `transferFrom` and `approve` count the token id as an amount), which only ever charges
-     * more, never less. Calls with other selectors report no outflow; the execution-phase balance check of every
-     * watched asset covers what they move.
+     * more, never less. AgentSessions' `reserveTransferAuthorization` (EIP-3009, settled later by the payee) is a
+     * transfer of its `value` of its `token` to its `to`, whatever the target (only AgentSessions executes it; on
+     * another target it can only over-charge). Calls with other selectors report no outflow; the execution-phase
+     * balance check of every watched asset covers what they move.
      */
     function outflow(address account, address target, bytes calldata data) internal pure returns (Outflow memory o) {
         if (data.length < 4) return o;
@@ -150,6 +155,10 @@ library CallPolicy {
         if (sel == TRANSFER || sel == TRANSFER_AND_CALL) {
             _exact(data, 2);
             return Outflow(OutflowKind.Transfer, target, uint256(word(data, 1)), _address(word(data, 0)));
+        }
+        if (sel == RESERVE_TRANSFER_AUTHORIZATION) {
+            _exact(data, 8);
+            return Outflow(OutflowKind.Transfer, _address(word(data, 0)), uint256(word(data, 2)), _address(word(data, 1)));
         }
         if (sel == TRANSFER_FROM || sel == TRANSFER_FROM_AND_CALL || sel == SAFE_TRANSFER_FROM_721) {
             _exact(data, 3);

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {TransientSlot} from "@openzeppelin/contracts/utils/TransientSlot.sol";
 import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
@@ -21,6 +22,7 @@ import {ISessionsAccountConfig} from "../interfaces/ISessionsAccountConfig.sol";
 import {CallPolicy} from "../libraries/CallPolicy.sol";
 import {SpendWindow} from "../libraries/SpendWindow.sol";
 import {AgentSessionsStorage} from "./sessions/AgentSessionsStorage.sol";
+import {AgentTransferAuthorizations} from "./sessions/AgentTransferAuthorizations.sol";
 import {AgentSessionsAdmin} from "./AgentSessionsAdmin.sol";
 
 /**
@@ -51,9 +53,9 @@ import {AgentSessionsAdmin} from "./AgentSessionsAdmin.sol";
  * module; uninstalling or revoking all bumps the account epoch so no session or pending change revives.
  */
 contract AgentSessions is
-    AgentSessionsStorage,
+    AgentTransferAuthorizations,
+    EIP712,
     ISessionsAccountConfig,
-    IERC7579Validator,
     IReinsExecutionDelegate,
     IReinsQueueGuard
 {
@@ -80,7 +82,11 @@ contract AgentSessions is
     /// @notice The configuration half of the module ({AgentSessionsAdmin}), run by `delegatecall`.
     address public immutable admin;
 
-    constructor(IReinsTimelock timelock_) AgentSessionsStorage(timelock_) {
+    /// @notice EIP-712 type of what a session key signs (domain "Reins AgentSessions", version "1", this module).
+    bytes32 public constant SESSION_OPERATION_TYPEHASH =
+        keccak256("SessionOperation(bytes32 userOpHash,bytes32 sessionId,bytes32 intentHash)");
+
+    constructor(IReinsTimelock timelock_) AgentSessionsStorage(timelock_) EIP712("Reins AgentSessions", "1") {
         admin = address(new AgentSessionsAdmin(timelock_));
     }
 
@@ -112,7 +118,7 @@ contract AgentSessions is
     /// @inheritdoc IERC7579Validator
     function validateUserOp(PackedUserOperation calldata userOp, bytes32 userOpHash) external returns (uint256) {
         address account = msg.sender;
-        // signature: sessionId (32) ‖ intentHash (32) ‖ ECDSA (65)
+        // signature: sessionId (32) ‖ intentHash (32) ‖ ECDSA (65) over the EIP-712 SessionOperation
         if (userOp.signature.length != 129) return ERC4337Utils.SIG_VALIDATION_FAILED;
         bytes32 sessionId = bytes32(userOp.signature[0:32]);
         SessionData storage s = _liveSession(account, sessionId);
@@ -124,15 +130,12 @@ contract AgentSessions is
         (bytes32 mode, bytes calldata payload) = CallPolicy.decodeOperation(userOp.callData);
         _checkScope(account, sessionId, s.allowTry, mode, payload);
 
-        bytes32 digest = keccak256(abi.encode(userOpHash, sessionId, bytes32(userOp.signature[32:64])));
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(abi.encode(SESSION_OPERATION_TYPEHASH, userOpHash, sessionId, bytes32(userOp.signature[32:64])))
+        );
         (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, userOp.signature[64:129]);
         bool ok = err == ECDSA.RecoverError.NoError && signer != address(0) && signer == s.agent;
         return ERC4337Utils.packValidationData(ok, s.validAfter, s.validUntil);
-    }
-
-    /// @notice Session keys never sign ERC-1271 messages: permits and off-chain orders would escape the scope.
-    function isValidSignatureWithSender(address, bytes32, bytes calldata) external pure returns (bytes4) {
-        return bytes4(0xffffffff);
     }
 
     // ============================================================================================ execution
@@ -480,8 +483,8 @@ contract AgentSessions is
         uint256 value,
         bytes calldata data
     ) private view {
-        _checkTarget(account, index, target);
         bytes4 selector = CallPolicy.selectorOf(data);
+        _checkTarget(account, index, target, selector);
         bytes32 permKey = _permissionKey(sessionId, target, selector);
         PermissionData storage p = _permissions[permKey][account];
         if (!p.allowed) revert AgentSessionsScopeViolation(index, target, selector);
@@ -603,9 +606,12 @@ contract AgentSessions is
         address[] memory measured = _measured(run.account, a.tokens);
         uint256[] memory before = _balances(run.account, measured);
         address running = _RUNNING.asAddress().tload();
+        bytes32 runningSession = _RUNNING_SESSION.asBytes32().tload();
         _RUNNING.asAddress().tstore(run.account);
+        _RUNNING_SESSION.asBytes32().tstore(run.sessionId);
         result = IERC7579Execution(run.account).executeFromExecutor(mode, payload);
         _RUNNING.asAddress().tstore(running);
+        _RUNNING_SESSION.asBytes32().tstore(runningSession);
         _resetAllowances(run.account, mode, payload);
         uint256[] memory afterwards = _balances(run.account, measured);
         for (uint256 i = 0; i < measured.length; ++i) {

@@ -162,7 +162,7 @@ contract AgentSessionsAdmin is AgentSessionsStorage {
     function addPermission(bytes32 sessionId, Permission calldata permission) external delegated {
         address account = _account();
         if (_sessions[sessionId][account].agent == address(0)) revert AgentSessionsUnknownSession(sessionId);
-        _checkTarget(account, type(uint256).max, permission.target);
+        _checkTarget(account, type(uint256).max, permission.target, permission.selector);
         if (!_loosening(account)) return;
         _addPermission(account, sessionId, permission);
     }
@@ -361,7 +361,7 @@ contract AgentSessionsAdmin is AgentSessionsStorage {
         if (c.permissions.length == 0) revert AgentSessionsInvalidConfig(ConfigField.Permissions);
         if (c.approvalWindow == 0) revert AgentSessionsInvalidConfig(ConfigField.ApprovalWindow);
         for (uint256 i = 0; i < c.permissions.length; ++i)
-            _checkTarget(account, type(uint256).max, c.permissions[i].target);
+            _checkTarget(account, type(uint256).max, c.permissions[i].target, c.permissions[i].selector);
     }
 
     function _addPermission(address account, bytes32 sessionId, Permission memory perm) private {

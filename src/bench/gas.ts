@@ -247,7 +247,11 @@ export async function runBenchmark(ethers: HardhatEthers, options: BenchmarkOpti
 
   function sign(op: UserOperation, signer: { kind: Kind | "agent"; sessionId?: string }): UserOperation {
     const hash = getUserOpHash(op, ENTRYPOINT_V08, chainId);
-    if (signer.kind === "agent") return { ...op, signature: signSessionOp(agent.signingKey, hash, signer.sessionId!) };
+    if (signer.kind === "agent")
+      return {
+        ...op,
+        signature: signSessionOp(agent.signingKey, { chainId, sessions: sessionsAddr }, hash, signer.sessionId!),
+      };
     return { ...op, signature: owner.signingKey.sign(hash).serialized };
   }
 

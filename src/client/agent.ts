@@ -3,9 +3,15 @@
  * transport. It can ask what an operation would do ({@link AgentSession.preflight}) and send it
  * ({@link AgentSession.send}), getting back either an execution, a queued request, or a typed refusal.
  */
-import { Interface, ZeroHash, dataLength, type Provider, type Signer, type Wallet } from "ethers";
+import { Interface, ZeroHash, dataLength, getAddress, type Provider, type Signer } from "ethers";
 import { executeCalldata, wrapExecuteUserOp, type Call } from "../account/encoding.js";
-import { signSessionOp, stubSessionSignature } from "../session/signature.js";
+import {
+  SESSION_OPERATION_TYPES,
+  encodeSessionSignature,
+  sessionOperationMessage,
+  sessionTypedDomain,
+  stubSessionSignature,
+} from "../session/signature.js";
 import { nonceKey, packUserOp, type UserOperation } from "../userop/userop.js";
 import {
   AgentSessions__factory,
@@ -68,8 +74,11 @@ export type SendResult =
 
 /** Options of {@link AgentSession}. */
 export interface AgentSessionOptions {
-  /** The agent's session key, connected to a provider. */
-  agent: Wallet;
+  /**
+   * The agent's session key, connected to a provider: any ethers `Signer` (a `Wallet`, a KMS or hardware signer, a
+   * browser wallet). It signs the EIP-712 `SessionOperation` of each operation with `signTypedData`.
+   */
+  agent: Signer;
   /** The Reins account the session belongs to. */
   account: string;
   sessionId: string;
@@ -82,7 +91,7 @@ export interface AgentSessionOptions {
 
 /** An agent's handle on one session. */
 export class AgentSession {
-  readonly agent: Wallet;
+  readonly agent: Signer;
   readonly account: string;
   readonly sessionId: string;
   readonly sender: OperationSender;
@@ -101,6 +110,28 @@ export class AgentSession {
 
   private get provider(): Provider {
     return this.agent.provider!;
+  }
+
+  /** The session key's address. */
+  async agentAddress(): Promise<string> {
+    return getAddress(await this.agent.getAddress());
+  }
+
+  /**
+   * The session signature of a userOpHash: the agent signs the module's EIP-712 `SessionOperation` (any `Signer`,
+   * through `signTypedData`), encoded as `sessionId ‖ intentHash ‖ signature`.
+   */
+  async signOperationHash(userOpHash: string, intentHash: string = ZeroHash): Promise<string> {
+    const domain = sessionTypedDomain({
+      chainId: await this.sender.chainId(),
+      sessions: await this.sessions.getAddress(),
+    });
+    const signature = await this.agent.signTypedData(
+      domain,
+      { SessionOperation: [...SESSION_OPERATION_TYPES.SessionOperation] },
+      sessionOperationMessage(userOpHash, this.sessionId, intentHash),
+    );
+    return encodeSessionSignature(this.sessionId, intentHash, signature);
   }
 
   /** The unsigned operation for `calls` (nonce on the AgentSessions key, `executeUserOp ‖ execute(...)`). */
@@ -131,7 +162,8 @@ export class AgentSession {
     const op = { ...(await this.buildOperation(calls)), signature: stubSessionSignature(this.sessionId) };
     const entryPoint = IEntryPoint__factory.connect(this.sender.entryPoint, this.provider);
     try {
-      await entryPoint.handleOps.staticCall([packUserOp(op)], this.agent.address, { from: this.agent.address });
+      const agentAddress = await this.agentAddress();
+      await entryPoint.handleOps.staticCall([packUserOp(op)], agentAddress, { from: agentAddress });
       return { outcome: "refuse", error: new ReinsError("stub", "validation accepted a stub signature") };
     } catch (e) {
       const error = decodeReinsError(e);
@@ -200,7 +232,7 @@ export class AgentSession {
       sender: this.sender,
       draft,
       stubSignature: stubSessionSignature(this.sessionId, intentHash),
-      sign: (hash) => signSessionOp(this.agent.signingKey, hash, this.sessionId, intentHash),
+      sign: (hash) => this.signOperationHash(hash, intentHash),
       fixed: this.gas,
     });
     const sessionsAddress = (await this.sessions.getAddress()).toLowerCase();

@@ -3,7 +3,7 @@
  * timelock installed), runs owner operations, grants and manages agent sessions, budgets, watchdogs, the pause
  * switch and the timelock queue. Every write is one owner UserOperation (nonce key = OwnerValidator).
  */
-import { AbiCoder, ZeroHash, getAddress, type Provider, type Signer, type Wallet } from "ethers";
+import { AbiCoder, ZeroHash, getAddress, type Provider, type Signer } from "ethers";
 import {
   MODULE_TYPE_EXECUTOR,
   MODULE_TYPE_VALIDATOR,
@@ -12,7 +12,7 @@ import {
   type Call,
   type ModuleInit,
 } from "../account/encoding.js";
-import { nonceKey, type UserOperation } from "../userop/userop.js";
+import { nonceKey, userOperationTypedData, type UserOperation } from "../userop/userop.js";
 import {
   AgentSessions__factory,
   IEntryPoint__factory,
@@ -49,8 +49,12 @@ export interface ReinsDeployment {
 
 /** Options of {@link ReinsOwner}. */
 export interface ReinsOwnerOptions {
-  /** The owner key (signs owner operations; needs no ETH: the account pays). */
-  owner: Wallet;
+  /**
+   * The owner's signer: any ethers `Signer` (a `Wallet`, a KMS or hardware signer, a browser wallet through
+   * `BrowserProvider`). It signs each owner operation as the EntryPoint v0.8 EIP-712 typed data
+   * ({@link userOperationTypedData}), which is the userOpHash itself; needs no ETH (the account pays).
+   */
+  owner: Signer;
   provider: Provider;
   deployment: ReinsDeployment;
   sender: OperationSender;
@@ -100,7 +104,7 @@ const OWNER_STUB = "0x" + "11".repeat(32) + "22".repeat(32) + "1b";
 
 /** The owner's client for one Reins account. */
 export class ReinsOwner {
-  readonly owner: Wallet;
+  readonly owner: Signer;
   readonly provider: Provider;
   readonly deployment: ReinsDeployment;
   readonly sender: OperationSender;
@@ -129,7 +133,7 @@ export class ReinsOwner {
   }
 
   /** `initialize` call the factory commits to: owner validator root, AgentSessions, timelock, extra modules. */
-  initCall(opts: CreateAccountOptions = {}): string {
+  async initCall(opts: CreateAccountOptions = {}): Promise<string> {
     const d = this.deployment;
     const delay = AbiCoder.defaultAbiCoder().encode(
       ["uint32"],
@@ -140,7 +144,7 @@ export class ReinsOwner {
       if (!d.recovery) throw new ReinsError("config", "guardians given, but the deployment has no GuardianRecovery");
       guardians.push(guardianRecoveryModule(d.recovery, opts.guardians, d));
     }
-    return initializeCalldata(d.ownerValidator, this.owner.address, [
+    return initializeCalldata(d.ownerValidator, await this.ownerAddress(), [
       { moduleTypeId: MODULE_TYPE_VALIDATOR, module: d.sessions, initData: delay },
       { moduleTypeId: MODULE_TYPE_EXECUTOR, module: d.sessions, initData: delay },
       { moduleTypeId: MODULE_TYPE_EXECUTOR, module: d.timelock, initData: "0x" },
@@ -151,7 +155,7 @@ export class ReinsOwner {
 
   /** The counterfactual address of the account {@link createAccount} would deploy with `opts`. */
   async predictAddress(opts: CreateAccountOptions = {}): Promise<string> {
-    return getAddress(await this.factory.getAccountAddress(this.initCall(opts), opts.salt ?? ZeroHash));
+    return getAddress(await this.factory.getAccountAddress(await this.initCall(opts), opts.salt ?? ZeroHash));
   }
 
   /**
@@ -162,7 +166,7 @@ export class ReinsOwner {
   async createAccount(
     opts: CreateAccountOptions = {},
   ): Promise<{ account: string; userOpHash: string; txHash: string }> {
-    const initCall = this.initCall(opts);
+    const initCall = await this.initCall(opts);
     const salt = opts.salt ?? ZeroHash;
     const account = await this.predictAddress(opts);
     if (opts.prefund)
@@ -205,9 +209,23 @@ export class ReinsOwner {
       sender: this.sender,
       draft,
       stubSignature: OWNER_STUB,
-      sign: (hash) => this.owner.signingKey.sign(hash).serialized,
+      sign: (_hash, op) => this.signOperation(op),
       fixed: this.gas,
     });
+  }
+
+  /**
+   * The owner signature of an operation: the owner's `Signer` signs EntryPoint v0.8's EIP-712 typed data of `op`
+   * (the userOpHash; what `OwnerValidator` checks), so a KMS, hardware or browser wallet can sign it.
+   */
+  async signOperation(op: UserOperation): Promise<string> {
+    const typed = userOperationTypedData(op, this.sender.entryPoint, await this.sender.chainId());
+    return this.owner.signTypedData(typed.domain, typed.types, typed.message);
+  }
+
+  /** The owner's address. */
+  async ownerAddress(): Promise<string> {
+    return getAddress(await this.owner.getAddress());
   }
 
   private sessionsCall(data: string): Call {

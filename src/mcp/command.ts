@@ -94,7 +94,7 @@ export async function mcp(inv: Invocation): Promise<number> {
       throw new UsageError(`--http: expected a port number, got ${httpRaw}`);
   }
   const { ctx, runtime } = await setup(inv);
-  const where = `session ${runtime.sessionId} of ${runtime.account} (agent ${runtime.session.agent.address}, ${runtime.transport}) on chain ${await ctx.chainId()}`;
+  const where = `session ${runtime.sessionId} of ${runtime.account} (agent ${runtime.agentAddress}, ${runtime.transport}) on chain ${await ctx.chainId()}`;
 
   if (port === undefined) {
     const server = createReinsMcpServer(runtime, log);

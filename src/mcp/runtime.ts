@@ -264,6 +264,8 @@ export class AgentRuntime {
   readonly account: string;
   readonly sessionId: string;
   readonly transport: "bundler" | "direct";
+  /** The session key's address (never the key). */
+  readonly agentAddress: string;
   private readonly provider: JsonRpcProvider;
   private readonly sessions: AgentSessions;
   private readonly timelock: ReinsTimelock;
@@ -277,6 +279,7 @@ export class AgentRuntime {
     this.account = getAddress(options.account);
     this.sessionId = options.sessionId.toLowerCase();
     this.transport = options.transport;
+    this.agentAddress = getAddress(options.agent.address);
     this.sessions = AgentSessions__factory.connect(options.deployment.sessions, options.provider);
     this.timelock = ReinsTimelock__factory.connect(options.deployment.timelock, options.provider);
     this.session = new AgentSession({
@@ -581,11 +584,11 @@ export class AgentRuntime {
       if (pre.outcome === "refuse")
         return { status: "refused", operation: built.operation, intentHash, refusal: pre.refusal };
       if (pre.outcome === "invalid") return { status: "invalid", field: pre.field, message: pre.message };
-      if (this.transport === "direct" && (await this.provider.getBalance(this.session.agent.address)) === 0n) {
+      if (this.transport === "direct" && (await this.provider.getBalance(this.agentAddress)) === 0n) {
         return {
           status: "failed",
           operation: built.operation,
-          message: `the agent ${this.session.agent.address} has no ETH to submit handleOps (fund it, or run the server with --bundler)`,
+          message: `the agent ${this.agentAddress} has no ETH to submit handleOps (fund it, or run the server with --bundler)`,
         };
       }
       let result;
@@ -815,7 +818,7 @@ export class AgentRuntime {
       this.sessions.getSession(this.sessionId, this.account),
       this.sessions.accountConfig(this.account),
       this.provider.getBlock("latest"),
-      this.provider.getBalance(this.session.agent.address),
+      this.provider.getBalance(this.agentAddress),
     ]);
     const now = BigInt(block!.timestamp);
     const expired = now > s.validUntil;
@@ -862,7 +865,7 @@ export class AgentRuntime {
     return {
       account: this.account,
       sessionId: this.sessionId,
-      agent: this.session.agent.address,
+      agent: this.agentAddress,
       transport: this.transport,
       chainId: this.chainId,
       now: timeJson(now),

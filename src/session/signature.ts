@@ -1,13 +1,53 @@
 /**
- * Agent session signatures: `sessionId (32) ‖ intentHash (32) ‖ ECDSA (65)`, where the agent signs
- * `keccak256(abi.encode(userOpHash, sessionId, intentHash))` with its session key (raw digest, no prefix).
+ * Agent session signatures: `sessionId (32) ‖ intentHash (32) ‖ ECDSA (65)`, where the agent signs the EIP-712
+ * `SessionOperation(bytes32 userOpHash, bytes32 sessionId, bytes32 intentHash)` of the AgentSessions module
+ * (domain "Reins AgentSessions", version "1", the chain, the module's address). Typed data lets any ethers `Signer`
+ * (KMS, hardware, browser wallets) sign it, and shows the wallet what it signs.
  */
-import { AbiCoder, ZeroHash, concat, keccak256, type SigningKey } from "ethers";
+import { TypedDataEncoder, ZeroHash, concat, getAddress, type SigningKey, type TypedDataDomain } from "ethers";
 
-/** The digest an agent signs: `keccak256(abi.encode(userOpHash, sessionId, intentHash))`. */
-export function sessionDigest(userOpHash: string, sessionId: string, intentHash: string = ZeroHash): string {
-  return keccak256(
-    AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "bytes32"], [userOpHash, sessionId, intentHash]),
+/** Where a session signature is valid: the chain and the AgentSessions module. */
+export interface SessionDomain {
+  chainId: bigint;
+  /** The AgentSessions module's address. */
+  sessions: string;
+}
+
+/** EIP-712 types of what a session key signs. */
+export const SESSION_OPERATION_TYPES = {
+  SessionOperation: [
+    { name: "userOpHash", type: "bytes32" },
+    { name: "sessionId", type: "bytes32" },
+    { name: "intentHash", type: "bytes32" },
+  ],
+} as const;
+
+/** The EIP-712 domain of the AgentSessions module at `domain.sessions` on `domain.chainId`. */
+export function sessionTypedDomain(domain: SessionDomain): TypedDataDomain {
+  return {
+    name: "Reins AgentSessions",
+    version: "1",
+    chainId: domain.chainId,
+    verifyingContract: getAddress(domain.sessions),
+  };
+}
+
+/** The message a session key signs for one operation. */
+export function sessionOperationMessage(userOpHash: string, sessionId: string, intentHash: string = ZeroHash) {
+  return { userOpHash, sessionId, intentHash };
+}
+
+/** The digest an agent signs: the EIP-712 hash of {@link sessionOperationMessage} in {@link sessionTypedDomain}. */
+export function sessionDigest(
+  domain: SessionDomain,
+  userOpHash: string,
+  sessionId: string,
+  intentHash: string = ZeroHash,
+): string {
+  return TypedDataEncoder.hash(
+    sessionTypedDomain(domain),
+    { SessionOperation: [...SESSION_OPERATION_TYPES.SessionOperation] },
+    sessionOperationMessage(userOpHash, sessionId, intentHash),
   );
 }
 
@@ -16,12 +56,18 @@ export function encodeSessionSignature(sessionId: string, intentHash: string, ec
   return concat([sessionId, intentHash, ecdsa]);
 }
 
-/** Sign an operation's hash for a session with the agent's key. */
-export function signSessionOp(key: SigningKey, userOpHash: string, sessionId: string, intentHash: string = ZeroHash) {
+/** Sign an operation's hash for a session with the agent's raw key (tests, tools; the client takes any Signer). */
+export function signSessionOp(
+  key: SigningKey,
+  domain: SessionDomain,
+  userOpHash: string,
+  sessionId: string,
+  intentHash: string = ZeroHash,
+) {
   return encodeSessionSignature(
     sessionId,
     intentHash,
-    key.sign(sessionDigest(userOpHash, sessionId, intentHash)).serialized,
+    key.sign(sessionDigest(domain, userOpHash, sessionId, intentHash)).serialized,
   );
 }
 

@@ -150,7 +150,15 @@ describe("Alto bundler × Reins (client library, EntryPoint v0.8)", function () 
   async function signedAgentOp(calls: Call | Call[], gas: Partial<UserOperation>): Promise<UserOperation> {
     const op = { ...(await agent.buildOperation(calls)), ...gas };
     const hash = getUserOpHash(op, sender.entryPoint, env.chainId);
-    return { ...op, signature: signSessionOp(agentKey.signingKey, hash, agent.sessionId) };
+    return {
+      ...op,
+      signature: signSessionOp(
+        agentKey.signingKey,
+        { chainId: env.chainId, sessions: deployment.sessions },
+        hash,
+        agent.sessionId,
+      ),
+    };
   }
 
   /** Run `action` (one operation), then record its estimate against the gas the EntryPoint reported. */

@@ -149,7 +149,15 @@ export async function agentOp(
     maxPriorityFeePerGas: 1_000_000_000n,
     ...overrides,
   });
-  return { ...op, signature: signSessionOp(key.signingKey, opHash(w.core, op), sessionId) };
+  return {
+    ...op,
+    signature: signSessionOp(
+      key.signingKey,
+      { chainId: w.core.chainId, sessions: w.sessionsAddress },
+      opHash(w.core, op),
+      sessionId,
+    ),
+  };
 }
 
 /** Send agent operations in one bundle; returns the UserOperationEvents and the receipt. */

@@ -68,7 +68,15 @@ describe("AgentSessions: initial sessions in the account's init data", () => {
       maxFeePerGas: 1_000_000_000n,
       maxPriorityFeePerGas: 1_000_000_000n,
     });
-    const signed = { ...op, signature: signSessionOp(agent.signingKey, opHash(core, op), sessionId) };
+    const signed = {
+      ...op,
+      signature: signSessionOp(
+        agent.signingKey,
+        { chainId: core.chainId, sessions: sessionsAddress },
+        opHash(core, op),
+        sessionId,
+      ),
+    };
     const [event] = userOpEvents(core, await handleOps(core, [signed]));
     expect(event.success, event.revertReason).to.equal(true);
     expect(await token.balanceOf(recipients[0])).to.equal(7n);

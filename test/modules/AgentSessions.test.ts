@@ -101,7 +101,15 @@ describe("AgentSessions: validation and scope", () => {
     // another chain id: the signature does not match this chain's hash
     const op = await agentOp(w, sessionId, transferCall(w, w.recipients[0], 1n));
     const otherChainHash = getUserOpHash(op, ENTRYPOINT_V08, w.core.chainId + 1n);
-    const crossChain = { ...op, signature: signSessionOp(w.agent.signingKey, otherChainHash, sessionId) };
+    const crossChain = {
+      ...op,
+      signature: signSessionOp(
+        w.agent.signingKey,
+        { chainId: w.core.chainId + 1n, sessions: w.sessionsAddress },
+        otherChainHash,
+        sessionId,
+      ),
+    };
     await expect(sendAgent(w, [crossChain]))
       .to.be.revertedWithCustomError(w.core.entryPoint, "FailedOp")
       .withArgs(0n, "AA24 signature error");

@@ -12,6 +12,7 @@ import {IAgentSessions} from "../../interfaces/IAgentSessions.sol";
 import {IReinsTimelock} from "../../interfaces/IReinsTimelock.sol";
 import {ISessionsAccountConfig} from "../../interfaces/ISessionsAccountConfig.sol";
 import {SpendWindow} from "../../libraries/SpendWindow.sol";
+import {CallPolicy} from "../../libraries/CallPolicy.sol";
 
 /**
  * @title AgentSessionsStorage
@@ -77,6 +78,14 @@ abstract contract AgentSessionsStorage is IAgentSessions {
     }
 
     /// @dev A loosening change waiting for the security delay; it dies when the account's epoch moves on.
+    /// @dev An EIP-3009 `TransferWithAuthorization` an agent operation charged to its session's budget; the
+    /// account's ERC-1271 accepts its digest until `validBefore`, while the session stays live.
+    struct Reservation {
+        bytes32 sessionId;
+        address token;
+        uint48 validBefore;
+    }
+
     struct PendingChange {
         uint48 readyAt;
         uint32 epoch;
@@ -88,6 +97,8 @@ abstract contract AgentSessionsStorage is IAgentSessions {
     bytes32 internal constant _APPLYING = 0x45a9ab8dd934cd2432b87f29b70f7770e4d32075c241af87cde4002dffec0200;
     // keccak256(abi.encode(uint256(keccak256("reins.transient.AgentSessions.running")) - 1)) & ~bytes32(uint256(0xff))
     bytes32 internal constant _RUNNING = 0xe83788abf838155dd75a37f952f341fa937700f3cf2893f64e07779f5a5ecf00;
+    // keccak256(abi.encode(uint256(keccak256("reins.transient.AgentSessions.runningSession")) - 1)) & ~bytes32(0xff)
+    bytes32 internal constant _RUNNING_SESSION = 0xc41ec94a95f0b0ed6ab90f353345f72533033fc8c4b8ff3b89576a48a91dfd00;
 
     mapping(address account => ISessionsAccountConfig.AccountData) internal _accounts;
     mapping(bytes32 sessionId => mapping(address account => SessionData)) internal _sessions;
@@ -109,6 +120,8 @@ abstract contract AgentSessionsStorage is IAgentSessions {
     // no budget of the session pays for reverts it (default deny on observed effects).
     // The count lives in AccountData (already read by every execution).
     mapping(bytes32 watchIndexKey => mapping(address account => address)) internal _watchAt;
+    // EIP-3009 transfer authorizations an agent operation paid for (see {AgentTransferAuthorizations}).
+    mapping(bytes32 digest => mapping(address account => Reservation)) internal _reservations;
 
     /// @notice The timelock that holds queued agent operations.
     IReinsTimelock public immutable timelock;
@@ -148,7 +161,10 @@ abstract contract AgentSessionsStorage is IAgentSessions {
      * unreachable too. Companion contracts that configure the account through `msg.sender` (breaker, envelope)
      * also refuse configuration while an agent's calls run ({isAgentExecuting}).
      */
-    function _checkTarget(address account, uint256 index, address target) internal view {
+    function _checkTarget(address account, uint256 index, address target, bytes4 selector) internal view {
+        // The one call into this module a session may make: paying for an EIP-3009 authorization, which the
+        // execution phase charges like a transfer ({AgentTransferAuthorizations-reserveTransferAuthorization}).
+        if (target == address(this) && selector == CallPolicy.RESERVE_TRANSFER_AUTHORIZATION) return;
         if (
             target == address(0) ||
             target == account ||

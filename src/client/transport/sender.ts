@@ -88,8 +88,8 @@ export interface SubmitRequest {
   draft: UserOperation;
   /** A well-formed stub signature for estimation. */
   stubSignature: string;
-  /** Produce the real signature over the userOpHash. */
-  sign(userOpHash: string): Promise<string> | string;
+  /** Produce the real signature over the userOpHash of `op` (the final operation, gas limits included). */
+  sign(userOpHash: string, op: UserOperation): Promise<string> | string;
   /** Limits the caller fixed: they are never replaced by the estimate. */
   fixed?: GasOverrides;
 }
@@ -110,7 +110,7 @@ export async function submitOperation(req: SubmitRequest): Promise<OperationResu
     };
   }
   const userOpHash = getUserOpHash(op, req.sender.entryPoint, await req.sender.chainId());
-  op = { ...op, signature: await req.sign(userOpHash) };
+  op = { ...op, signature: await req.sign(userOpHash, op) };
   const result = await req.sender.send(op);
   if (!result.success) {
     const error: ReinsError = result.revertReason

@@ -238,7 +238,15 @@ export async function agentOp(
     verificationGasLimit: deploy ? 2_000_000n : 400_000n,
     ...initCode,
   });
-  return { ...op, signature: signSessionOp(w.agent.signingKey, hashOf(w, op), sessionId) };
+  return {
+    ...op,
+    signature: signSessionOp(
+      w.agent.signingKey,
+      { chainId: w.ctx.chainId, sessions: w.sessionsAddress },
+      hashOf(w, op),
+      sessionId,
+    ),
+  };
 }
 
 /**
