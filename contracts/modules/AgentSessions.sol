@@ -83,8 +83,9 @@ contract AgentSessions is
     address public immutable admin;
 
     /// @notice EIP-712 type of what a session key signs (domain "Reins AgentSessions", version "1", this module).
-    bytes32 public constant SESSION_OPERATION_TYPEHASH =
-        keccak256("SessionOperation(bytes32 userOpHash,bytes32 sessionId,bytes32 intentHash)");
+    bytes32 public constant SESSION_OPERATION_TYPEHASH = keccak256(
+        "SessionOperation(bytes32 userOpHash,bytes32 sessionId,bytes32 intentHash)"
+    );
 
     constructor(IReinsTimelock timelock_) AgentSessionsStorage(timelock_) EIP712("Reins AgentSessions", "1") {
         admin = address(new AgentSessionsAdmin(timelock_));

@@ -169,6 +169,18 @@ interface PendingPermission {
   conditions: ConditionSpec[];
 }
 
+/** AgentSessions `reserveTransferAuthorization` (EIP-3009 payments, {@link PolicyBuilder.allowX402}). */
+const RESERVE_SELECTOR = "0xb8c43d4d";
+
+/** Whether `p` lets the agent pay EIP-3009 authorizations of `token` (pinned as word 0). */
+function reservesToken(p: Permission, token: string): boolean {
+  if (String(p.selector).toLowerCase() !== RESERVE_SELECTOR) return false;
+  const pinned = zeroPadValue(token, 32).toLowerCase();
+  return p.conditions.some(
+    (c) => Number(c.word) === 0 && Number(c.op) === ConditionOp.Equal && String(c.value).toLowerCase() === pinned,
+  );
+}
+
 /** Fluent builder of a {@link SessionConfig}; see the module doc. */
 export class PolicyBuilder {
   private agentAddress?: string;
@@ -283,6 +295,26 @@ export class PolicyBuilder {
       conditions,
     });
     return this;
+  }
+
+  /**
+   * Allow x402 / EIP-3009 payments in `token` (an address: the EIP-712 domain is bound to it): the agent may pay
+   * for a `TransferWithAuthorization` through AgentSessions (`sessions`, the module's address), which charges the
+   * session's budget of `token` like a transfer and lets the account's ERC-1271 accept exactly that authorization
+   * (see {@link reinsX402Signer}). Like {@link allowTransfer}: `payTo` limits the payees, `max` each payment. The
+   * session needs a budget for `token` (default deny).
+   */
+  allowX402(sessions: string, token: string, spec: { payTo?: string[]; max?: Amount } = {}): this {
+    if (!isAddress(token)) throw new PolicyError("bad config", `x402 token must be an address, got ${token}`);
+    const conditions: ConditionSpec[] = [{ word: 0, equals: getAddress(token) }];
+    if (spec.payTo?.length) conditions.push({ word: 1, oneOf: spec.payTo });
+    if (spec.max !== undefined) {
+      conditions.push({ word: 2, atMost: typeof spec.max === "string" ? { amount: spec.max, token } : spec.max });
+    }
+    return this.allowCall(sessions, {
+      fn: "reserveTransferAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes32,bytes32)",
+      conditions,
+    });
   }
 
   /**
@@ -403,7 +435,7 @@ export class PolicyBuilder {
       const movable =
         info.address === ZeroAddress
           ? permissions.some((p) => BigInt(p.valueCap) > 0n)
-          : permissions.some((p) => getAddress(p.target as string) === info.address);
+          : permissions.some((p) => getAddress(p.target as string) === info.address || reservesToken(p, info.address));
       if (!movable) {
         throw new PolicyError("budget token not in scope", `${what}: no permission of the session can move it`, {
           token: info.address,

@@ -37,6 +37,7 @@ describe("Reins client: outflow interpretation mirrors CallPolicy.outflow", () =
       ["0x87517c45", 4, false],
       ["0x36c78516", 4, false],
       ["0xa22cb465", 2, false],
+      ["0xb8c43d4d", 8, false],
       ["0x2b67b570", 4, false],
       ["0x2eb2c2d6", 5, false],
       ["0x12345678", 2, false],

@@ -13,7 +13,8 @@ import {AgentSessionsStorage} from "./AgentSessionsStorage.sol";
  * Validation and execution treat that call as a transfer of `value` of `token` to `to` (scope, default deny,
  * budgets, tiers, breaker, pause, queueing: {CallPolicy-outflow}), and when it runs it records the EIP-712 digest of
  * exactly that `TransferWithAuthorization`, computed here with `from` = the account and the token's address as
- * `verifyingContract`. The account's ERC-1271 then accepts that one digest, asked by that token, with the signature
+ * `verifyingContract` (so the digest is valid on that token only). The account's ERC-1271 then accepts that one
+ * digest, whoever asks (facilitators check it off chain before they settle), with the signature
  * `module ‖ RESERVED_AUTHORIZATION_MARKER ‖ sessionId` (84 bytes, so EIP-3009 tokens take the `bytes` path), while
  * the session is live and inside its window, until `validBefore`. Nothing else a session could produce is accepted.
  * @dev A reservation is spent when it is recorded: an authorization that expires unused does not give its budget
@@ -24,14 +25,16 @@ abstract contract AgentTransferAuthorizations is AgentSessionsStorage, IERC7579V
     using TransientSlot for *;
 
     /// @notice First word of the ERC-1271 signature that presents a reserved authorization.
-    bytes32 public constant RESERVED_AUTHORIZATION_MARKER = keccak256("reins.AgentSessions.reservedTransferAuthorization");
+    bytes32 public constant RESERVED_AUTHORIZATION_MARKER = keccak256(
+        "reins.AgentSessions.reservedTransferAuthorization"
+    );
 
-    bytes32 private constant _TRANSFER_WITH_AUTHORIZATION_TYPEHASH =
-        keccak256(
-            "TransferWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce)"
-        );
-    bytes32 private constant _DOMAIN_TYPEHASH =
-        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 private constant _TRANSFER_WITH_AUTHORIZATION_TYPEHASH = keccak256(
+        "TransferWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce)"
+    );
+    bytes32 private constant _DOMAIN_TYPEHASH = keccak256(
+        "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+    );
 
     /// @notice An agent operation paid for an EIP-3009 authorization; `digest` is what the account now accepts.
     event TransferAuthorizationReserved(
@@ -85,11 +88,11 @@ abstract contract AgentTransferAuthorizations is AgentSessionsStorage, IERC7579V
     /**
      * @inheritdoc IERC7579Validator
      * @notice ERC-1271 for the account (`msg.sender`): the magic value only for a digest an agent operation
-     * reserved, asked by its token (`sender`), presented as `RESERVED_AUTHORIZATION_MARKER ‖ sessionId`, before
+     * reserved (bound to its token by the EIP-712 domain), presented as `RESERVED_AUTHORIZATION_MARKER ‖ sessionId`, before
      * its `validBefore`, while that session is live (this epoch, not revoked, not paused) and inside its window.
      */
     function isValidSignatureWithSender(
-        address sender,
+        address,
         bytes32 hash,
         bytes calldata signature
     ) external view returns (bytes4) {
@@ -97,7 +100,7 @@ abstract contract AgentTransferAuthorizations is AgentSessionsStorage, IERC7579V
         if (signature.length != 64 || bytes32(signature[0:32]) != RESERVED_AUTHORIZATION_MARKER) return 0xffffffff;
         bytes32 sessionId = bytes32(signature[32:64]);
         Reservation memory r = _reservations[hash][account];
-        if (r.sessionId != sessionId || r.token != sender || r.validBefore <= block.timestamp) return 0xffffffff;
+        if (r.sessionId != sessionId || r.validBefore <= block.timestamp) return 0xffffffff;
         // The same authority as every other path; a revert here is a refusal (the account returns 0xffffffff).
         _checkWindow(sessionId, _liveSession(account, sessionId));
         return 0x1626ba7e;

@@ -47,6 +47,7 @@ const SELECTORS: Record<string, { words: number; bytes?: boolean }> = {
   "0x87517c45": { words: 4 }, // Permit2 approve
   "0x36c78516": { words: 4 }, // Permit2 transferFrom
   "0xa22cb465": { words: 2 }, // setApprovalForAll
+  "0xb8c43d4d": { words: 8 }, // AgentSessions reserveTransferAuthorization (EIP-3009, settled later)
 };
 /** Refused outright: Permit2 signature permits (and ERC-1155 batch transfers from the account). */
 const UNBOUNDED = new Set(["0x2b67b570", "0x2a2d80d1", "0x30f28b7a", "0x959b8c3f", "0x426a8493"]);
@@ -115,6 +116,13 @@ export function outflow(account: string, target: string, data: string | undefine
     case "0x1296ee62":
     case "0x4000aea0":
       return { kind: "transfer", token: t, amount: word(data, 1), counterparty: addressWord(data, 0) };
+    case "0xb8c43d4d":
+      return {
+        kind: "transfer",
+        token: addressWord(data, 0),
+        amount: word(data, 2),
+        counterparty: addressWord(data, 1),
+      };
     case "0x23b872dd":
     case "0xd8fbe994":
     case "0xc1d34b89":
