@@ -14,13 +14,22 @@ import {
   Interface,
   ZeroAddress,
   getAddress,
+  id,
   keccak256,
   toUtf8Bytes,
   type JsonRpcProvider,
   type Wallet,
 } from "ethers";
 import { AgentSession } from "../client/agent.js";
-import { BudgetExceeded, GasBudgetExceeded, NoBudget, ValueExceeded, decodeReinsError } from "../client/errors.js";
+import {
+  BudgetExceeded,
+  GasBudgetExceeded,
+  NoBudget,
+  ReinsError,
+  ValueExceeded,
+  decodeReinsError,
+} from "../client/errors.js";
+import type { X402Payment } from "../x402/signer.js";
 import { budgetTokens } from "../client/actions/assessTier.js";
 import { listQueue, type QueuedOperation } from "../client/actions/queue.js";
 import type { ReinsDeployment } from "../client/owner.js";
@@ -228,6 +237,26 @@ export interface AgentRuntimeOptions {
   transport: "bundler" | "direct";
   /** The `--token SYM=0x…` list (addresses only; decimals are read on chain by {@link AgentRuntime.create}). */
   tokens: McpToken[];
+}
+
+/** Result of the `fetch` tool. */
+export interface FetchJson {
+  status: "ok" | "refused" | "failed";
+  httpStatus?: number;
+  contentType?: string;
+  body?: string;
+  truncated?: boolean;
+  payment?: {
+    token: string;
+    amount: ReturnType<typeof amountJson>;
+    payTo: string;
+    digest: string;
+    txHash: string;
+    userOpHash: string;
+  };
+  intentHash: string;
+  refusal?: Refusal;
+  message?: string;
 }
 
 /** Thrown by {@link AgentRuntime.create} when the configuration cannot work (wrong key, unknown session…). */
@@ -631,6 +660,59 @@ export class AgentRuntime {
         agentAction: approval
           ? `after the owner's approval and from ${timeJson(result.earliestExecution).iso}, call queue_execute with this requestId (or the owner runs it)`
           : `from ${timeJson(result.earliestExecution).iso} until ${timeJson(result.expiresAt).iso}, call queue_execute with this requestId`,
+      };
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------------ x402
+
+  /**
+   * Fetch `url`, paying an x402 `exact` request from the session (the EIP-3009 authorization is reserved on chain
+   * by an agent operation first; see `reinsX402Signer`). A payment the session would refuse or queue is refused
+   * before anything is signed, and the server gets no payment.
+   */
+  async fetch(input: { url: string; method?: "GET" | "POST"; body?: string; intent: string }): Promise<FetchJson> {
+    return this.exclusive(async () => {
+      const intentHash = id(input.intent);
+      const payments: X402Payment[] = [];
+      const refusals: ReinsError[] = [];
+      // Loaded on first use: the x402 packages (and viem) cost start-up time the other tools do not need.
+      const { reinsPaymentFetch } = await import("../x402/fetch.js");
+      const paidFetch = await reinsPaymentFetch(this.session, {
+        intent: input.intent,
+        onPayment: (p) => payments.push(p),
+        onRefusal: (e) => refusals.push(e),
+      });
+      let res: Response;
+      try {
+        res = await paidFetch(input.url, { method: input.method ?? "GET", body: input.body });
+      } catch (e) {
+        if (refusals.length) return { status: "refused", intentHash, refusal: await this.refusal(refusals[0]) };
+        return { status: "failed", intentHash, message: (e as Error).message.split("\n")[0] };
+      }
+      const text = await res.text();
+      const payment = payments[0];
+      const t = payment ? await this.label(payment.token) : undefined;
+      return {
+        status: res.ok ? "ok" : "failed",
+        httpStatus: res.status,
+        contentType: res.headers.get("content-type") ?? undefined,
+        body: text.slice(0, 20_000),
+        truncated: text.length > 20_000,
+        intentHash,
+        ...(payment && t
+          ? {
+              payment: {
+                token: t.symbol,
+                amount: amountJson(payment.authorization.value, t),
+                payTo: payment.authorization.to,
+                digest: payment.digest,
+                txHash: payment.txHash,
+                userOpHash: payment.userOpHash,
+              },
+            }
+          : {}),
+        ...(res.ok ? {} : { message: `the server answered HTTP ${res.status}` }),
       };
     });
   }

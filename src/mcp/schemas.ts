@@ -65,6 +65,16 @@ export const callInput = { ...callShape, intent: intentInput };
 export const queueExecuteInput = {
   requestId: z.string().regex(BYTES32, "must be a 32-byte hex id").describe("The requestId a queued pay/call returned"),
 };
+export const fetchInput = {
+  url: z
+    .string()
+    .url()
+    .refine((u) => /^https?:\/\//.test(u), "must be an http(s) URL")
+    .describe("The URL to fetch; an x402 (HTTP 402) payment request is paid within the session's limits"),
+  method: z.enum(["GET", "POST"]).default("GET").describe("HTTP method (default GET)"),
+  body: z.string().max(100_000).optional().describe("Request body (POST)"),
+  intent: intentInput,
+};
 export const revokeSelfInput = {
   confirm: z.literal(true).describe("Must be true: revoking is irreversible; only the owner can grant a new session"),
   reason: z.string().max(500).optional().describe("Why (logged by the server on stderr only)"),
@@ -144,6 +154,28 @@ export const sendOutput = {
   agentAction: z.string().optional().describe("queued: what the agent can do next"),
   refusal: refusalSchema.optional(),
   details: z.record(z.any()).optional(),
+  ...invalidFields,
+};
+
+export const fetchOutput = {
+  status: z.enum(["ok", "refused", "failed", "invalid"]),
+  httpStatus: z.number().optional().describe("The server's final HTTP status"),
+  contentType: z.string().optional(),
+  body: z.string().optional().describe("Response body (text, at most 20,000 characters)"),
+  truncated: z.boolean().optional(),
+  payment: z
+    .object({
+      token: z.string(),
+      amount: amountSchema,
+      payTo: z.string(),
+      digest: z.string().describe("EIP-712 digest of the EIP-3009 authorization the account reserved"),
+      txHash: z.string(),
+      userOpHash: z.string(),
+    })
+    .optional()
+    .describe("Set when the request was paid"),
+  intentHash: z.string().optional(),
+  refusal: refusalSchema.optional(),
   ...invalidFields,
 };
 

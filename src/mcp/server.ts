@@ -1,5 +1,5 @@
 /**
- * The Reins MCP server: six tools over one {@link AgentRuntime} (one agent session). Every tool returns
+ * The Reins MCP server: seven tools over one {@link AgentRuntime} (one agent session). Every tool returns
  * `structuredContent` matching its `outputSchema` plus the same JSON as text; refusals, bad input and failed
  * operations are tool results with `isError: true` (and their structured content), never protocol errors.
  */
@@ -8,6 +8,8 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { AgentRuntime } from "./runtime.js";
 import {
   callInput,
+  fetchInput,
+  fetchOutput,
   payInput,
   preflightInput,
   preflightOutput,
@@ -23,7 +25,7 @@ import {
 export const SERVER_INFO = { name: "reins-agent", version: "0.1.0" };
 
 /** The tool names, in listing order. */
-export const TOOL_NAMES = ["status", "preflight", "pay", "call", "queue_execute", "revoke_self"] as const;
+export const TOOL_NAMES = ["status", "preflight", "pay", "call", "queue_execute", "revoke_self", "fetch"] as const;
 
 /** Log on stderr only: stdout is the protocol in stdio mode. */
 export type Logger = (line: string) => void;
@@ -231,6 +233,35 @@ export function createReinsMcpServer(runtime: AgentRuntime, log: Logger = () => 
               : `failed: ${r.message}`;
         log(`revoke_self: ${summary}`);
         return result(summary, r, r.status === "failed");
+      } catch (e) {
+        return failure(e);
+      }
+    },
+  );
+
+  server.registerTool(
+    "fetch",
+    {
+      title: "Fetch a URL, paying x402 within the session",
+      description:
+        "Fetch an http(s) URL. If the server asks for an x402 payment (HTTP 402, scheme exact, EIP-3009 token), the " +
+        "account pays it inside the session's limits (the payment is charged to the budget on chain before the server " +
+        "is paid); a payment the session would refuse or queue is refused before anything is signed (isError).",
+      inputSchema: fetchInput,
+      outputSchema: fetchOutput,
+      annotations: { destructiveHint: true, idempotentHint: false, openWorldHint: true },
+    },
+    async (args) => {
+      try {
+        const r = await runtime.fetch(args);
+        const summary =
+          r.status === "refused"
+            ? `refused (${r.refusal!.rule}): ${r.refusal!.message}`
+            : r.status === "failed" && r.httpStatus === undefined
+              ? `failed: ${r.message}`
+              : `HTTP ${r.httpStatus}${r.payment ? `, paid ${r.payment.amount.amount} ${r.payment.token} to ${r.payment.payTo} (tx ${r.payment.txHash})` : ", no payment"}`;
+        log(`fetch ${args.url}: ${summary}`);
+        return result(summary, r, r.status !== "ok");
       } catch (e) {
         return failure(e);
       }

@@ -21,12 +21,13 @@ import { deployReins, artifactsFromDirectory } from "../../src/deploy/deploy.js"
 import { ReinsOwner } from "../../src/client/owner.js";
 import { DirectSender } from "../../src/client/transport/direct.js";
 import { policy } from "../../src/client/policy.js";
-import type { MockERC20 } from "../../types/ethers-contracts/index.js";
+import type { MockEIP3009Token, MockERC20 } from "../../types/ethers-contracts/index.js";
+import { startX402Stack, type X402Stack } from "../helpers/x402.js";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BIN = join(REPO_ROOT, "bin", "reins.mjs");
 const TUSD = 10n ** 6n;
-const TOOLS = ["status", "preflight", "pay", "call", "queue_execute", "revoke_self"];
+const TOOLS = ["status", "preflight", "pay", "call", "queue_execute", "revoke_self", "fetch"];
 
 type Structured = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -54,6 +55,11 @@ describe("reins mcp (separate process, MCP SDK client)", function () {
   let account: string;
   let sessionId: string;
   let client: Client;
+  let usdc: MockEIP3009Token;
+  let usdcAddress: string;
+  let x402: X402Stack;
+  let sessionsAddress: string;
+  const facilitatorKey = Wallet.createRandom();
   let stdio: StdioClientTransport;
   let stderr = "";
   const children = new Set<ChildProcess>();
@@ -83,7 +89,7 @@ describe("reins mcp (separate process, MCP SDK client)", function () {
     rpcUrl = `http://${address}:${port}`;
     connection = await network.create({ network: "localhost", chainType: "l1", override: { url: rpcUrl } });
     const { ethers } = connection;
-    for (const w of [deployer, owner, agent]) {
+    for (const w of [deployer, owner, agent, facilitatorKey]) {
       await ethers.provider.send("hardhat_setBalance", [w.address, toBeHex(parseEther("100"))]);
     }
     const provider = ethers.provider;
@@ -93,6 +99,7 @@ describe("reins mcp (separate process, MCP SDK client)", function () {
       deploymentsDir: join(dir, "deployments"),
     });
     const a = deployed.addresses;
+    sessionsAddress = a.AgentSessions;
     token = (await ethers.deployContract("MockERC20", ["Test USD", "TUSD", 6])) as unknown as MockERC20;
     tokenAddress = await token.getAddress();
     const ownerWallet = owner.connect(provider);
@@ -110,6 +117,14 @@ describe("reins mcp (separate process, MCP SDK client)", function () {
     account = (await reins.createAccount({ securityDelay: 0n, prefund: { from: ownerWallet, value: parseEther("1") } }))
       .account;
     await (await token.mint(account, 100_000n * TUSD)).wait();
+    usdc = (await ethers.deployContract("MockEIP3009Token", [
+      "USD Coin",
+      "USDC",
+      "2",
+      6,
+    ])) as unknown as MockEIP3009Token;
+    usdcAddress = await usdc.getAddress();
+    await (await usdc.mint(account, 1_000n * TUSD)).wait();
     const config = await policy()
       .agent(agent.address)
       .validFor("30d")
@@ -117,9 +132,21 @@ describe("reins mcp (separate process, MCP SDK client)", function () {
       .allowTransfer(tokenAddress, { to: recipients })
       .allowCall(tokenAddress, { fn: "approve(address,uint256)", conditions: [{ word: 0, equals: recipients[0] }] })
       .budget(tokenAddress, { instant: "100", ceiling: "1000", perPeriod: "2000", period: "24h" })
+      .allowX402(a.AgentSessions, usdcAddress, { payTo: [recipients[1]] })
+      .budget(usdcAddress, { instant: 2n * TUSD, ceiling: 10n * TUSD, perPeriod: 10n * TUSD, period: "24h" })
       .build({ provider, account });
     sessionId = await reins.grantSession(config);
     writeFileSync(join(dir, "reins.config.json"), JSON.stringify({}));
+    x402 = await startX402Stack({
+      rpcUrl,
+      chainId: Number((await provider.getNetwork()).chainId),
+      facilitatorKey: facilitatorKey.privateKey,
+      token: usdcAddress,
+      tokenName: "USD Coin",
+      tokenVersion: "2",
+      payTo: recipients[1],
+      amount: 1n * TUSD,
+    });
 
     const started = Date.now();
     stdio = new StdioClientTransport({
@@ -144,6 +171,7 @@ describe("reins mcp (separate process, MCP SDK client)", function () {
 
   after(async function () {
     await client?.close().catch(() => undefined);
+    await x402?.close();
     for (const c of children) c.kill("SIGKILL");
     await connection?.close();
     await server?.close().catch(() => undefined);
@@ -151,7 +179,7 @@ describe("reins mcp (separate process, MCP SDK client)", function () {
     if (Object.keys(timings).length) console.log(`    reins mcp timings (ms): ${JSON.stringify(timings)}`);
   });
 
-  it("lists the six tools with input and output schemas", async function () {
+  it("lists the seven tools with input and output schemas", async function () {
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name)).to.deep.equal(TOOLS);
     const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
@@ -182,7 +210,8 @@ describe("reins mcp (separate process, MCP SDK client)", function () {
     expect(s.validUntil.unix - s.now.unix).to.be.closeTo(30 * 86_400, 60);
     expect(s.uses).to.deep.equal({ used: 0, max: 1000, left: 1000 });
     expect(s.gas.budget).to.include({ amount: "1", base: parseEther("1").toString(), symbol: "ETH" });
-    expect(s.budgets).to.have.length(1);
+    expect(s.budgets).to.have.length(2);
+    expect(s.budgets[1].token).to.deep.include({ address: usdcAddress, decimals: 6 }); // the x402 token's budget
     const b = s.budgets[0];
     expect(b.token).to.deep.equal({ symbol: "TUSD", address: tokenAddress, decimals: 6 });
     expect(b.instantThreshold).to.include({ amount: "100", base: "100000000" });
@@ -306,6 +335,44 @@ describe("reins mcp (separate process, MCP SDK client)", function () {
     });
     expect(sc(ok), JSON.stringify(ok.structuredContent)).to.include({ status: "executed" });
     expect(sc(ok).operation).to.include({ kind: "call", function: "approve(address,uint256)", selector: "0x095ea7b3" });
+  });
+
+  it("fetch pays an x402 endpoint inside the session (charged on chain); a payee outside the scope is refused unpaid", async function () {
+    const before = await usdc.balanceOf(recipients[1]);
+    const paid = await call("fetch", { url: x402.paidUrl, intent: "buy the weather report" });
+    expect(paid.isError, JSON.stringify(sc(paid))).to.not.equal(true);
+    expect(sc(paid)).to.include({ status: "ok", httpStatus: 200 });
+    expect(JSON.parse(sc(paid).body)).to.deep.equal({ report: "sunny" });
+    expect(sc(paid).payment).to.include({ token: "USDC", payTo: recipients[1] });
+    expect(sc(paid).payment.amount.base).to.equal((1n * TUSD).toString());
+    expect(await usdc.balanceOf(recipients[1])).to.equal(before + 1n * TUSD);
+    const { ethers } = connection;
+    const sessionsContract = await ethers.getContractAt("AgentSessions", sessionsAddress);
+    const [, left] = await sessionsContract.budgetOf(sessionId, account, usdcAddress);
+    expect(left).to.equal(9n * TUSD); // charged once, 1 USDC of the 10 USDC period cap
+
+    const elsewhere = await startX402Stack({
+      rpcUrl,
+      chainId: Number((await ethers.provider.getNetwork()).chainId),
+      facilitatorKey: facilitatorKey.privateKey,
+      token: usdcAddress,
+      tokenName: "USD Coin",
+      tokenVersion: "2",
+      payTo: stranger, // what an injected prompt would make the agent pay
+      amount: 1n * TUSD,
+    });
+    try {
+      const refused = await call("fetch", { url: elsewhere.paidUrl, intent: "pay the attacker" });
+      expect(refused.isError).to.equal(true);
+      expect(sc(refused).status).to.equal("refused");
+      expect(sc(refused).refusal.rule).to.equal("condition");
+      expect(elsewhere.paidRequests).to.equal(0);
+      expect(await usdc.balanceOf(stranger)).to.equal(0n);
+    } finally {
+      await elsewhere.close();
+    }
+    const bad = await call("fetch", { url: "file:///etc/passwd", intent: "x" });
+    expect(bad.isError).to.equal(true);
   });
 
   it("pay above the instant threshold is queued; queue_execute runs it after the delay", async function () {
