@@ -348,6 +348,31 @@ export const COMMANDS: CommandSpec[] = [
     run: async (inv) => (await ops()).agentPay(inv),
   },
   {
+    path: ["agent", "fetch"],
+    positionals: ["account", "sessionId", "url"],
+    summary: "fetch a URL as the agent (REINS_AGENT_KEY), paying an x402 (HTTP 402) request inside the session",
+    options: {
+      method: { type: "string", value: "<GET|POST>", help: "HTTP method (default GET)" },
+      body: { type: "string", value: "<text>", help: "request body (POST)" },
+      intent: { type: "string", value: "<text>", help: "intent text signed with the payment (default: fetch <url>)" },
+      "allow-queue": {
+        type: "boolean",
+        help: "send a payment above the instant tier to the queue instead of refusing it (it pays when it runs)",
+      },
+      "agent-key-env": {
+        type: "string",
+        value: "<NAME>",
+        help: "environment variable with the agent key (default REINS_AGENT_KEY)",
+      },
+    },
+    details:
+      "The payment (x402 exact, an EIP-3009 token) is an agent operation that charges the session's budget and lets the\n" +
+      "account's ERC-1271 accept exactly that authorization; the x402 client then sends it. A payment the session would\n" +
+      "refuse or queue is refused before anything is signed (exit 3), and the server gets no payment.\n" +
+      "Example: REINS_AGENT_KEY=0x… reins agent fetch 0xAcc 0xSession https://api.example/weather",
+    run: async (inv) => (await import("./commands/fetch.js")).agentFetch(inv),
+  },
+  {
     path: ["mcp"],
     summary: "serve one agent session as an MCP server (stdio, or Streamable HTTP on 127.0.0.1 with --http)",
     options: {
