@@ -419,6 +419,45 @@ describe("ERC-7715 permission requests", function () {
     expect((wrong as Erc7715Error).refusal).to.equal("bad context");
   });
 
+  it("the older shape (signer + top-level expiry, MetaMask Smart Accounts Kit 0.3.0 docs) grants the same session; a refused consent grants nothing", async function () {
+    const t = await now();
+    const key = agentKey();
+    const ex = specExamples(w, key.address, t, payees);
+    // The 0.3.0 "ERC-20 periodic permission" example: expiry and signer at the top level, no `to`, no rules.
+    const legacy = {
+      chainId: ex.erc20Periodic.chainId,
+      expiry: ex.expiry,
+      signer: { type: "account", data: { address: key.address } },
+      permission: { type: "erc20-token-periodic", data: ex.erc20Periodic.permission.data },
+    };
+    const [response] = await requestExecutionPermissions(w.owner, [legacy]);
+    expect(response.to).to.equal(key.address);
+    expect(response.rules).to.deep.equal([{ type: "expiry", data: { timestamp: ex.expiry } }]);
+    const s = await w.sessions.getSession(response.reins.sessionId!, w.account);
+    expect([s.agent, s.validUntil]).to.deep.equal([key.address, BigInt(ex.expiry)]);
+    const contradiction = await refusal(requestExecutionPermissions(w.owner, [{ ...legacy, to: payees[0] }]));
+    expect((contradiction as Erc7715Error).field).to.equal("[0].signer");
+
+    // The owner's consent hook sees the translated request and its session config; false answers 4001.
+    const before = await grantsOnChain(w);
+    const seen: string[] = [];
+    const handler = createErc7715Handler(w.owner, {
+      approve: (grants) => {
+        seen.push(...grants.map((g) => `${g.translation.type}:${g.config.agent}`));
+        return false;
+      },
+    });
+    const r = await handler({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "wallet_requestExecutionPermissions",
+      params: [ex.erc20Periodic],
+    });
+    expect("error" in r && r.error.code).to.equal(4001);
+    expect(seen).to.deep.equal([`erc20-token-periodic:${key.address}`]);
+    expect(await grantsOnChain(w)).to.equal(before);
+  });
+
   it("wallet_getGrantedExecutionPermissions is read from the chain: types, caps, payees; revoked sessions disappear; budget changes show", async function () {
     const fresh = await newAccount(0); // an account with only these grants
     const srv = await startErc7715Server(createErc7715Handler(fresh.owner));
@@ -506,6 +545,19 @@ describe("ERC-7715 permission requests", function () {
     expect(listed.map((p) => [p.reins.status, p.context])).to.deep.equal([["pending", response.context]]);
     const tooEarly = await applyPendingPermission(w.core.deployer, response.context).catch((e) => e);
     expect(tooEarly).to.be.instanceOf(ChangeNotReady);
+
+    // A second pending grant, cancelled through wallet_revokeExecutionPermission before it is ready.
+    const [second] = await requestExecutionPermissions(owner, [ex.erc20Allowance]);
+    const handler = createErc7715Handler(owner);
+    const revoked = await handler({
+      jsonrpc: "2.0",
+      id: 2,
+      method: "wallet_revokeExecutionPermission",
+      params: [{ permissionContext: second.context }],
+    });
+    expect("result" in revoked).to.equal(true);
+    expect(await resolvePermissionsContext(ethers.provider, second.context)).to.include({ cancelled: true });
+    expect((await getGrantedExecutionPermissions(w.sessions, account)).length).to.equal(1);
 
     await networkHelpers.time.increase(3600);
     const sessionId = await applyPendingPermission(w.core.deployer, response.context); // anyone may apply
