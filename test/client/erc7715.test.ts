@@ -499,6 +499,11 @@ describe("ERC-7715 permission requests", function () {
       const lowered = await getGrantedExecutionPermissions(fresh.sessions, fresh.account);
       expect(lowered[0].permission.data.periodAmount).to.equal(toQuantity(4n * USDC));
 
+      // Shorten the other one's life on chain: the expiry rule follows, the session stays listed.
+      await fresh.owner.renewSession(granted[1].reins.sessionId!, BigInt(ex.expiry - 100));
+      const renewed = await getGrantedExecutionPermissions(fresh.sessions, fresh.account);
+      expect(renewed[1].rules[0]).to.deep.equal({ type: "expiry", data: { timestamp: ex.expiry - 100 } });
+
       // Revoke one directly on chain, the other through wallet_revokeExecutionPermission.
       await fresh.owner.revokeSession(id0);
       const after = result<PermissionResponse[]>(await rpc(srv, "wallet_getGrantedExecutionPermissions"));

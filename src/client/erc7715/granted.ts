@@ -47,14 +47,9 @@ export async function getGrantedExecutionPermissions(
     account,
     options.fromBlock === undefined ? {} : { fromBlock: options.fromBlock },
   );
-  const seenTx = new Map<string, number>();
   for (const info of infos) {
     if (info.status !== "active" && info.status !== "not yet valid" && !options.includeInactive) continue;
-    // Several grants of one transaction with the same agent and window are told apart by their order.
-    const key = `${info.grantedIn}:${info.agent}:${info.validAfter}:${info.validUntil}`;
-    const ordinal = seenTx.get(key) ?? 0;
-    seenTx.set(key, ordinal + 1);
-    const config = await grantedConfig(sessions, provider, account, info, ordinal);
+    const config = await grantedConfig(sessions, provider, account, info);
     if (!config) continue;
     const live = await liveBudget(sessions, account, info.sessionId, config);
     const response = toResponse(chainId, account, module, info.agent, config, live, {
@@ -185,47 +180,60 @@ function toResponse(
   };
 }
 
-/** The config a session was granted with: from `ChangeProposed` when it was applied later, else the grant's call data. */
+/**
+ * The config a session was granted with: from `ChangeProposed` when it was applied after the security delay, else
+ * from the grant's call data. Matched on the grant-time agent and window of its `SessionGranted` log (a later
+ * `renewSession` changes the live window, not the grant).
+ */
 async function grantedConfig(
   sessions: AgentSessions,
   provider: Provider,
   account: string,
   info: SessionInfo,
-  ordinal: number,
 ): Promise<SessionConfig | undefined> {
   const receipt = await provider.getTransactionReceipt(info.grantedIn);
   if (!receipt) return undefined;
   const module = getAddress(await sessions.getAddress());
-  // A grant applied after its delay: SessionGranted is followed by ChangeApplied(account, changeHash).
-  let granted = -1;
+  const matches = (c: SessionConfig | undefined, g: { agent: string; validAfter: bigint; validUntil: bigint }) =>
+    c !== undefined &&
+    getAddress(c.agent as string) === getAddress(g.agent) &&
+    BigInt(c.validAfter) === g.validAfter &&
+    BigInt(c.validUntil) === g.validUntil;
+  let grant: { agent: string; validAfter: bigint; validUntil: bigint } | undefined;
+  let ordinal = 0; // earlier grants of this transaction with the same agent and window
+  const earlier: { agent: string; validAfter: bigint; validUntil: bigint }[] = [];
   for (const log of receipt.logs) {
     if (getAddress(log.address) !== module) continue;
     const parsed = sessions.interface.parseLog({ topics: [...log.topics], data: log.data });
-    if (parsed?.name === "SessionGranted" && parsed.args.sessionId === info.sessionId) granted = log.index;
-    if (parsed?.name === "ChangeApplied" && granted >= 0 && getAddress(parsed.args.account) === getAddress(account)) {
+    if (parsed?.name === "SessionGranted" && getAddress(parsed.args.account) === getAddress(account)) {
+      const g = { agent: parsed.args.agent, validAfter: parsed.args.validAfter, validUntil: parsed.args.validUntil };
+      if (parsed.args.sessionId === info.sessionId) {
+        grant = g;
+        ordinal = earlier.filter(
+          (e) => e.agent === g.agent && e.validAfter === g.validAfter && e.validUntil === g.validUntil,
+        ).length;
+      } else if (!grant) earlier.push(g);
+    }
+    // A grant applied after its delay: its SessionGranted is followed by ChangeApplied(account, changeHash).
+    if (parsed?.name === "ChangeApplied" && grant && getAddress(parsed.args.account) === getAddress(account)) {
       const proposed = await sessions.queryFilter(sessions.filters.ChangeProposed(account, parsed.args.changeHash));
-      if (proposed.length) return decodeGrant(sessions, proposed[proposed.length - 1].args.data);
+      const config = proposed.length ? decodeGrant(sessions, proposed[proposed.length - 1].args.data) : undefined;
+      if (matches(config, grant)) return config;
       break;
     }
   }
+  if (!grant) return undefined;
   // A direct grant: the grantSession call data sits verbatim in the transaction input (inside handleOps /
-  // execute); take the `ordinal`-th one that matches the session's agent and window.
+  // execute); take the `ordinal`-th one that matches the grant's agent and window.
   const tx = await provider.getTransaction(info.grantedIn);
   if (!tx) return undefined;
   const input = tx.data.slice(2).toLowerCase();
   const selector = sessions.interface.getFunction("grantSession").selector.slice(2);
-  let matches = 0;
+  let seen = 0;
   for (let at = input.indexOf(selector); at >= 0; at = input.indexOf(selector, at + 2)) {
     if (at % 2 !== 0) continue;
     const config = decodeGrant(sessions, "0x" + input.slice(at));
-    if (
-      config &&
-      getAddress(config.agent as string) === getAddress(info.agent) &&
-      BigInt(config.validUntil) === info.validUntil &&
-      BigInt(config.validAfter) === info.validAfter
-    ) {
-      if (matches++ === ordinal) return config;
-    }
+    if (matches(config, grant) && seen++ === ordinal) return config;
   }
   return undefined;
 }
