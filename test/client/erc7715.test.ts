@@ -387,6 +387,27 @@ describe("ERC-7715 permission requests", function () {
     expect(await grantsOnChain(w)).to.equal(before);
   });
 
+  it("grants that do not fit in one owner operation are refused before sending; a roomier owner grants them at once", async function () {
+    const base = specExamples(w, agentKey().address, await now(), payees).erc20Periodic;
+    const before = await grantsOnChain(w);
+    // Four grants do not fit in one owner operation with DirectSender's fixed 1,000,000 call gas: refused before
+    // sending, with the numbers; with an owner built for more gas they are granted together.
+    const four = [base, base, base, base];
+    const big = await refusal(requestExecutionPermissions(w.owner, four));
+    expect((big as Erc7715Error).refusal).to.equal("too large");
+    expect(await grantsOnChain(w)).to.equal(before);
+    const roomy = new ReinsOwner({
+      owner: w.ownerKey,
+      provider: ethers.provider,
+      deployment: w.deployment,
+      sender: w.sender,
+      account: w.account,
+      gas: { callGasLimit: 3_000_000n },
+    });
+    const granted = await requestExecutionPermissions(roomy, four, { callGasLimit: 3_000_000n });
+    expect(granted.map((g) => g.reins.status)).to.deep.equal(["active", "active", "active", "active"]);
+  });
+
   it("the permissions context round-trips: decode gives account, module and session; the AgentSession from it pays", async function () {
     const t = await now();
     const key = agentKey();

@@ -17,7 +17,9 @@ export type Erc7715Refusal =
   /** The request is for another chain or another account. */
   | "wrong target"
   /** The permissions context is not a Reins context, or names another chain, account or module. */
-  | "bad context";
+  | "bad context"
+  /** The grants do not fit in one owner operation (fixed gas limits). */
+  | "too large";
 
 /** JSON-RPC / EIP-1193 error codes the handler answers with. */
 export const JSON_RPC_ERRORS = {

@@ -21,9 +21,11 @@
  * {@link ChangeNotReady}.
  */
 import { getAddress, toQuantity } from "ethers";
+import { executeCalldata } from "../../account/encoding.js";
 import { ReinsError, PolicyError } from "../errors.js";
 import type { ReinsOwner } from "../owner.js";
 import type { SessionConfig } from "../policy.js";
+import { DEFAULT_GAS_LIMITS } from "../transport/sender.js";
 import { encodePermissionsContext, decodePermissionsContext } from "./context.js";
 import { Erc7715Error, JSON_RPC_ERRORS } from "./errors.js";
 import { getGrantedExecutionPermissions, type GetGrantedOptions } from "./granted.js";
@@ -45,6 +47,12 @@ export interface Erc7715HandlerOptions extends Erc7715GrantOptions {
   approve?: (grants: { translation: Translation; config: SessionConfig }[]) => boolean | Promise<boolean>;
   /** Options of `wallet_getGrantedExecutionPermissions`. */
   granted?: GetGrantedOptions;
+  /**
+   * The call gas limit of the owner's operations, when the sender cannot estimate (DirectSender): the
+   * `gas.callGasLimit` the {@link ReinsOwner} was built with (default {@link DEFAULT_GAS_LIMITS}, 1,000,000, about
+   * three grants). Requests whose grants need more in one operation are refused before anything is sent.
+   */
+  callGasLimit?: bigint;
 }
 
 /** The owner refused the request in {@link Erc7715HandlerOptions.approve}. */
@@ -79,12 +87,30 @@ export async function requestExecutionPermissions(
   if (options.approve && !(await options.approve(grants))) throw new PermissionRequestRejected();
 
   const module = getAddress(owner.deployment.sessions);
-  const result = await owner.execute(
-    grants.map((g) => ({
-      target: module,
-      data: owner.sessions.interface.encodeFunctionData("grantSession", [g.config]),
-    })),
-  );
+  const calls = grants.map((g) => ({
+    target: module,
+    data: owner.sessions.interface.encodeFunctionData("grantSession", [g.config]),
+  }));
+  if (!owner.sender.estimate) {
+    // The sender uses fixed limits: check that all grants fit in one operation (the EntryPoint calls the account
+    // with exactly this call data), rather than let the operation run out of gas on chain.
+    const limit = options.callGasLimit ?? DEFAULT_GAS_LIMITS.owner.callGasLimit;
+    const needed = await owner.provider.estimateGas({
+      from: owner.sender.entryPoint,
+      to: account,
+      data: executeCalldata(calls),
+    });
+    if (needed > limit) {
+      throw new Erc7715Error(
+        "too large",
+        "params",
+        `the ${grants.length} grants need ${needed} gas in one owner operation, above its call gas limit ${limit}: ` +
+          "send fewer permission requests per call (or raise the owner's gas.callGasLimit and callGasLimit)",
+        { needed, limit },
+      );
+    }
+  }
+  const result = await owner.execute(calls);
   const outcomes: ({ sessionId: string } | { changeHash: string; readyAt: bigint })[] = [];
   for (const log of result.logs) {
     if (getAddress(log.address) !== module) continue;
