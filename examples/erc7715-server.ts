@@ -8,7 +8,8 @@
  * your bundler in production):
  *
  * ```sh
- * RPC_URL=http://127.0.0.1:8545 OWNER_KEY=0x… ACCOUNT=0x… FUNDER_KEY=0x… PORT=8715 npx tsx examples/erc7715-server.ts
+ * RPC_URL=http://127.0.0.1:8545 OWNER_KEY=0x… ACCOUNT=0x… FUNDER_KEY=0x… APPROVE=yes PORT=8715 \
+ *   npx tsx examples/erc7715-server.ts
  * curl -s localhost:8715 -d '{"jsonrpc":"2.0","id":1,"method":"wallet_getSupportedExecutionPermissions"}'
  * ```
  */
@@ -78,7 +79,18 @@ async function main(): Promise<void> {
     sender: new DirectSender(new Wallet(env("FUNDER_KEY"), provider)),
     account: env("ACCOUNT"),
   });
-  const server = await startErc7715Server(createErc7715Handler(owner), Number(process.env.PORT ?? 8715));
+  // The owner's consent: this example prints each request and grants it only when APPROVE=yes (a real wallet asks
+  // its user here). The server listens on 127.0.0.1 only.
+  const handler = createErc7715Handler(owner, {
+    approve: (grants) => {
+      for (const g of grants) {
+        const t = g.translation;
+        console.log(`request: ${t.type} of ${t.amount} (token ${t.token}) for agent ${t.to} until ${t.validUntil}`);
+      }
+      return process.env.APPROVE === "yes";
+    },
+  });
+  const server = await startErc7715Server(handler, Number(process.env.PORT ?? 8715));
   console.log(`ERC-7715 endpoint for ${owner.account} at ${server.url}`);
 }
 

@@ -161,7 +161,7 @@ describe("ERC-7715 permission requests", function () {
   before(async function () {
     w = await clientWorld(ethers);
     payees = w.recipients.slice(0, 2);
-    server = await startErc7715Server(createErc7715Handler(w.owner));
+    server = await startErc7715Server(createErc7715Handler(w.owner, { approve: () => true }));
   });
 
   after(async function () {
@@ -481,7 +481,7 @@ describe("ERC-7715 permission requests", function () {
 
   it("wallet_getGrantedExecutionPermissions is read from the chain: types, caps, payees; revoked sessions disappear; budget changes show", async function () {
     const fresh = await newAccount(0); // an account with only these grants
-    const srv = await startErc7715Server(createErc7715Handler(fresh.owner));
+    const srv = await startErc7715Server(createErc7715Handler(fresh.owner, { approve: () => true }));
     try {
       const t = await now();
       const key = agentKey();
@@ -574,7 +574,7 @@ describe("ERC-7715 permission requests", function () {
 
     // A second pending grant, cancelled through wallet_revokeExecutionPermission before it is ready.
     const [second] = await requestExecutionPermissions(owner, [ex.erc20Allowance]);
-    const handler = createErc7715Handler(owner);
+    const handler = createErc7715Handler(owner, { approve: () => true });
     const revoked = await handler({
       jsonrpc: "2.0",
       id: 2,

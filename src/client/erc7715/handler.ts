@@ -38,13 +38,18 @@ import {
   type PermissionResponse,
 } from "./types.js";
 
+/** The owner's decision on a permission request (see {@link Erc7715HandlerOptions.approve}). */
+export type ConsentHook = (grants: { translation: Translation; config: SessionConfig }[]) => boolean | Promise<boolean>;
+
 /** Options of {@link requestExecutionPermissions} and {@link createErc7715Handler}. */
 export interface Erc7715HandlerOptions extends Erc7715GrantOptions {
   /**
    * The owner's consent: called with the translated requests and their session configs before anything is sent.
-   * Return false to refuse (JSON-RPC 4001, user rejected). Default: grant (the handler acts for the owner).
+   * Return false to refuse (JSON-RPC 4001, user rejected). {@link requestExecutionPermissions} grants without it
+   * (the owner is the caller); {@link createErc7715Handler} requires it, since whoever reaches the handler could
+   * otherwise obtain sessions on the account.
    */
-  approve?: (grants: { translation: Translation; config: SessionConfig }[]) => boolean | Promise<boolean>;
+  approve?: ConsentHook;
   /** Options of `wallet_getGrantedExecutionPermissions`. */
   granted?: GetGrantedOptions;
   /**
@@ -157,10 +162,18 @@ export async function requestExecutionPermissions(
 export type Erc7715Handler = (request: JsonRpcRequest) => Promise<JsonRpcResponse>;
 
 /**
- * A JSON-RPC handler of the ERC-7715 methods for `owner`'s account (see the module doc). Never throws: refusals
- * are JSON-RPC errors with the typed error in `data` (`name`, `refusal`, `field`, `reason`).
+ * A JSON-RPC handler of the ERC-7715 methods for `owner`'s account (see the module doc). `options.approve` is the
+ * owner's consent to each permission request (`() => true` grants whatever a caller asks: only for a handler that
+ * nobody else can reach). The handler never throws: refusals are JSON-RPC errors with the typed error in `data`
+ * (`name`, `refusal`, `field`, `reason`).
  */
-export function createErc7715Handler(owner: ReinsOwner, options: Erc7715HandlerOptions = {}): Erc7715Handler {
+export function createErc7715Handler(
+  owner: ReinsOwner,
+  options: Erc7715HandlerOptions & { approve: ConsentHook },
+): Erc7715Handler {
+  if (typeof options?.approve !== "function") {
+    throw new ReinsError("config", "createErc7715Handler: options.approve (the owner's consent) is required");
+  }
   return async (request) => {
     const id = request && typeof request === "object" && "id" in request ? (request.id ?? null) : null;
     try {
