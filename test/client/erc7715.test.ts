@@ -475,6 +475,7 @@ describe("ERC-7715 permission requests", function () {
       params: [ex.erc20Periodic],
     });
     expect("error" in r && r.error.code).to.equal(4001);
+    expect(() => createErc7715Handler(w.owner, {} as never)).to.throw(/approve/);
     expect(seen).to.deep.equal([`erc20-token-periodic:${key.address}`]);
     expect(await grantsOnChain(w)).to.equal(before);
   });
@@ -545,6 +546,22 @@ describe("ERC-7715 permission requests", function () {
       ]);
       const unknown = await rpc(srv, "eth_sendTransaction", []);
       expect("error" in unknown && unknown.error.code).to.equal(-32601);
+      // The example server answers JSON-RPC batches in order, and a parse error with -32700.
+      const batch = (await (
+        await fetch(srv.url, {
+          method: "POST",
+          body: JSON.stringify([
+            { jsonrpc: "2.0", id: 1, method: "wallet_getSupportedExecutionPermissions" },
+            { jsonrpc: "2.0", id: 2, method: "wallet_getGrantedExecutionPermissions" },
+          ]),
+        })
+      ).json()) as JsonRpcResponse[];
+      expect(batch.map((b) => [b.id, "result" in b])).to.deep.equal([
+        [1, true],
+        [2, true],
+      ]);
+      const garbled = (await (await fetch(srv.url, { method: "POST", body: "{" })).json()) as JsonRpcResponse;
+      expect("error" in garbled && garbled.error.code).to.equal(-32700);
     } finally {
       await srv.close();
     }
