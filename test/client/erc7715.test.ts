@@ -106,7 +106,7 @@ function specExamples(w: ClientWorld, to: string, currentTime: number, payees: s
       },
       [payee],
     ),
-    // ERC-20 stream: the same fields plus tokenAddress (parseUnits('1', 6) initial, 0.1 USDC per second, 2 USDC max).
+    // ERC-20 stream: the same fields plus tokenAddress (values chosen here: 1 USDC initial, 0.1 per second, 2 max).
     erc20Stream: request("erc20-token-stream", {
       tokenAddress: SEPOLIA_USDC,
       initialAmount: "0xf4240",
@@ -115,6 +115,16 @@ function specExamples(w: ClientWorld, to: string, currentTime: number, payees: s
       startTime: currentTime,
     }),
     erc20Revocation: request("erc20-token-revocation", {}),
+    // The request example of the earlier ERC-7715 revision (ethereum/ERCs ERCS/erc-7715.md at 67332f5d,
+    // `wallet_grantPermissions`): signer, top-level expiry, `native-token-transfer` and a `gas-limit` policy.
+    ercGrantPermissionsExample: {
+      chainId,
+      address: w.account,
+      expiry: 1577840461,
+      signer: { type: "account", data: { address: to } },
+      permission: { type: "native-token-transfer", data: { allowance: "0x1DCD6500" } },
+      policies: [{ type: "gas-limit", data: { limit: "0x1DCD6500" } }],
+    },
   };
 }
 
@@ -299,6 +309,20 @@ describe("ERC-7715 permission requests", function () {
     const base = ex.erc20Periodic;
     const cases: [string, object, string, string, Erc7715Error["refusal"] | "policy"][] = [
       ["native-token-stream", ex.nativeStream, "[0].permission.type", "linear", "unsupported permission"],
+      [
+        "the earlier revision's example (policies)",
+        ex.ercGrantPermissionsExample,
+        "[0].policies",
+        "unknown request field",
+        "not expressible",
+      ],
+      [
+        "the earlier revision's native-token-transfer",
+        (({ policies: _policies, ...rest }) => rest)(ex.ercGrantPermissionsExample),
+        "[0].permission.type",
+        "unknown permission type",
+        "unsupported permission",
+      ],
       ["erc20-token-stream", ex.erc20Stream, "[0].permission.type", "linear", "unsupported permission"],
       ["erc20-token-revocation", ex.erc20Revocation, "[0].permission.type", "any token", "unsupported permission"],
       [
