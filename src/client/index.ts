@@ -15,6 +15,7 @@ export * from "./actions/queue.js";
 export * from "./transport/sender.js";
 export * from "./transport/direct.js";
 export * from "./transport/bundler.js";
+export * from "./erc7715/index.js";
 export {
   DeploymentRecordError,
   clientDeployment,
