@@ -301,7 +301,7 @@ export class PolicyBuilder {
    * Allow x402 / EIP-3009 payments in `token` (an address: the EIP-712 domain is bound to it): the agent may pay
    * for a `TransferWithAuthorization` through AgentSessions (`sessions`, the module's address), which charges the
    * session's budget of `token` like a transfer and lets the account's ERC-1271 accept exactly that authorization
-   * (see {@link reinsX402Signer}). Like {@link allowTransfer}: `payTo` limits the payees, `max` each payment. The
+   * (see `reinsX402Signer` in `reins/x402`). Like {@link allowTransfer}: `payTo` limits the payees, `max` each payment. The
    * session needs a budget for `token` (default deny).
    */
   allowX402(sessions: string, token: string, spec: { payTo?: string[]; max?: Amount } = {}): this {

@@ -69,6 +69,7 @@ export class X402PaymentQueued extends ReinsError {
 /** The x402 `ClientEvmSigner` shape (`@x402/evm`), declared here so the library does not need the package. */
 export interface X402EvmSigner {
   readonly address: `0x${string}`;
+  /** Sign (here: reserve on chain, then present) EIP-712 typed data. */
   signTypedData(message: {
     domain: Record<string, unknown>;
     types: Record<string, unknown>;
