@@ -158,7 +158,8 @@ library CallPolicy {
         }
         if (sel == RESERVE_TRANSFER_AUTHORIZATION) {
             _exact(data, 8);
-            return Outflow(OutflowKind.Transfer, _address(word(data, 0)), uint256(word(data, 2)), _address(word(data, 1)));
+            return
+                Outflow(OutflowKind.Transfer, _address(word(data, 0)), uint256(word(data, 2)), _address(word(data, 1)));
         }
         if (sel == TRANSFER_FROM || sel == TRANSFER_FROM_AND_CALL || sel == SAFE_TRANSFER_FROM_721) {
             _exact(data, 3);

@@ -165,6 +165,50 @@ describe("x402: an agent pays HTTP 402 endpoints, charged to its session budget 
     expect(await spent()).to.equal(3n * USDC);
   });
 
+  it("the exemption is one function: nobody but a running agent operation reserves, no other module call is grantable", async function () {
+    const [signer] = await connection.ethers.getSigners();
+    const now = BigInt((await connection.ethers.provider.getBlock("latest"))!.timestamp);
+    const args = [tokenAddress, payee, 1n, 0n, now + 600n, id("n"), id(DOMAIN.name), id(DOMAIN.version)] as const;
+    // a direct call (an EOA, or the account outside an agent execution) is refused
+    await expect(sessions.connect(signer).reserveTransferAuthorization(...args)).to.be.revertedWithCustomError(
+      sessions,
+      "AgentSessionsUnauthorized",
+    );
+    // a permission on any other AgentSessions function is refused at grant time
+    const base = await policy()
+      .agent(agentKey.address)
+      .validFor("1d")
+      .allowCall(await sessions.getAddress(), { fn: "pause(address,bool)" })
+      .build({ provider: connection.ethers.provider, account })
+      .catch((e: Error) => e);
+    const config =
+      base instanceof Error
+        ? {
+            ...(await policy()
+              .agent(agentKey.address)
+              .validFor("1d")
+              .allowX402(await sessions.getAddress(), tokenAddress)
+              .budget(tokenAddress, { instant: 1n })
+              .build({ provider: connection.ethers.provider, account })),
+          }
+        : base;
+    config.permissions = [
+      {
+        ...config.permissions[0],
+        selector: sessions.interface.getFunction("pause")!.selector,
+        conditions: [],
+        calldataLength: 68,
+      },
+    ];
+    let refused: unknown;
+    try {
+      await owner.grantSession(config);
+    } catch (e) {
+      refused = e;
+    }
+    expect(String((refused as Error)?.message ?? refused)).to.match(/which agents may never call/);
+  });
+
   describe("the account's ERC-1271 accepts exactly the reserved authorizations", function () {
     let auth: TransferAuthorization;
     let digest: string;

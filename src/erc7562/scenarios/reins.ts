@@ -27,7 +27,18 @@
  *   first failed with STO-033: the session's budgeted-token list was a dynamic array, whose elements are not
  *   associated with the account; it is now an account-keyed mapping.
  */
-import { AbiCoder, Interface, ParamType, Wallet, ZeroHash, keccak256, parseEther, type AddressLike } from "ethers";
+import {
+  AbiCoder,
+  Interface,
+  ParamType,
+  Wallet,
+  ZeroHash,
+  id,
+  keccak256,
+  parseEther,
+  zeroPadValue,
+  type AddressLike,
+} from "ethers";
 import {
   MODULE_TYPE_EXECUTOR,
   MODULE_TYPE_VALIDATOR,
@@ -293,6 +304,11 @@ async function deployAndGrant(w: ReinsWorld): Promise<string> {
   return id;
 }
 
+const RESERVE_SELECTOR = "0xb8c43d4d";
+const RESERVE = new Interface([
+  "function reserveTransferAuthorization(address token, address to, uint256 value, uint256 validAfter, uint256 validBefore, bytes32 nonce, bytes32 nameHash, bytes32 versionHash) returns (bytes32)",
+]);
+
 /** TUSD transfer call. */
 export function transferCall(w: ReinsWorld, to: AddressLike, amount: bigint): Call {
   return { target: w.tokenAddress, data: w.token.interface.encodeFunctionData("transfer", [to, amount]) };
@@ -452,6 +468,40 @@ export const reinsScenarios: Scenario[] = [
       const id = await deployAndGrant(w);
       const calls = [transferCall(w, w.recipients[0], 4n * USD), transferCall(w, w.recipients[1], 6n * USD)];
       return bundle(w, [await agentOp(w, id, calls)]);
+    },
+  },
+  {
+    name: "Reins: agent op pays an x402 / EIP-3009 authorization (reserveTransferAuthorization on AgentSessions)",
+    expect: "pass",
+    build: async (ctx) => {
+      const w = await deployReinsWorld(ctx);
+      await mine(w, await ownerOp(w, { target: w.deployerAddress, value: 0n }, true));
+      const base = await paymentsSession(w);
+      const x402: IAgentSessions.PermissionStruct = {
+        target: w.sessionsAddress,
+        selector: RESERVE_SELECTOR,
+        valueCap: 0n,
+        calldataLength: 4 + 8 * 32,
+        conditions: [{ op: 1, word: 0, value: zeroPadValue(w.tokenAddress, 32), oneOf: [] }],
+      };
+      await mine(w, await ownerOp(w, grantCall(w, { ...base, permissions: [...base.permissions, x402] })));
+      const sessionId = sessionIdOf(w.account, 1n);
+      await expectSession(w, sessionId);
+      const latest = await w.ctx.ethers.provider.getBlock("latest");
+      const reserve: Call = {
+        target: w.sessionsAddress,
+        data: RESERVE.encodeFunctionData("reserveTransferAuthorization", [
+          w.tokenAddress,
+          w.recipients[0],
+          2n * USD,
+          0n,
+          BigInt(latest!.timestamp) + 3600n,
+          id("nonce-1"),
+          id("Test USD"),
+          id("1"),
+        ]),
+      };
+      return bundle(w, [await agentOp(w, sessionId, reserve)]);
     },
   },
   {
