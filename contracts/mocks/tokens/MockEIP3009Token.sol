@@ -12,7 +12,8 @@ import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/Signa
  */
 contract MockEIP3009Token is ERC20, EIP712 {
     bytes32 public constant TRANSFER_WITH_AUTHORIZATION_TYPEHASH = keccak256(
-        "TransferWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce)"
+        "TransferWithAuthorization(address from,address to,uint256 value,"
+        "uint256 validAfter,uint256 validBefore,bytes32 nonce)"
     );
 
     uint8 private immutable _decimals;

@@ -30,7 +30,8 @@ abstract contract AgentTransferAuthorizations is AgentSessionsStorage, IERC7579V
     );
 
     bytes32 private constant _TRANSFER_WITH_AUTHORIZATION_TYPEHASH = keccak256(
-        "TransferWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce)"
+        "TransferWithAuthorization(address from,address to,uint256 value,"
+        "uint256 validAfter,uint256 validBefore,bytes32 nonce)"
     );
     bytes32 private constant _DOMAIN_TYPEHASH = keccak256(
         "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
@@ -88,8 +89,8 @@ abstract contract AgentTransferAuthorizations is AgentSessionsStorage, IERC7579V
     /**
      * @inheritdoc IERC7579Validator
      * @notice ERC-1271 for the account (`msg.sender`): the magic value only for a digest an agent operation
-     * reserved (bound to its token by the EIP-712 domain), presented as `RESERVED_AUTHORIZATION_MARKER ‖ sessionId`, before
-     * its `validBefore`, while that session is live (this epoch, not revoked, not paused) and inside its window.
+     * reserved (bound to its token by the EIP-712 domain), presented as `RESERVED_AUTHORIZATION_MARKER ‖ sessionId`,
+     * before its `validBefore`, while that session is live (this epoch, not revoked, not paused) and in its window.
      */
     function isValidSignatureWithSender(
         address,
