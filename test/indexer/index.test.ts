@@ -11,7 +11,7 @@ import { network } from "hardhat";
 import { Wallet, type Provider } from "ethers";
 import { EventIndex, type IndexedEvent } from "../../src/indexer/index.js";
 import { pay } from "../client/fixture.js";
-import { TUSD, countingProvider, indexWorld, mixedActivity, type IndexWorld } from "./world.js";
+import { TUSD, capRange, countingProvider, indexWorld, mixedActivity, type IndexWorld } from "./world.js";
 
 const { ethers } = await network.create();
 
@@ -154,6 +154,22 @@ describe("EventIndex", function () {
       expect(t.map((e) => e.amount)).to.deep.equal([BigInt(i + 1)]);
     }
     expect(idx.events(w.account, { kinds: ["transfer"] })).to.have.length(10);
+
+    // Accounts followed later (from an older block) are back-filled; the others are not scanned twice.
+    const late = index(":memory:", chunk);
+    for (const h of holders.slice(0, 100)) late.follow(h.address, from);
+    await late.sync();
+    for (const h of holders.slice(100)) late.follow(h.address, from);
+    late.follow(w.account, from);
+    await late.sync();
+    for (const a of [...holders.map((h) => h.address), w.account])
+      expect(plain(late.events(a)), a).to.equal(plain(idx.events(a)));
+
+    // A provider that refuses ranges over 2 blocks: the index halves its range and still gets everything.
+    const capped = index(":memory:", 8, capRange(ethers.provider, 2));
+    capped.follow(w.account, from);
+    await capped.sync();
+    expect(plain(capped.events(w.account))).to.equal(plain(idx.events(w.account)));
   });
 
   it("spendPerDay sums the account's transfers per UTC day and token", async function () {
