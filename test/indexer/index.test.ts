@@ -191,4 +191,30 @@ describe("EventIndex", function () {
     expect(new Map(got.map((d) => [d.day, d.amount]))).to.deep.equal(expected);
     expect(expected.size, "payments on two days").to.be.greaterThanOrEqual(2);
   });
+
+  it("changes: security-delayed changes with their status (pending, cancelled, applied)", async function () {
+    await w.owner.execute({
+      target: w.deployment.sessions,
+      data: w.sessions.interface.encodeFunctionData("setSecurityDelay", [3_600]),
+    });
+    const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+    const a = await w.owner.renewSession(w.agent.sessionId, now + 60n * 86_400n);
+    const b = await w.owner.renewSession(w.agent.sessionId, now + 61n * 86_400n);
+    const c = await w.owner.renewSession(w.agent.sessionId, now + 62n * 86_400n);
+    if (a.status !== "pending" || b.status !== "pending" || c.status !== "pending") throw new Error("expected pending");
+    await w.owner.execute({
+      target: w.deployment.sessions,
+      data: w.sessions.interface.encodeFunctionData("cancelChange", [b.changeHash]),
+    });
+    await ethers.provider.send("evm_increaseTime", [3_601]);
+    await w.owner.applyChange(a.data);
+    const idx = index();
+    idx.follow(w.account, w.startBlock);
+    await idx.sync();
+    const byHash = new Map(idx.changes(w.account).map((ch) => [ch.changeHash, ch]));
+    expect(byHash.get(a.changeHash)).to.include({ status: "applied", call: "renewSession", data: a.data });
+    expect(byHash.get(b.changeHash)).to.include({ status: "cancelled" });
+    expect(byHash.get(c.changeHash)).to.include({ status: "pending" });
+    expect(byHash.get(c.changeHash)!.readyAt).to.equal(c.readyAt);
+  });
 });
