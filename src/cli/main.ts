@@ -33,6 +33,20 @@ const ops = () => import("./commands/ops.js");
 const recovery = () => import("./commands/recovery.js");
 const mcpServer = () => import("../mcp/command.js");
 const monitorCommand = () => import("./commands/monitor.js");
+const notifyCommand = () => import("../notify/command.js");
+
+/** Webhook options shared by `reins monitor` and `reins notify` (see README "Notifications"). */
+const WEBHOOK_OPTIONS: Record<string, OptionSpec> = {
+  webhook: { type: "string", value: "<url>", help: "deliver owner notifications to this webhook (POST, JSON)" },
+  "webhook-secret-env": {
+    type: "string",
+    value: "<NAME>",
+    help: "environment variable with the HMAC secret (default REINS_WEBHOOK_SECRET)",
+  },
+  "console-url": { type: "string", value: "<url>", help: "console base URL for links (default http://127.0.0.1:7400)" },
+  index: { type: "string", value: "<file>", help: "event index SQLite file (default .reins-index.db)" },
+  "expiry-lead": { type: "string", value: "<dur>", help: "notify this long before a session expires (default 24h)" },
+};
 
 const BUDGET_SYNTAX = `Budget syntax: TOKEN:instant=50,ceiling=500,period=1000/24h,lifetime=5000 (amounts in whole tokens).
   instant   up to this runs at once         ceiling  up to this waits the queue delay; above: owner approval
@@ -424,6 +438,7 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
         help: "environment variable with the risk-engine key (default REINS_ENGINE_KEY)",
       },
       "tighten-factor": { type: "string", value: "<x>", help: "budget multiplier when tightening (default 0.5)" },
+      ...WEBHOOK_OPTIONS,
     },
     details: [
       "Addresses come from the deployment record; RPC from --rpc / REINS_RPC_URL. Checked at start (exit 2): the",
@@ -432,6 +447,23 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
       "units and token units (amountUnits). Stops on SIGINT/SIGTERM (exit 0, state saved).",
     ].join("\n"),
     run: async (inv) => (await monitorCommand()).monitor(inv),
+  },
+  {
+    path: ["notify"],
+    positionals: ["account"],
+    summary: "deliver owner notifications (approvals, queued operations, budgets, breaker, pause, expiry) to a webhook",
+    options: {
+      ...WEBHOOK_OPTIONS,
+      account: { type: "string", multiple: true, value: "<0x…[,0x…]>", help: "more accounts to follow" },
+      "poll-ms": { type: "string", value: "<ms>", help: "poll interval (default 2000)" },
+      "from-block": { type: "string", value: "<n|latest>", help: "first block for a new account (default latest)" },
+    },
+    details: [
+      "Indexes the accounts' events into --index and POSTs one JSON notification per event, signed with",
+      "X-Reins-Signature: sha256=<HMAC-SHA256 of the body> (secret from --webhook-secret-env), with X-Reins-Timestamp",
+      "and X-Reins-Event-Id. Retries with backoff; at most once per event across restarts. Stops on SIGINT/SIGTERM.",
+    ].join("\n"),
+    run: async (inv) => (await notifyCommand()).notify(inv),
   },
   {
     path: ["recovery", "status"],
