@@ -422,6 +422,12 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
         help: "environment variable with the key that pays handleOps without a bundler (default REINS_RELAYER_KEY)",
       },
       static: { type: "string", value: "<dir>", help: "the built page (default dist/console)" },
+      index: {
+        type: "string",
+        value: "<file>",
+        help: "SQLite event index (default reins-index.db; created when missing)",
+      },
+      "from-block": { type: "string", value: "<n>", help: "first block to index for the account (default 0)" },
     },
     details: [
       "Every action is an owner UserOperation the page gets from the server and the owner's wallet signs",

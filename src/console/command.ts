@@ -3,13 +3,15 @@
  * tokens are found as every CLI command finds them (`--rpc` / REINS_RPC_URL, `deployments/<chainId>.json`,
  * `--token` / reins.config.json). Owner operations are signed in the browser wallet and sent through the
  * bundler (`--bundler` / REINS_BUNDLER_URL) or by `EntryPoint.handleOps` from a relayer key
- * (REINS_RELAYER_KEY, or `--relayer-key-env`); the console never holds the owner key. Stops on SIGINT/SIGTERM.
+ * (REINS_RELAYER_KEY, or `--relayer-key-env`); the console never holds the owner key. History (activity, spend,
+ * requests) comes from the SQLite event index (`--index`, default reins-index.db). Stops on SIGINT/SIGTERM.
  */
 import { Wallet } from "ethers";
 import { str, type Invocation } from "../cli/args.js";
 import { CliContext } from "../cli/context.js";
 import { UsageError } from "../cli/errors.js";
-import { LogScanData } from "./logScan.js";
+import { EventIndex } from "../indexer/index.js";
+import { IndexedConsoleData } from "./indexData.js";
 import { startConsole } from "./server.js";
 
 /** Default port of `reins console`. */
@@ -36,7 +38,14 @@ export async function consoleCommand(inv: Invocation): Promise<number> {
   const sender = await ctx.sender(relayer);
   const tokens = (await ctx.knownTokens()).map((t) => ({ symbol: t.symbol, address: t.address }));
   const breaker = record.contracts.CircuitBreaker;
-  const data = new LogScanData({ provider, sessions: reins.sessions, timelock: reins.timelock, breaker });
+  // History from the shared SQLite event index (incremental; resumes after a restart), not a scan from block 0.
+  const indexPath = str(inv, "index") ?? "reins-index.db";
+  const index = EventIndex.open({ path: indexPath, provider, deployment: record });
+  const fromBlock = str(inv, "from-block") ?? "0";
+  if (!/^\d+$/.test(fromBlock)) throw new UsageError(`--from-block: not a block number: ${fromBlock}`);
+  index.follow(account, BigInt(fromBlock));
+  await index.sync();
+  const data = new IndexedConsoleData(index, provider, reins.timelock);
   let running;
   try {
     running = await startConsole({
@@ -64,6 +73,7 @@ export async function consoleCommand(inv: Invocation): Promise<number> {
     process.once("SIGTERM", stop);
   });
   await running.close();
+  index.close();
   ctx.close();
   return 0;
 }

@@ -1,7 +1,7 @@
 /**
  * {@link ConsoleData}: what the console's Activity and Inbox pages read about an account's history (its events,
  * spend per day, queued requests). One small interface so the source can change in one file: today
- * {@link LogScanData} (`logScan.ts`) reads the logs; the shared SQLite event index can implement the same three
+ * `IndexedConsoleData` (`indexData.ts`) reads them from the shared SQLite event index; another source implements the same three
  * methods.
  */
 import type { QueuedOperation } from "../client/actions/queue.js";

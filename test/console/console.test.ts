@@ -9,6 +9,7 @@
  * Screenshots of the four pages go to $REINS_CONSOLE_SCREENSHOTS (docs/console to refresh the committed ones).
  */
 import { expect } from "chai";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -26,7 +27,8 @@ import {
 } from "../../src/client/index.js";
 import { deployReins } from "../../src/deploy/deploy.js";
 import { paymentsSession } from "../../src/session/presets.js";
-import { LogScanData } from "../../src/console/logScan.js";
+import { EventIndex } from "../../src/indexer/index.js";
+import { IndexedConsoleData } from "../../src/console/indexData.js";
 import { startConsole, type RunningConsole } from "../../src/console/server.js";
 import { AgentSessions__factory, ReinsTimelock__factory, type MockERC20 } from "../../types/ethers-contracts/index.js";
 import { waitFor } from "../helpers/wait.js";
@@ -41,6 +43,7 @@ describe("owner console in headless chromium (issue 14)", function () {
   let connection: Awaited<ReturnType<typeof network.create>>;
   let provider: JsonRpcProvider;
   let running: RunningConsole;
+  let index: EventIndex;
   let context: BrowserContext;
   let page: Page;
   let token: MockERC20;
@@ -52,6 +55,9 @@ describe("owner console in headless chromium (issue 14)", function () {
   let sessionsAddress: string;
   let timelockAddress: string;
   const dirs: string[] = [];
+  let deploymentFile: string;
+  let rpc: string;
+  let staticDir: string;
   const ownerKey = Wallet.createRandom();
   const deployer = Wallet.createRandom();
   const relayer = Wallet.createRandom();
@@ -127,6 +133,8 @@ describe("owner console in headless chromium (issue 14)", function () {
     const deployments = mkdtempSync(join(tmpdir(), "reins-console-deploy-"));
     dirs.push(deployments);
     const deployed = await deployReins(deployer.connect(provider), { deploymentsDir: deployments });
+    deploymentFile = deployed.file!;
+    rpc = rpcUrl;
     const record = readDeploymentRecord(deployed.file!);
     const reins = clientDeployment(record);
     sessionsAddress = reins.sessions;
@@ -173,7 +181,7 @@ describe("owner console in headless chromium (issue 14)", function () {
       sender: new DirectSender(agentBundler.connect(provider)),
     });
 
-    const staticDir = mkdtempSync(join(tmpdir(), "reins-console-web-"));
+    staticDir = mkdtempSync(join(tmpdir(), "reins-console-web-"));
     dirs.push(staticDir);
     const tb = Date.now();
     await build({
@@ -182,17 +190,14 @@ describe("owner console in headless chromium (issue 14)", function () {
       build: { outDir: staticDir, emptyOutDir: true },
     });
     console.log(`      vite build: ${Date.now() - tb} ms`);
+    index = EventIndex.open({ path: ":memory:", provider, deployment: record });
+    index.follow(account);
     running = await startConsole({
       provider,
       deployment: { ...reins, breaker: record.contracts.CircuitBreaker },
       account,
       sender: new DirectSender(relayer.connect(provider)),
-      data: new LogScanData({
-        provider,
-        sessions: sessionsAddress,
-        timelock: timelockAddress,
-        breaker: record.contracts.CircuitBreaker,
-      }),
+      data: new IndexedConsoleData(index, provider, timelockAddress),
       tokens: [{ symbol: "TUSD", address: tokenAddress }],
       port: 0,
       staticDir,
@@ -253,6 +258,7 @@ describe("owner console in headless chromium (issue 14)", function () {
   after(async function () {
     await context?.close().catch(() => undefined);
     await running?.close().catch(() => undefined);
+    index?.close();
     provider?.destroy();
     await connection?.close?.().catch?.(() => undefined);
     await server?.close().catch(() => undefined);
@@ -408,5 +414,58 @@ describe("owner console in headless chromium (issue 14)", function () {
     const err = await agentPay(alice, 10n * TUSD).catch((e: Error) => e);
     expect(err).to.be.instanceOf(Error);
     expect((err as Error).message).to.match(/paused/i);
+  });
+
+  it("reins console (the CLI command): serves the page and the API on 127.0.0.1, --port 0 prints the URL", async function () {
+    const dir = mkdtempSync(join(tmpdir(), "reins-console-cli-"));
+    dirs.push(dir);
+    const env: NodeJS.ProcessEnv = { ...process.env, REINS_RELAYER_KEY: relayer.privateKey, REINS_RPC_URL: rpc };
+    delete env.REINS_BUNDLER_URL;
+    const child = spawn(
+      process.execPath,
+      [
+        join(REPO_ROOT, "bin", "reins.mjs"),
+        "console",
+        account,
+        "--port",
+        "0",
+        "--deployment",
+        deploymentFile,
+        "--static",
+        staticDir,
+        "--index",
+        join(dir, "index.db"),
+        "--token",
+        `TUSD=${tokenAddress}`,
+      ],
+      { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+    const closed = new Promise<number | null>((done) => child.once("close", done));
+    try {
+      const url = await waitFor(() => /reins console: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)?.[1], {
+        what: "reins console to print its URL",
+        detail: () => `stdout: ${stdout}\nstderr: ${stderr}`,
+      });
+      const info = (await (await fetch(`${url}api/info`)).json()) as {
+        account: string;
+        owner: string;
+        chainId: string;
+      };
+      expect(info).to.include({ account, owner: ownerKey.address, chainId: "31337" });
+      const html = await (await fetch(url)).text();
+      expect(html).to.match(/<script type="module"[^>]*src="\.\/assets\/index-[\w-]+\.js"/);
+      expect(html).not.to.match(/https?:\/\//); // no CDN: every asset is bundled and served locally
+      const inbox = (await (await fetch(`${url}api/inbox`)).json()) as { requests: unknown[] };
+      expect(inbox.requests).to.be.an("array");
+      child.kill("SIGTERM");
+      expect(await closed, stderr).to.equal(0);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await closed;
+    }
   });
 });
