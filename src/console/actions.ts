@@ -120,8 +120,22 @@ export class ConsoleActions {
     return ReinsTimelock__factory.connect(this.c.deployment.timelock, this.c.provider);
   }
 
-  /** Check `action` against the chain now and return the owner calls it makes. */
+  /**
+   * Check `action` against the chain now and return the owner calls it makes; a refusal says that nothing was
+   * sent (it is raised before anything is signed or sent).
+   */
   async calls(action: ConsoleAction): Promise<{ calls: Call[]; summary: string }> {
+    try {
+      return await this.check(action);
+    } catch (e) {
+      if (e instanceof ActionRefused && !/nothing was sent/.test(e.message)) {
+        throw new ActionRefused(e.status, e.code, `${e.message}; nothing was sent`);
+      }
+      throw e;
+    }
+  }
+
+  private async check(action: ConsoleAction): Promise<{ calls: Call[]; summary: string }> {
     const { account } = this.c;
     const s = this.sessions;
     const t = this.timelock;

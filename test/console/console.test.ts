@@ -30,7 +30,14 @@ import { paymentsSession } from "../../src/session/presets.js";
 import { EventIndex } from "../../src/indexer/index.js";
 import { IndexedConsoleData } from "../../src/console/indexData.js";
 import { startConsole, type RunningConsole } from "../../src/console/server.js";
-import { AgentSessions__factory, ReinsTimelock__factory, type MockERC20 } from "../../types/ethers-contracts/index.js";
+import {
+  AgentSessions__factory,
+  CircuitBreaker__factory,
+  ReinsTimelock__factory,
+  type MockERC20,
+} from "../../types/ethers-contracts/index.js";
+
+const sessionsIface = AgentSessions__factory.createInterface();
 import { waitFor } from "../helpers/wait.js";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -58,6 +65,7 @@ describe("owner console in headless chromium (issue 14)", function () {
   let deploymentFile: string;
   let rpc: string;
   let staticDir: string;
+  let breakerAddress: string;
   const ownerKey = Wallet.createRandom();
   const deployer = Wallet.createRandom();
   const relayer = Wallet.createRandom();
@@ -67,7 +75,7 @@ describe("owner console in headless chromium (issue 14)", function () {
   const alice = Wallet.createRandom().address;
   const bob = Wallet.createRandom().address;
   /** The injected wallet's state: the chain it claims, whether to reject the next signature, signatures made. */
-  const wallet = { chainId: 31337n, rejectNext: false, signatures: 0 };
+  const wallet = { chainId: 31337n, rejectNext: false, signatures: 0, account: ownerKey.address };
   const shots = process.env.REINS_CONSOLE_SCREENSHOTS
     ? resolve(REPO_ROOT, process.env.REINS_CONSOLE_SCREENSHOTS)
     : mkdtempSync(join(tmpdir(), "reins-console-shots-"));
@@ -83,7 +91,7 @@ describe("owner console in headless chromium (issue 14)", function () {
   /** Load a page afresh and wait until it rendered. */
   async function open(route: string): Promise<void> {
     await page.goto(`${running.url}?load=${++loads}#/${route}`);
-    await page.waitForSelector(`main[data-page="${route}"]`, { timeout: 60_000 });
+    await page.waitForSelector(`main[data-page="${route.split("/")[0]}"]`, { timeout: 60_000 });
   }
 
   /** Click `selector` and wait until the page finished handling the action; returns the message shown. */
@@ -159,6 +167,16 @@ describe("owner console in headless chromium (issue 14)", function () {
     sessionId = await owner.grantSession(
       paymentsSession({ agent: agentKey.address, token: tokenAddress, recipients: [alice, bob], now }),
     );
+    // A circuit breaker with generous rules (Account page: breaker settings; tightened later to trip it).
+    breakerAddress = record.contracts.CircuitBreaker!;
+    const breaker = CircuitBreaker__factory.connect(breakerAddress, provider);
+    await owner.execute([
+      {
+        target: breakerAddress,
+        data: breaker.interface.encodeFunctionData("configure", [{ window: 3600, maxOps: 100, maxNewRecipients: 0 }]),
+      },
+      { target: sessionsAddress, data: sessionsIface.encodeFunctionData("setBreaker", [breakerAddress]) },
+    ]);
     // From now on loosening waits an hour: a budget raise shows as a pending change in the inbox.
     const sessions = AgentSessions__factory.connect(sessionsAddress, provider);
     await owner.execute({
@@ -226,7 +244,7 @@ describe("owner console in headless chromium (issue 14)", function () {
           return { result: toBeHex(wallet.chainId) };
         case "eth_requestAccounts":
         case "eth_accounts":
-          return { result: [ownerKey.address] };
+          return { result: [wallet.account] };
         case "eth_signTypedData_v4": {
           const [from, json] = params as [string, string];
           if (wallet.rejectNext) {
@@ -271,8 +289,10 @@ describe("owner console in headless chromium (issue 14)", function () {
     expect(sent.status).to.equal("queued");
     if (sent.status !== "queued") return;
     expect(sent.tier).to.equal("approval");
-    await open("inbox");
+    await open(`inbox/${sent.requestId}`); // the notifications link to the request like this
+    await page.waitForSelector(`main[data-page="inbox"]`);
     const card = page.locator(`[data-testid="request"][data-id="${sent.requestId}"]`);
+    expect(await card.getAttribute("class")).to.match(/\bfocus\b/);
     expect(await card.getAttribute("data-tier")).to.equal("approval");
     expect(await card.locator('[data-testid="req-amount"]').textContent()).to.equal("1500");
     expect(await card.locator('[data-testid="req-token"]').textContent()).to.equal("TUSD");
@@ -291,7 +311,7 @@ describe("owner console in headless chromium (issue 14)", function () {
     expect(await page.locator('[data-testid="request"]').count()).to.equal(0);
   });
 
-  it("a delayed request: wrong network and a rejected signature send nothing; cancel → it never runs", async function () {
+  it("a delayed request: wrong network, a wallet account that is not the owner and a rejected signature send nothing; cancel → it never runs", async function () {
     const sent = await agentPay(bob, 500n * TUSD);
     expect(sent.status).to.equal("queued");
     if (sent.status !== "queued") return;
@@ -301,6 +321,9 @@ describe("owner console in headless chromium (issue 14)", function () {
     wallet.chainId = 1n;
     await refused(cancel, /wrong network: the wallet is on chain 1, this account is on chain 31337/i);
     wallet.chainId = 31337n;
+    wallet.account = Wallet.createRandom().address;
+    await refused(cancel, /is not the owner/);
+    wallet.account = ownerKey.address;
     wallet.rejectNext = true;
     await refused(cancel, /rejected the signature/i);
     const m = await act(cancel);
@@ -339,6 +362,14 @@ describe("owner console in headless chromium (issue 14)", function () {
     const { EIP712Domain: _, ...types } = typed.types;
     const signature = await ownerKey.signTypedData(typed.domain, types, typed.message);
     const b = await block();
+    const stranger = await Wallet.createRandom().signTypedData(typed.domain, types, typed.message);
+    const wrong = await fetch(`${running.url}api/submit`, {
+      method: "POST",
+      body: JSON.stringify({ id: prepared.id, signature: stranger }),
+    });
+    expect(wrong.status).to.equal(403);
+    expect(((await wrong.json()) as { error: string }).error).to.match(/but the account's owner is .*nothing was sent/);
+    expect(await block()).to.equal(b);
     const submit = () =>
       fetch(`${running.url}api/submit`, { method: "POST", body: JSON.stringify({ id: prepared.id, signature }) });
     const answers = await Promise.all([submit(), submit()]);
@@ -348,6 +379,28 @@ describe("owner console in headless chromium (issue 14)", function () {
     expect(third.status).to.equal(409);
     expect(((await third.json()) as { error: string }).error).to.match(/not sent twice/);
     expect(await block()).to.equal(b + 1);
+  });
+
+  it("renew in the Sessions page waits the security delay: the change shows in the inbox; apply too early is refused; cancel", async function () {
+    type Changes = { changes: { changeHash: string; what: string }[] };
+    const before = ((await (await fetch(`${running.url}api/inbox`)).json()) as Changes).changes.map(
+      (c) => c.changeHash,
+    );
+    await open("sessions");
+    await page.fill(`input.renew-days[data-session="${sessionId}"]`, "45");
+    const m = await act(`button[data-act="renew"][data-session="${sessionId}"]`);
+    expect(m.kind, m.text).to.equal("ok");
+    const after = ((await (await fetch(`${running.url}api/inbox`)).json()) as Changes).changes;
+    const added = after.filter((c) => !before.includes(c.changeHash));
+    expect(added).to.have.length(1);
+    expect(added[0].what).to.match(/^renew session 0x/);
+    await open(`inbox/${added[0].changeHash}`);
+    const card = `[data-testid="change"][data-hash="${added[0].changeHash}"]`;
+    await refused(`${card} button[data-act="applyChange"]`, /can be applied from/);
+    expect((await act(`${card} button[data-act="cancelChange"]`)).kind).to.equal("ok");
+    expect(await page.locator(card).count()).to.equal(0);
+    const sessions = AgentSessions__factory.connect(sessionsAddress, provider);
+    expect(await sessions.pendingChange(account, added[0].changeHash)).to.equal(0n);
   });
 
   it("a session's budget bar shows what budgetOf says on chain", async function () {
@@ -414,6 +467,43 @@ describe("owner console in headless chromium (issue 14)", function () {
     const err = await agentPay(alice, 10n * TUSD).catch((e: Error) => e);
     expect(err).to.be.instanceOf(Error);
     expect((err as Error).message).to.match(/paused/i);
+  });
+
+  it("unpause in the page; a breaker trip pauses the agents again and shows in the timeline", async function () {
+    await open("inbox");
+    expect((await act('[data-testid="pause"]')).kind).to.equal("ok"); // the header button now unpauses
+    const sessions = AgentSessions__factory.connect(sessionsAddress, provider);
+    expect((await sessions.accountConfig(account)).paused).to.equal(false);
+    const breaker = CircuitBreaker__factory.connect(breakerAddress, provider);
+    // Tightening applies at once: at most one agent operation per hour.
+    await owner.execute({
+      target: breakerAddress,
+      data: breaker.interface.encodeFunctionData("configure", [{ window: 3600, maxOps: 1, maxNewRecipients: 0 }]),
+    });
+    await open("account");
+    const facts = await page.locator("#view").textContent();
+    expect(facts, facts ?? "").to.match(/Max operations\s*1(?!\d)/);
+    await agentPay(alice, 10n * TUSD).catch(() => undefined);
+    await agentPay(alice, 10n * TUSD).catch(() => undefined);
+    expect((await sessions.accountConfig(account)).paused).to.equal(true);
+    await open("activity");
+    const kinds = await page
+      .locator('[data-testid="event"]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute("data-kind")));
+    expect(kinds).to.include("breaker-tripped");
+    expect(kinds.filter((k) => k === "paused")).to.have.length(2);
+    expect(kinds).to.include("unpaused");
+  });
+
+  it("revoke in the Sessions page", async function () {
+    await open("sessions");
+    const m = await act(`button[data-act="revoke"][data-session="${sessionId}"]`);
+    expect(m.kind, m.text).to.equal("ok");
+    const s = await AgentSessions__factory.connect(sessionsAddress, provider).getSession(sessionId, account);
+    expect(s.revoked).to.equal(true);
+    expect(await page.locator(`[data-session="${sessionId}"] [data-testid="session-status"]`).textContent()).to.equal(
+      "revoked",
+    );
   });
 
   it("reins console (the CLI command): serves the page and the API on 127.0.0.1, --port 0 prints the URL", async function () {

@@ -51,12 +51,26 @@ async function render(): Promise<void> {
     else html = accountPage(await getJson<AccountData>("account"));
     view.innerHTML = html;
     view.dataset.page = r;
+    focusItem();
     tick();
   } catch (e) {
     view.innerHTML = "";
     show(`Could not load the ${r} page: ${(e as Error).message}`, "error");
   }
   document.body.dataset.ready = String(Date.now());
+}
+
+/** `#/inbox/<requestId>` (the notifications' links): mark that request and scroll to it. */
+function focusItem(): void {
+  const id = location.hash.replace(/^#\/?/, "").split("/")[1]?.toLowerCase();
+  if (!id) return;
+  const el = view.querySelector<HTMLElement>(`[data-id="${CSS.escape(id)}"], [data-hash="${CSS.escape(id)}"]`);
+  if (!el) {
+    show(`Request ${id.slice(0, 10)}… is no longer pending (executed, cancelled or expired).`, "info");
+    return;
+  }
+  el.classList.add("focus");
+  el.scrollIntoView({ block: "center" });
 }
 
 function setPaused(value: boolean): void {
@@ -110,6 +124,8 @@ async function act(el: HTMLElement): Promise<void> {
     const sent = await runAction(action, info);
     show(`Done: ${sent.summary} (transaction ${sent.txHash}).`, "ok");
     busy = false;
+    // A link to one item (#/inbox/<id>) has served its purpose: the item is handled.
+    if (location.hash.split("/").length > 2) history.replaceState(null, "", `#/${route()}`);
     await render();
   } catch (e) {
     busy = false;

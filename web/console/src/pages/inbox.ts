@@ -45,7 +45,7 @@ function request(r: RequestData): string {
     )
     .join("");
   const approval = r.tier === "approval";
-  return `<section class="card request" data-testid="request" data-id="${esc(r.id)}" data-tier="${esc(r.tier)}">
+  return `<section class="card request" data-testid="request" data-id="${esc(r.id.toLowerCase())}" data-tier="${esc(r.tier)}">
     <div class="request-head"><span class="badge ${approval ? "warn" : ""}">${approval ? "needs your approval" : "delayed"}</span>
       <span class="mono" title="${esc(r.id)}">${esc(r.id.slice(0, 10))}…</span> from session <span class="mono" title="${esc(r.sessionId)}">${esc(r.sessionId.slice(0, 10))}…</span></div>
     ${pay || `<div class="pay">${r.calls} call(s) (not a plain payment)</div>`}
