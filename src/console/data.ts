@@ -41,6 +41,8 @@ export interface ActivityEvent {
   limit?: bigint;
   /** `instant`, `delayed` or `approval` for executed / queued agent operations. */
   tier?: "instant" | "delayed" | "approval";
+  /** The breaker rule that tripped: `spend velocity` (token amounts), `operations` or `new recipients` (counts). */
+  rule?: "spend velocity" | "operations" | "new recipients";
   /** Who did it (pauses, revocations, cancellations), when the event says. */
   by?: string;
 }

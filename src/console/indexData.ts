@@ -25,6 +25,8 @@ const KINDS: Record<string, ActivityKind> = {
   sessionRevoked: "revoked",
 };
 
+const BREAKER_RULES = ["spend velocity", "operations", "new recipients"] as const;
+
 const tierOf = (v: string | undefined) => (v === undefined ? undefined : (TIER_NAMES[Number(v)] ?? "instant"));
 const big = (v: string | undefined) => (v === undefined ? undefined : BigInt(v));
 
@@ -49,6 +51,7 @@ export function activityOf(e: IndexedEvent): ActivityEvent | null {
   if (tier) out.tier = tier;
   if (kind === "queued") out.limit = big(a.limit);
   if (kind === "breaker-tripped") {
+    out.rule = BREAKER_RULES[Number(a.rule)] ?? "operations";
     out.token = getAddress(a.token);
     out.amount = big(a.value);
     out.limit = big(a.limit);

@@ -324,22 +324,36 @@ export async function activityView(c: ReadContext) {
   // An agent operation that was queued also emits SessionOperationExecuted (tier delayed / approval) in the same
   // transaction: the "queued" entry tells it. Executed ones carry what they spent (SpendRecorded, same tx).
   const queuedTxs = new Set(events.filter((e) => e.kind === "queued").map((e) => e.txHash));
+  const queuedEvents = new Map(events.filter((e) => e.kind === "queued").map((e) => [e.requestId!.toLowerCase(), e]));
   for (const e of events) {
     if (e.kind === "spend") continue;
     if (e.kind === "executed" && e.tier !== "instant" && queuedTxs.has(e.txHash)) continue;
     const spent = events.filter((s) => s.kind === "spend" && s.txHash === e.txHash && s.sessionId === e.sessionId);
     const spentViews =
       e.kind === "executed" ? await Promise.all(spent.map((s) => amountView(c.tokens, s.token!, s.amount!))) : [];
+    // Approvals, runs and cancellations of a queued request: what the request was (its OperationQueued).
+    const request = e.kind !== "queued" && e.requestId ? queuedEvents.get(e.requestId.toLowerCase()) : undefined;
+    const subject = request ?? e;
     timeline.push({
       kind: e.kind,
       timestamp: e.timestamp,
       blockNumber: e.blockNumber,
       txHash: e.txHash,
-      sessionId: e.sessionId ?? null,
+      sessionId: e.sessionId ?? request?.sessionId ?? null,
       requestId: e.requestId ?? null,
       intentHash: e.intentHash && e.intentHash !== ZeroHash ? e.intentHash : null,
       tier: e.tier ?? null,
-      amount: e.token !== undefined && e.amount !== undefined ? await amountView(c.tokens, e.token, e.amount) : null,
+      rule: e.rule ?? null,
+      count:
+        e.kind === "breaker-tripped" && e.rule !== "spend velocity"
+          ? { value: String(e.amount), limit: String(e.limit) }
+          : null,
+      amount:
+        subject.token !== undefined &&
+        subject.amount !== undefined &&
+        !(e.kind === "breaker-tripped" && e.rule !== "spend velocity")
+          ? await amountView(c.tokens, subject.token, subject.amount)
+          : null,
       limit: e.token !== undefined && e.limit !== undefined ? await amountView(c.tokens, e.token, e.limit) : null,
       by: e.by ?? null,
       spent: spentViews,
@@ -349,13 +363,4 @@ export async function activityView(c: ReadContext) {
   for (const s of await c.data.spendPerDay(c.account))
     spend.push({ day: s.day, ...(await amountView(c.tokens, s.token, s.amount)) });
   return { timeline: timeline.reverse(), spend };
-}
-
-/** Every queued operation's live state and timing (the server's re-check before an approve / cancel). */
-export async function requestState(c: ReadContext, id: string) {
-  const timelock = ReinsTimelock__factory.connect(c.deployment.timelock, c.provider);
-  const q = (await c.data.requests(c.account)).find((r) => r.id.toLowerCase() === id.toLowerCase());
-  if (!q) return undefined;
-  const view = await timelock.getOperation(c.account, q.id);
-  return { queued: q, approved: view.approved };
 }

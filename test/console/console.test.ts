@@ -491,6 +491,8 @@ describe("owner console in headless chromium (issue 14)", function () {
       .locator('[data-testid="event"]')
       .evaluateAll((els) => els.map((e) => e.getAttribute("data-kind")));
     expect(kinds).to.include("breaker-tripped");
+    const trip = await page.locator('[data-testid="event"][data-kind="breaker-tripped"]').first().textContent();
+    expect(trip).to.match(/operations rule: 2 in its window, above 1/);
     expect(kinds.filter((k) => k === "paused")).to.have.length(2);
     expect(kinds).to.include("unpaused");
   });

@@ -17,7 +17,13 @@ const COLORS = ["#2f6fde", "#d9822b", "#2a9d8f", "#9b5de5", "#e63946"];
 export function spendChart(points: SpendPoint[]): string {
   if (!points.length) return `<p class="muted">No spend recorded yet.</p>`;
   const tokens = [...new Set(points.map((p) => p.token))];
-  const days = [...new Set(points.map((p) => p.day))].sort();
+  // At least a week of days ending on the last day with spend, empty days included.
+  const seen = [...new Set(points.map((p) => p.day))].sort();
+  const DAY = 86_400_000;
+  const last = Date.parse(`${seen[seen.length - 1]}T00:00:00Z`);
+  const first = Math.min(Date.parse(`${seen[0]}T00:00:00Z`), last - 6 * DAY);
+  const days: string[] = [];
+  for (let t = first; t <= last; t += DAY) days.push(new Date(t).toISOString().slice(0, 10));
   const width = 640;
   const rowH = 150;
   const left = 70;

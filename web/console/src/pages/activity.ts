@@ -16,6 +16,9 @@ export interface TimelineEntry {
   amount: AmountView | null;
   limit: AmountView | null;
   by: string | null;
+  /** The breaker rule that tripped, and the count it saw for the counting rules. */
+  rule: string | null;
+  count: { value: string; limit: string } | null;
   /** What an executed operation spent. */
   spent: AmountView[];
 }
@@ -44,10 +47,17 @@ function describe(e: TimelineEntry): string {
       `${esc(e.amount.text)} ${esc(e.amount.symbol)}, ${esc(e.tier)} tier${e.limit ? ` (limit ${esc(e.limit.text)})` : ""}`,
     );
   }
-  if (e.kind === "breaker-tripped" && e.amount) parts.push(`${esc(e.amount.text)} above ${esc(e.limit?.text ?? "?")}`);
+  if ((e.kind === "approved" || e.kind === "queue-executed" || e.kind === "cancelled") && e.amount) {
+    parts.push(`${esc(e.amount.text)} ${esc(e.amount.symbol)}`);
+  }
+  if (e.kind === "breaker-tripped") {
+    if (e.count) parts.push(`${esc(e.rule)} rule: ${esc(e.count.value)} in its window, above ${esc(e.count.limit)}`);
+    else if (e.amount)
+      parts.push(`${esc(e.rule)} rule: ${esc(e.amount.text)} ${esc(e.amount.symbol)}, above ${esc(e.limit?.text)}`);
+  }
   if (e.sessionId) parts.push(`session ${esc(e.sessionId.slice(0, 10))}…`);
   if (e.requestId) parts.push(`request ${esc(e.requestId.slice(0, 10))}…`);
-  if (e.by) parts.push(`by ${short(e.by)}`);
+  if (e.by) parts.push(`${e.kind === "granted" ? "agent" : "by"} ${short(e.by)}`);
   if (e.intentHash)
     parts.push(`intent <span class="mono" title="${esc(e.intentHash)}">${esc(e.intentHash.slice(0, 10))}…</span>`);
   return parts.join(" · ");
