@@ -109,10 +109,20 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     "/api/inbox": () => inboxView(ctx),
   };
 
+  let port = options.port;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    // DNS rebinding: a page of another site that resolves its name to 127.0.0.1 must not read the account.
+    const host = (req.headers.host ?? "").toLowerCase();
+    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) {
+      return send(res, 421, { error: `unexpected Host ${host}: open http://127.0.0.1:${port}/`, code: "bad host" });
+    }
     if (url.pathname.startsWith("/api/")) {
       try {
+        // A cross-site form can POST text/plain without a preflight; the API only takes JSON.
+        if (req.method === "POST" && !/^application\/json\b/i.test(req.headers["content-type"] ?? "")) {
+          throw new ActionRefused(415, "bad input", "POST bodies must be application/json");
+        }
         if (req.method === "GET" && api[url.pathname]) return send(res, 200, await api[url.pathname]());
         if (req.method === "POST" && url.pathname === "/api/prepare") {
           const body = (await readBody(req)) as { action?: unknown };
@@ -154,7 +164,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     server.listen(options.port, "127.0.0.1", () => resolve());
   });
   const address = server.address();
-  const port = typeof address === "object" && address ? address.port : options.port;
+  port = typeof address === "object" && address ? address.port : options.port;
   return {
     url: `http://127.0.0.1:${port}/`,
     port,

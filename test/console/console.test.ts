@@ -10,6 +10,7 @@
  */
 import { expect } from "chai";
 import { spawn } from "node:child_process";
+import { request as httpRequest } from "node:http";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -355,6 +356,7 @@ describe("owner console in headless chromium (issue 14)", function () {
     const prepared = (await (
       await fetch(`${running.url}api/prepare`, {
         method: "POST",
+        headers: { "content-type": "application/json" },
         body: JSON.stringify({ action: { kind: "renew", sessionId, validUntil: now + 60 * 86_400 } }),
       })
     ).json()) as { id: string; typedData: string };
@@ -365,13 +367,18 @@ describe("owner console in headless chromium (issue 14)", function () {
     const stranger = await Wallet.createRandom().signTypedData(typed.domain, types, typed.message);
     const wrong = await fetch(`${running.url}api/submit`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ id: prepared.id, signature: stranger }),
     });
     expect(wrong.status).to.equal(403);
     expect(((await wrong.json()) as { error: string }).error).to.match(/but the account's owner is .*nothing was sent/);
     expect(await block()).to.equal(b);
     const submit = () =>
-      fetch(`${running.url}api/submit`, { method: "POST", body: JSON.stringify({ id: prepared.id, signature }) });
+      fetch(`${running.url}api/submit`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ id: prepared.id, signature }),
+      });
     const answers = await Promise.all([submit(), submit()]);
     const third = await submit();
     const statuses = answers.map((r) => r.status).sort();
@@ -553,6 +560,26 @@ describe("owner console in headless chromium (issue 14)", function () {
       expect(html).not.to.match(/https?:\/\//); // no CDN: every asset is bundled and served locally
       const inbox = (await (await fetch(`${url}api/inbox`)).json()) as { requests: unknown[] };
       expect(inbox.requests).to.be.an("array");
+      // Another site's page reaching it (DNS rebinding: a foreign Host) or posting a form (not JSON): refused.
+      const port = new URL(url).port;
+      const rebind = await new Promise<number>((done, fail) => {
+        const req = httpRequest(
+          { host: "127.0.0.1", port, path: "/api/account", headers: { host: `evil.example:${port}` } },
+          (r) => {
+            r.resume();
+            done(r.statusCode ?? 0);
+          },
+        );
+        req.once("error", fail);
+        req.end();
+      });
+      expect(rebind).to.equal(421);
+      const form = await fetch(`${url}api/prepare`, {
+        method: "POST",
+        headers: { "content-type": "text/plain" },
+        body: JSON.stringify({ action: { kind: "pause" } }),
+      });
+      expect(form.status).to.equal(415);
       child.kill("SIGTERM");
       expect(await closed, stderr).to.equal(0);
     } finally {
