@@ -5,8 +5,8 @@
  *
  * - `queued` with tier Approval → `approval.requested`; with tier Delayed → `operation.queued` (link: the inbox
  *   item; readiness and expiry from the timelock request);
- * - `spend` → `budget.threshold` at 80 % and 100 % of the session's period cap and lifetime cap, when this spend
- *   crossed the mark (`budgetOf` at the spend's block: spent after = cap − remaining, spent before = that − amount);
+ * - `spend` → `budget.threshold` at 80 % and 100 % of the session's period cap and lifetime cap, when the spend's
+ *   block crossed the mark (`budgetOf` at that block and the one before: spent = cap − remaining);
  * - `breakerTripped` → `breaker.tripped`; `paused` → `paused`;
  * - a live session whose `validUntil` is within the lead time of the chain's time → `session.expiring`.
  */
@@ -71,28 +71,32 @@ async function fromQueued(ctx: DetectContext, e: IndexedEvent): Promise<Decided[
 
 async function fromSpend(ctx: DetectContext, e: IndexedEvent): Promise<Decided[]> {
   if (!e.sessionId || !e.token || e.amount === undefined) return [];
-  const [budget, periodRemaining, lifetimeRemaining] = await ctx.sessions.budgetOf(e.sessionId, e.account, e.token, {
-    blockTag: Number(e.block),
-  });
+  const at = (blockTag: number) => ctx.sessions.budgetOf(e.sessionId!, e.account, e.token!, { blockTag });
+  // Spent before and after this block: approved requests are not charged, so the event's amount is not enough.
+  const [after, before] = await Promise.all([at(Number(e.block)), at(Number(e.block) - 1)]);
+  const budget = after[0];
   const out: Decided[] = [];
-  const caps: { cap: "period" | "lifetime"; limit: bigint; remaining: bigint }[] = [
-    { cap: "period", limit: budget.periodCap, remaining: periodRemaining },
-    { cap: "lifetime", limit: budget.lifetimeCap, remaining: lifetimeRemaining },
+  const caps: { cap: "period" | "lifetime"; limit: bigint; remaining: bigint; remainingBefore: bigint }[] = [
+    { cap: "period", limit: budget.periodCap, remaining: after[1], remainingBefore: before[1] },
+    { cap: "lifetime", limit: budget.lifetimeCap, remaining: after[2], remainingBefore: before[2] },
   ];
   for (const c of caps) {
     if (c.limit === 0n) continue;
-    const after = c.limit > c.remaining ? c.limit - c.remaining : 0n;
-    const before = after > e.amount ? after - e.amount : 0n;
+    const spent = (remaining: bigint) => (c.limit > remaining ? c.limit - remaining : 0n);
+    const spentAfter = spent(c.remaining);
+    // A budget granted or raised in this block has nothing "before".
+    const spentBefore = before[0].periodCap === budget.periodCap ? spent(c.remainingBefore) : 0n;
     for (const pct of ctx.thresholds) {
       const mark = (c.limit * BigInt(pct) + 99n) / 100n;
-      if (!(before < mark && mark <= after)) continue;
+      if (!(spentBefore < mark && mark <= spentAfter)) continue;
       const type: NotificationType = "budget.threshold";
-      const id = `${type}:${pct}:${c.cap}:${e.txHash}:${e.logIndex}`;
+      // One per block: several spends of one block see the same before / after.
+      const id = `${type}:${pct}:${c.cap}:${e.account}:${e.sessionId}:${e.token}:${e.block}`;
       const body = base(ctx, id, type, e, consoleLink(ctx.consoleUrl, "sessions"));
       body.sessionId = e.sessionId;
       body.percent = pct;
       body.cap = c.cap;
-      body.spent = await ctx.tokens.amount(e.token, after);
+      body.spent = await ctx.tokens.amount(e.token, spentAfter);
       body.limit = await ctx.tokens.amount(e.token, c.limit);
       body.remaining = await ctx.tokens.amount(e.token, c.remaining);
       body.amount = await ctx.tokens.amount(e.token, e.amount);
