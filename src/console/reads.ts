@@ -20,7 +20,7 @@ import type { ReinsDeployment } from "../client/owner.js";
 import { decodeExecution } from "../cli/commands/ops.js";
 import { amount, duration } from "../cli/format.js";
 import { transferOf } from "./decodeCalls.js";
-import type { ConsoleData } from "./data.js";
+import type { ActivityEvent, ConsoleData } from "./data.js";
 import { scopeWords } from "./scope.js";
 import type { TokenBook, TokenMeta } from "./tokens.js";
 
@@ -175,10 +175,39 @@ export async function accountView(c: ReadContext) {
   };
 }
 
+/**
+ * When the next charged spend stops counting in the sliding window (SpendWindow: a spend at `t` counts until
+ * `L · (⌊t / L⌋ + 4)` with `L = ⌈period / 3⌉`), and how much frees up then; `null` when nothing counts.
+ */
+export async function nextRefill(
+  c: ReadContext,
+  spends: ActivityEvent[],
+  period: bigint,
+  now: bigint,
+): Promise<{ at: number; amount: AmountView } | null> {
+  if (period === 0n) return null;
+  const L = (period + 2n) / 3n;
+  const frees = new Map<bigint, bigint>();
+  let token: string | undefined;
+  for (const e of spends) {
+    const until = L * (BigInt(e.timestamp) / L + 4n);
+    if (until <= now) continue;
+    frees.set(until, (frees.get(until) ?? 0n) + e.amount!);
+    token = e.token;
+  }
+  if (!frees.size || token === undefined) return null;
+  const at = [...frees.keys()].reduce((a, b) => (a < b ? a : b));
+  return { at: Number(at), amount: await amountView(c.tokens, token, frees.get(at)!) };
+}
+
 /** The Sessions page: every session with its budgets as bars and its scope in words. */
 export async function sessionsView(c: ReadContext) {
   const sessions = AgentSessions__factory.connect(c.deployment.sessions, c.provider);
   const now = await chainNow(c.provider);
+  // Charged spends (SpendRecorded of the instant and delayed tiers; approved requests are not charged).
+  const charged = (await c.data.events(c.account)).filter(
+    (e) => e.kind === "spend" && e.tier !== "approval" && e.amount !== undefined && e.token !== undefined,
+  );
   const out = [];
   for (const s of await listSessions(sessions, c.account)) {
     const budgets = [];
@@ -196,10 +225,12 @@ export async function sessionsView(c: ReadContext) {
         instant: await amountView(c.tokens, token, b.instantThreshold),
         ceiling: await amountView(c.tokens, token, b.ceiling),
         period: duration(b.period),
-        refill:
-          spent === 0n
-            ? "full"
-            : `a rolling ${duration(b.period)} window: spend frees up ${duration(b.period)} after it was made`,
+        refill: await nextRefill(
+          c,
+          charged.filter((e) => e.sessionId === s.sessionId && getAddress(e.token!) === getAddress(token)),
+          b.period,
+          now,
+        ),
       });
     }
     out.push({

@@ -427,6 +427,13 @@ describe("owner console in headless chromium (issue 14)", function () {
         .first()
         .textContent(),
     ).to.equal("50");
+    // The 50 TUSD frees up when SpendWindow stops counting it: L·(⌊t/L⌋+4), L = ⌈1d/3⌉ = 28,800 s.
+    const sessionsRead = AgentSessions__factory.connect(sessionsAddress, provider);
+    const [spendLog] = await sessionsRead.queryFilter(sessionsRead.filters.SpendRecorded(account, sessionId), 0);
+    const t = (await provider.getBlock(spendLog.blockNumber))!.timestamp;
+    const refill = page.locator(`[data-testid="session"][data-session="${sessionId}"] [data-testid="refill"]`).first();
+    expect(Number(await refill.getAttribute("data-at"))).to.equal(28_800 * (Math.floor(t / 28_800) + 4));
+    expect(await refill.textContent()).to.match(/^50 TUSD frees up /);
     const scope = await page
       .locator(`[data-testid="session"][data-session="${sessionId}"] [data-testid="scope"]`)
       .textContent();

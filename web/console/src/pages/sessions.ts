@@ -12,7 +12,8 @@ export interface BudgetData {
   instant: AmountView;
   ceiling: AmountView;
   period: string;
-  refill: string;
+  /** The next time charged spend leaves the sliding window, and how much frees up (null: nothing counts). */
+  refill: { at: number; amount: AmountView } | null;
 }
 
 /** One session (`/api/sessions`). */
@@ -49,7 +50,11 @@ function bar(b: BudgetData): string {
       <span><span data-testid="budget-spent">${esc(b.spentInWindow.text)}</span> of ${esc(b.periodCap.text)} spent in the ${esc(b.period)} window · ${esc(b.periodLeft.text)} left</span></div>
     <div class="bar ${level}" data-testid="budget-bar" data-spent-raw="${esc(b.spentInWindow.raw)}" data-cap-raw="${esc(b.periodCap.raw)}" data-left-raw="${esc(b.periodLeft.raw)}" title="${p}%">
       <div style="width:${Math.min(100, p)}%"></div></div>
-    <div class="budget-foot muted">lifetime ${esc(b.lifetimeSpent.text)} of ${esc(b.lifetimeCap.text)} · instant up to ${esc(b.instant.text)}, queued up to ${esc(b.ceiling.text)}, above: owner approval · refills: ${esc(b.refill)}</div>
+    <div class="budget-foot muted">lifetime ${esc(b.lifetimeSpent.text)} of ${esc(b.lifetimeCap.text)} · instant up to ${esc(b.instant.text)}, queued up to ${esc(b.ceiling.text)}, above: owner approval · ${
+      b.refill
+        ? `<span data-testid="refill" data-at="${b.refill.at}">${esc(b.refill.amount.text)} ${esc(b.refill.amount.symbol)} frees up ${esc(when(b.refill.at))} (${countdown(b.refill.at)})</span>`
+        : "nothing spent in the window"
+    }</div>
   </div>`;
 }
 
