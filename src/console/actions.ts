@@ -278,6 +278,9 @@ export class ConsoleActions {
     const chainId = await this.sender.chainId();
     const id = randomUUID();
     const userOpHash = getUserOpHash(op, this.sender.entryPoint, chainId);
+    for (const [key, old] of this.prepared) {
+      if (Date.now() - old.createdAt > 2 * PREPARED_TTL_MS) this.prepared.delete(key); // keep the map small
+    }
     this.prepared.set(id, { id, action, op, userOpHash, createdAt: Date.now() });
     return {
       id,

@@ -347,6 +347,8 @@ describe("owner console in headless chromium (issue 14)", function () {
       `[data-testid="request"][data-id="${sent.requestId}"] button[data-act="approve"]`,
       /already executed/,
     );
+    // The page then shows the chain as it is: the executed request is gone.
+    expect(await page.locator(`[data-testid="request"][data-id="${sent.requestId}"]`).count()).to.equal(0);
   });
 
   it("a prepared operation submitted twice (double click, replay) is sent once", async function () {

@@ -66,6 +66,7 @@ function focusItem(): void {
   if (!id) return;
   const el = view.querySelector<HTMLElement>(`[data-id="${CSS.escape(id)}"], [data-hash="${CSS.escape(id)}"]`);
   if (!el) {
+    if (!message.hidden) return; // keep the answer to an action on screen
     show(`Request ${id.slice(0, 10)}… is no longer pending (executed, cancelled or expired).`, "info");
     return;
   }
@@ -130,7 +131,7 @@ async function act(el: HTMLElement): Promise<void> {
   } catch (e) {
     busy = false;
     show(e instanceof UserMessage ? e.message : `Unexpected error: ${(e as Error).message}`, "error");
-    document.querySelectorAll<HTMLButtonElement>("button[data-act]").forEach((b) => (b.disabled = false));
+    await render(); // the page may be stale (a request executed or expired meanwhile): show the chain as it is
   }
   document.body.dataset.acted = String(Date.now());
 }

@@ -70,7 +70,7 @@ export function sessionsPage(d: { sessions: SessionData[] }): string {
         <span class="badge ${s.status === "active" ? "ok" : "danger"}" data-testid="session-status">${esc(s.status)}</span></div>
       <div class="actions">
         <label>renew for <input type="number" min="1" value="30" class="renew-days" data-session="${esc(s.sessionId)}" /> days</label>
-        <button data-act="renew" data-session="${esc(s.sessionId)}">Renew</button>
+        <button data-act="renew" data-session="${esc(s.sessionId)}" ${s.status === "revoked" || s.status === "stale" ? "disabled" : ""}>Renew</button>
         <button class="danger" data-act="revoke" data-session="${esc(s.sessionId)}" ${s.status === "revoked" ? "disabled" : ""}>Revoke</button>
       </div>
     </div>
