@@ -34,6 +34,20 @@ const recovery = () => import("./commands/recovery.js");
 const mcpServer = () => import("../mcp/command.js");
 const monitorCommand = () => import("./commands/monitor.js");
 const ownerConsole = () => import("../console/command.js");
+const notifyCommand = () => import("../notify/command.js");
+
+/** Webhook options shared by `reins monitor` and `reins notify` (see README "Notifications"). */
+const WEBHOOK_OPTIONS: Record<string, OptionSpec> = {
+  webhook: { type: "string", value: "<url>", help: "deliver owner notifications to this webhook (POST, JSON)" },
+  "webhook-secret-env": {
+    type: "string",
+    value: "<NAME>",
+    help: "environment variable with the HMAC secret (default REINS_WEBHOOK_SECRET)",
+  },
+  "console-url": { type: "string", value: "<url>", help: "console base URL for links (default http://127.0.0.1:7400)" },
+  index: { type: "string", value: "<file>", help: "event index SQLite file (default .reins-index.db)" },
+  "expiry-lead": { type: "string", value: "<dur>", help: "notify this long before a session expires (default 24h)" },
+};
 
 const BUDGET_SYNTAX = `Budget syntax: TOKEN:instant=50,ceiling=500,period=1000/24h,lifetime=5000 (amounts in whole tokens).
   instant   up to this runs at once         ceiling  up to this waits the queue delay; above: owner approval
@@ -400,6 +414,7 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
         help: "environment variable with the risk-engine key (default REINS_ENGINE_KEY)",
       },
       "tighten-factor": { type: "string", value: "<x>", help: "budget multiplier when tightening (default 0.5)" },
+      ...WEBHOOK_OPTIONS,
     },
     details: [
       "Addresses come from the deployment record; RPC from --rpc / REINS_RPC_URL. Checked at start (exit 2): the",
@@ -425,7 +440,7 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
       index: {
         type: "string",
         value: "<file>",
-        help: "SQLite event index (default reins-index.db; created when missing)",
+        help: "SQLite event index (default .reins-index.db, as reins notify; created when missing)",
       },
       "from-block": { type: "string", value: "<n>", help: "first block to index for the account (default 0)" },
     },
@@ -436,6 +451,23 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
       "Example: REINS_RELAYER_KEY=0x… reins console 0xAcc --port 0 --token USDC=0x…",
     ].join("\n"),
     run: async (inv) => (await ownerConsole()).consoleCommand(inv),
+  },
+  {
+    path: ["notify"],
+    positionals: ["account"],
+    summary: "deliver owner notifications (approvals, queued operations, budgets, breaker, pause, expiry) to a webhook",
+    options: {
+      ...WEBHOOK_OPTIONS,
+      account: { type: "string", multiple: true, value: "<0x…[,0x…]>", help: "more accounts to follow" },
+      "poll-ms": { type: "string", value: "<ms>", help: "poll interval (default 2000)" },
+      "from-block": { type: "string", value: "<n|latest>", help: "first block for a new account (default latest)" },
+    },
+    details: [
+      "Indexes the accounts' events into --index and POSTs one JSON notification per event, signed with",
+      "X-Reins-Signature: sha256=<HMAC-SHA256 of the body> (secret from --webhook-secret-env), with X-Reins-Timestamp",
+      "and X-Reins-Event-Id. Retries with backoff; at most once per event across restarts. Stops on SIGINT/SIGTERM.",
+    ].join("\n"),
+    run: async (inv) => (await notifyCommand()).notify(inv),
   },
   {
     path: ["recovery", "status"],

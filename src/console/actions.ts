@@ -242,8 +242,7 @@ export class ConsoleActions {
             "not ready",
             `change ${short(action.changeHash)} can be applied from ${iso(readyAt)} (chain time ${iso(now)})`,
           );
-        const logs = await s.queryFilter(s.filters.ChangeProposed(account, action.changeHash), 0);
-        const data = logs.at(-1)?.args.data;
+        const data = (await this.c.data.pendingChanges(account)).find((p) => p.changeHash === action.changeHash)?.data;
         if (!data) throw new ActionRefused(404, "unknown change", `no ChangeProposed for ${short(action.changeHash)}`);
         return {
           calls: [sessionsCall(s.interface.encodeFunctionData("applyChange", [account, data]))],

@@ -4,7 +4,8 @@
  * `--token` / reins.config.json). Owner operations are signed in the browser wallet and sent through the
  * bundler (`--bundler` / REINS_BUNDLER_URL) or by `EntryPoint.handleOps` from a relayer key
  * (REINS_RELAYER_KEY, or `--relayer-key-env`); the console never holds the owner key. History (activity, spend,
- * requests) comes from the SQLite event index (`--index`, default reins-index.db). Stops on SIGINT/SIGTERM.
+ * requests, pending changes) comes from the SQLite event index (`--index`, default .reins-index.db, shared with
+ * reins notify). Stops on SIGINT/SIGTERM.
  */
 import { Wallet } from "ethers";
 import { str, type Invocation } from "../cli/args.js";
@@ -39,7 +40,7 @@ export async function consoleCommand(inv: Invocation): Promise<number> {
   const tokens = (await ctx.knownTokens()).map((t) => ({ symbol: t.symbol, address: t.address }));
   const breaker = record.contracts.CircuitBreaker;
   // History from the shared SQLite event index (incremental; resumes after a restart), not a scan from block 0.
-  const indexPath = str(inv, "index") ?? "reins-index.db";
+  const indexPath = str(inv, "index") ?? ".reins-index.db"; // the same default as reins notify / monitor --webhook
   const index = EventIndex.open({ path: indexPath, provider, deployment: record });
   const fromBlock = str(inv, "from-block") ?? "0";
   if (!/^\d+$/.test(fromBlock)) throw new UsageError(`--from-block: not a block number: ${fromBlock}`);

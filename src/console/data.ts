@@ -64,6 +64,17 @@ export interface ConsoleData {
   spendPerDay(account: string): Promise<SpendDay[]>;
   /** Every operation the account ever queued, with its live state. */
   requests(account: string): Promise<QueuedOperation[]>;
+  /** The security-delayed AgentSessions changes still pending (the latest proposal per hash). */
+  pendingChanges(account: string): Promise<PendingChange[]>;
+}
+
+/** A proposed loosening change (`ChangeProposed`) not applied, cancelled or voided yet. */
+export interface PendingChange {
+  changeHash: string;
+  /** Unix seconds from which it can be applied. */
+  readyAt: bigint;
+  /** The AgentSessions call data `applyChange` takes. */
+  data: string;
 }
 
 /** Tier index of the contracts' `Tier` enum → name. */

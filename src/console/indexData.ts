@@ -9,7 +9,14 @@ import { ReinsTimelock__factory } from "../../types/ethers-contracts/index.js";
 import { QUEUE_STATES } from "../client/errors.js";
 import type { QueuedOperation } from "../client/actions/queue.js";
 import type { EventIndex, IndexedEvent } from "../indexer/index.js";
-import { TIER_NAMES, type ActivityEvent, type ActivityKind, type ConsoleData, type SpendDay } from "./data.js";
+import {
+  TIER_NAMES,
+  type ActivityEvent,
+  type ActivityKind,
+  type ConsoleData,
+  type PendingChange,
+  type SpendDay,
+} from "./data.js";
 
 const KINDS: Record<string, ActivityKind> = {
   executed: "executed",
@@ -112,5 +119,13 @@ export class IndexedConsoleData implements ConsoleData {
       });
     }
     return out;
+  }
+
+  async pendingChanges(account: string): Promise<PendingChange[]> {
+    await this.index.sync();
+    return this.index
+      .changes(account)
+      .filter((c) => c.status === "pending")
+      .map((c) => ({ changeHash: c.changeHash.toLowerCase(), readyAt: c.readyAt, data: c.data }));
   }
 }

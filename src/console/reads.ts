@@ -299,16 +299,13 @@ export async function inboxView(c: ReadContext) {
     });
   }
   const sessions = AgentSessions__factory.connect(c.deployment.sessions, c.provider);
-  const latest = new Map<string, { data: string; txHash: string }>();
-  for (const log of await sessions.queryFilter(sessions.filters.ChangeProposed(c.account), 0)) {
-    latest.set(log.args.changeHash.toLowerCase(), { data: log.args.data, txHash: log.transactionHash });
-  }
   const changes = [];
-  for (const [hash, p] of latest) {
-    const readyAt = await sessions.pendingChange(c.account, hash);
+  for (const p of await c.data.pendingChanges(c.account)) {
+    // The chain has the last word (a change voided by a later session epoch reads 0).
+    const readyAt = await sessions.pendingChange(c.account, p.changeHash);
     if (readyAt === 0n) continue;
     changes.push({
-      changeHash: hash,
+      changeHash: p.changeHash,
       readyAt: Number(readyAt),
       secondsToReady: Math.max(0, Number(readyAt - now)),
       what: await changeWords(c, p.data),

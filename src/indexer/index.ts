@@ -18,12 +18,21 @@ import type { DatabaseSync } from "node:sqlite";
 import type { ReinsDeployment } from "../client/owner.js";
 import type { DeploymentRecord } from "../deploy/records.js";
 import type { IndexedEvent, ModuleName } from "./decode.js";
-import { queryEvents, queryRequests, spendPerDay, type DaySpend, type EventQuery, type RequestRow } from "./queries.js";
+import {
+  queryChanges,
+  queryEvents,
+  queryRequests,
+  spendPerDay,
+  type ChangeRow,
+  type DaySpend,
+  type EventQuery,
+  type RequestRow,
+} from "./queries.js";
 import { getMeta, openDatabase, setMeta } from "./schema.js";
 import { indexedTip, syncIndex, type SyncResult } from "./sync.js";
 
 export type { IndexedEvent, ModuleName } from "./decode.js";
-export type { DaySpend, EventQuery, RequestRow, RequestStatus } from "./queries.js";
+export type { ChangeRow, ChangeStatus, DaySpend, EventQuery, RequestRow, RequestStatus } from "./queries.js";
 export { IndexSchemaError } from "./schema.js";
 export { IndexReorgTooDeepError, type SyncResult } from "./sync.js";
 
@@ -192,6 +201,11 @@ export class EventIndex {
   /** The timelock requests of `account` with their status (queued / approved / executed / cancelled). */
   requests(account: string): RequestRow[] {
     return queryRequests(this.db, account);
+  }
+
+  /** The security-delayed AgentSessions changes of `account` (pending / applied / cancelled / voided). */
+  changes(account: string): ChangeRow[] {
+    return queryChanges(this.db, account);
   }
 
   /** Close the database. */

@@ -5,6 +5,7 @@
 import { Interface, getAddress } from "ethers";
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import { decodeExecution } from "../cli/commands/ops.js";
+import { sessionsInterface } from "../monitor/decode.js";
 import type { IndexedEvent, ModuleName } from "./decode.js";
 
 /** Filter of {@link queryEvents}. */
@@ -214,4 +215,73 @@ export function queryRequests(db: DatabaseSync, account: string): RequestRow[] {
     }
   }
   return [...byId.values()];
+}
+
+/** Status of a security-delayed AgentSessions change (`voided`: a revoke-all came after it, it can never apply). */
+export type ChangeStatus = "pending" | "applied" | "cancelled" | "voided";
+
+/** One loosening change the account proposed (it applies after `readyAt`, through `applyChange(account, data)`). */
+export interface ChangeRow {
+  account: string;
+  changeHash: string;
+  status: ChangeStatus;
+  readyAt: bigint;
+  /** The AgentSessions call data that applies it. */
+  data: string;
+  /** The AgentSessions function it calls (`grantSession`, `renewSession`, `setBudget`, ...), when decodable. */
+  call?: string;
+  proposedBlock: bigint;
+  proposedTime: bigint;
+  txHash: string;
+  updatedBlock: bigint;
+  updatedTime: bigint;
+}
+
+/** Every security-delayed change of `account` (oldest first; a hash proposed again keeps its latest proposal). */
+export function queryChanges(db: DatabaseSync, account: string): ChangeRow[] {
+  const rows = db
+    .prepare(
+      `SELECT * FROM events WHERE account = ? AND contract = 'AgentSessions' AND kind IN
+        ('changeProposed', 'changeApplied', 'changeCancelled', 'allSessionsRevoked') ORDER BY block, log_index`,
+    )
+    .all(getAddress(account)) as unknown as EventRow[];
+  const byHash = new Map<string, ChangeRow>();
+  for (const e of rows) {
+    const args = JSON.parse(e.args) as Record<string, string>;
+    const update = (r: ChangeRow, status: ChangeStatus) => {
+      r.status = status;
+      r.updatedBlock = BigInt(e.block);
+      r.updatedTime = BigInt(e.time);
+    };
+    if (e.kind === "changeProposed") {
+      const row: ChangeRow = {
+        account: e.account,
+        changeHash: args.changeHash,
+        status: "pending",
+        readyAt: BigInt(args.readyAt),
+        data: args.data,
+        proposedBlock: BigInt(e.block),
+        proposedTime: BigInt(e.time),
+        txHash: e.tx_hash,
+        updatedBlock: BigInt(e.block),
+        updatedTime: BigInt(e.time),
+      };
+      try {
+        const call = sessionsInterface.parseTransaction({ data: args.data })?.name;
+        if (call) row.call = call;
+      } catch {
+        /* not an AgentSessions call */
+      }
+      byHash.delete(args.changeHash); // re-proposed: the latest proposal, at the end
+      byHash.set(args.changeHash, row);
+      continue;
+    }
+    if (e.kind === "allSessionsRevoked") {
+      for (const r of byHash.values()) if (r.status === "pending") update(r, "voided");
+      continue;
+    }
+    const r = byHash.get(args.changeHash);
+    if (r) update(r, e.kind === "changeApplied" ? "applied" : "cancelled");
+  }
+  return [...byHash.values()];
 }

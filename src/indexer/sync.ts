@@ -10,6 +10,8 @@
  * stored hashes (at most `maxReorgDepth` blocks) to the newest one the chain still has, deletes everything above
  * it and re-indexes from there. A chunk is only written when the last block's hash is the same before and after
  * its `eth_getLogs` and every event block's hash matches its logs, so nothing is confirmed that was not checked.
+ * A failing call (a provider's range or result cap) is retried on half the range, down to one block; the smaller
+ * range is kept for the rest of the sync.
  */
 import { getAddress, type Log, type Provider } from "ethers";
 import type { DatabaseSync } from "node:sqlite";
@@ -219,13 +221,23 @@ export async function syncIndex(db: DatabaseSync, s: SyncSettings): Promise<Sync
   const from = Math.min(...accounts.map((a) => a.next_block));
   let events = 0;
   let done = from - 1;
-  for (let start = from; start <= head; start += s.chunkSize) {
-    const end = Math.min(head, start + s.chunkSize - 1);
-    const out = await syncChunk(db, s, accounts, start, end);
+  let size = s.chunkSize;
+  for (let start = from; start <= head;) {
+    const end = Math.min(head, start + size - 1);
+    let out: ChunkOutcome;
+    try {
+      out = await syncChunk(db, s, accounts, start, end);
+    } catch (e) {
+      // Providers cap eth_getLogs (block range, result count): halve the range and retry, down to one block.
+      if (end === start) throw e;
+      size = Math.max(1, Math.ceil((end - start + 1) / 2));
+      continue;
+    }
     if (out === "moved") break;
     events += out.events;
     for (const a of accounts) if (a.next_block <= end) a.next_block = end + 1;
     done = end;
+    start = end + 1;
   }
   pruneBlocks(db, s.maxReorgDepth);
   return { fromBlock: BigInt(from), toBlock: BigInt(done), events, reorged };

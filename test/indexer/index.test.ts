@@ -11,7 +11,7 @@ import { network } from "hardhat";
 import { Wallet, type Provider } from "ethers";
 import { EventIndex, type IndexedEvent } from "../../src/indexer/index.js";
 import { pay } from "../client/fixture.js";
-import { TUSD, countingProvider, indexWorld, mixedActivity, type IndexWorld } from "./world.js";
+import { TUSD, capRange, countingProvider, indexWorld, mixedActivity, type IndexWorld } from "./world.js";
 
 const { ethers } = await network.create();
 
@@ -154,6 +154,22 @@ describe("EventIndex", function () {
       expect(t.map((e) => e.amount)).to.deep.equal([BigInt(i + 1)]);
     }
     expect(idx.events(w.account, { kinds: ["transfer"] })).to.have.length(10);
+
+    // Accounts followed later (from an older block) are back-filled; the others are not scanned twice.
+    const late = index(":memory:", chunk);
+    for (const h of holders.slice(0, 100)) late.follow(h.address, from);
+    await late.sync();
+    for (const h of holders.slice(100)) late.follow(h.address, from);
+    late.follow(w.account, from);
+    await late.sync();
+    for (const a of [...holders.map((h) => h.address), w.account])
+      expect(plain(late.events(a)), a).to.equal(plain(idx.events(a)));
+
+    // A provider that refuses ranges over 2 blocks: the index halves its range and still gets everything.
+    const capped = index(":memory:", 8, capRange(ethers.provider, 2));
+    capped.follow(w.account, from);
+    await capped.sync();
+    expect(plain(capped.events(w.account))).to.equal(plain(idx.events(w.account)));
   });
 
   it("spendPerDay sums the account's transfers per UTC day and token", async function () {
@@ -174,5 +190,31 @@ describe("EventIndex", function () {
     expect(got.every((d) => d.token === w.tokenAddress)).to.equal(true);
     expect(new Map(got.map((d) => [d.day, d.amount]))).to.deep.equal(expected);
     expect(expected.size, "payments on two days").to.be.greaterThanOrEqual(2);
+  });
+
+  it("changes: security-delayed changes with their status (pending, cancelled, applied)", async function () {
+    await w.owner.execute({
+      target: w.deployment.sessions,
+      data: w.sessions.interface.encodeFunctionData("setSecurityDelay", [3_600]),
+    });
+    const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+    const a = await w.owner.renewSession(w.agent.sessionId, now + 60n * 86_400n);
+    const b = await w.owner.renewSession(w.agent.sessionId, now + 61n * 86_400n);
+    const c = await w.owner.renewSession(w.agent.sessionId, now + 62n * 86_400n);
+    if (a.status !== "pending" || b.status !== "pending" || c.status !== "pending") throw new Error("expected pending");
+    await w.owner.execute({
+      target: w.deployment.sessions,
+      data: w.sessions.interface.encodeFunctionData("cancelChange", [b.changeHash]),
+    });
+    await ethers.provider.send("evm_increaseTime", [3_601]);
+    await w.owner.applyChange(a.data);
+    const idx = index();
+    idx.follow(w.account, w.startBlock);
+    await idx.sync();
+    const byHash = new Map(idx.changes(w.account).map((ch) => [ch.changeHash, ch]));
+    expect(byHash.get(a.changeHash)).to.include({ status: "applied", call: "renewSession", data: a.data });
+    expect(byHash.get(b.changeHash)).to.include({ status: "cancelled" });
+    expect(byHash.get(c.changeHash)).to.include({ status: "pending" });
+    expect(byHash.get(c.changeHash)!.readyAt).to.equal(c.readyAt);
   });
 });

@@ -53,3 +53,19 @@ export function countingProvider(inner: Provider): { provider: Provider; calls: 
   });
   return { provider, calls: () => n };
 }
+
+/** A provider whose `getLogs` refuses ranges of more than `maxBlocks` blocks (like hosted RPCs do). */
+export function capRange(inner: Provider, maxBlocks: number): Provider {
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (prop === "getLogs")
+        return (filter: { fromBlock: number; toBlock: number }) => {
+          if (filter.toBlock - filter.fromBlock + 1 > maxBlocks)
+            return Promise.reject(new Error(`query exceeds max block range ${maxBlocks}`));
+          return inner.getLogs(filter);
+        };
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}

@@ -22,6 +22,7 @@ import { CliContext, parseAddress, type Token } from "../context.js";
 import { UsageError } from "../errors.js";
 import { amount } from "../format.js";
 import { decodeExecution } from "./ops.js";
+import { startNotifier, webhookSettings, type RunningNotifier } from "../../notify/command.js";
 
 const TRANSFER = "0xa9059cbb";
 const EXECUTE_USER_OP = ReinsAccount__factory.createInterface().getFunction("executeUserOp")!.selector;
@@ -238,13 +239,22 @@ export async function monitor(inv: Invocation): Promise<number> {
       logger: log,
     });
     const m = monitorInstance;
+    // --webhook: owner notifications from the event index, in the same process (a failing webhook never stops it).
+    const hook = webhookSettings(inv);
+    const notifier: RunningNotifier | undefined = hook
+      ? await startNotifier(ctx, hook, [account], log, fromBlock === "latest" ? undefined : BigInt(fromBlock))
+      : undefined;
     const onSignal = (signal: NodeJS.Signals) => {
       log.info("signal", { signal });
       m.stop();
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
-    await m.run();
+    try {
+      await m.run();
+    } finally {
+      await notifier?.stop();
+    }
     return 0;
   } catch (e) {
     if (e instanceof RulesConfigError || e instanceof MonitorConfigError || e instanceof MonitorStateError)
