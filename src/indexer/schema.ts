@@ -3,7 +3,29 @@
  * hashes of the blocks the index has seen (for reorg detection), the decoded events, and a key/value table for
  * the chain id and the last indexed block. One database per chain.
  */
-import { DatabaseSync } from "node:sqlite";
+import { createRequire } from "node:module";
+import type { DatabaseSync as Database } from "node:sqlite";
+
+/**
+ * `node:sqlite`, loaded without its one-time "SQLite is an experimental feature" warning on stderr (the CLI keeps
+ * stderr to one line per error; the module is stable enough for this use on Node 22.13+).
+ */
+function loadSqlite(): typeof import("node:sqlite") {
+  const original = process.emitWarning;
+  process.emitWarning = function (this: NodeJS.Process, warning: string | Error, ...rest: unknown[]) {
+    const text = typeof warning === "string" ? warning : warning.message;
+    if (/SQLite is an experimental feature/.test(text)) return;
+    return (original as (...a: unknown[]) => void).call(this, warning, ...rest);
+  } as typeof process.emitWarning;
+  try {
+    return createRequire(import.meta.url)("node:sqlite") as typeof import("node:sqlite");
+  } finally {
+    process.emitWarning = original;
+  }
+}
+
+const { DatabaseSync } = loadSqlite();
+type DatabaseSync = Database;
 
 /** Version of the schema below; a database written by another version is refused ({@link IndexSchemaError}). */
 export const SCHEMA_VERSION = 1;

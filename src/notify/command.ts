@@ -9,7 +9,7 @@ import { parseDuration, type Duration } from "../client/units.js";
 import { list, str, type Invocation } from "../cli/args.js";
 import { CliContext, parseAddress } from "../cli/context.js";
 import { UsageError } from "../cli/errors.js";
-import { EventIndex } from "../indexer/index.js";
+import { EventIndex, EventIndexConfigError, IndexSchemaError } from "../indexer/index.js";
 import { JsonLogger, streamSink } from "../monitor/log.js";
 import { Notifier, runNotifyLoop } from "./notifier.js";
 
@@ -82,7 +82,14 @@ export async function startNotifier(
 ): Promise<RunningNotifier> {
   const provider = await ctx.provider();
   const { record } = await ctx.deployment();
-  const index = EventIndex.open({ path: settings.indexPath, provider, deployment: record });
+  let index: EventIndex;
+  try {
+    index = EventIndex.open({ path: settings.indexPath, provider, deployment: record });
+  } catch (e) {
+    if (e instanceof EventIndexConfigError || e instanceof IndexSchemaError)
+      throw new UsageError(`--index ${settings.indexPath}: ${e.message}`);
+    throw e;
+  }
   const start = fromBlock ?? BigInt(await provider.getBlockNumber());
   for (const a of accounts) index.follow(a, start);
   const known = new Map((await ctx.knownTokens()).map((t) => [t.address.toLowerCase(), t]));

@@ -217,4 +217,37 @@ describe("EventIndex", function () {
     expect(byHash.get(c.changeHash)).to.include({ status: "pending" });
     expect(byHash.get(c.changeHash)!.readyAt).to.equal(c.readyAt);
   });
+
+  it("the chain moving under a chunk (its last block's hash changes during eth_getLogs): nothing is confirmed", async function () {
+    await w.agent.send(pay(w, w.recipients[0], 4n));
+    const head = await ethers.provider.getBlockNumber();
+    let calls = 0;
+    const flaky = new Proxy(ethers.provider, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (prop === "getBlock")
+          return async (n: number) => {
+            const b = await target.getBlock(n);
+            // Every second read of the head block sees another hash, as if a reorg happened in between.
+            if (b && n === head && ++calls % 2 === 0) return { hash: "0x" + "ee".repeat(32), timestamp: b.timestamp };
+            return b;
+          };
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const path = join(dir, "moved.db");
+    const idx = index(path, 2_000, flaky);
+    idx.follow(w.account, w.startBlock);
+    const r = await idx.sync();
+    expect(r.toBlock, "nothing indexed").to.equal(r.fromBlock - 1n);
+    expect(idx.tip()).to.equal(undefined);
+    expect(idx.events(w.account)).to.deep.equal([]);
+    idx.close();
+    const again = index(path);
+    await again.sync();
+    const full = index();
+    full.follow(w.account, w.startBlock);
+    await full.sync();
+    expect(plain(again.events(w.account))).to.equal(plain(full.events(w.account)));
+  });
 });
