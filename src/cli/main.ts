@@ -33,6 +33,7 @@ const ops = () => import("./commands/ops.js");
 const recovery = () => import("./commands/recovery.js");
 const mcpServer = () => import("../mcp/command.js");
 const monitorCommand = () => import("./commands/monitor.js");
+const ownerConsole = () => import("../console/command.js");
 const notifyCommand = () => import("../notify/command.js");
 
 /** Webhook options shared by `reins monitor` and `reins notify` (see README "Notifications"). */
@@ -447,6 +448,34 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
       "units and token units (amountUnits). Stops on SIGINT/SIGTERM (exit 0, state saved).",
     ].join("\n"),
     run: async (inv) => (await monitorCommand()).monitor(inv),
+  },
+  {
+    path: ["console"],
+    positionals: ["account"],
+    summary:
+      "serve the owner's web console on 127.0.0.1 (account, sessions, activity, inbox; the browser wallet signs)",
+    options: {
+      port: { type: "string", value: "<port>", help: "port on 127.0.0.1 (default 43370; 0 = a free port)" },
+      "relayer-key-env": {
+        type: "string",
+        value: "<NAME>",
+        help: "environment variable with the key that pays handleOps without a bundler (default REINS_RELAYER_KEY)",
+      },
+      static: { type: "string", value: "<dir>", help: "the built page (default dist/console)" },
+      index: {
+        type: "string",
+        value: "<file>",
+        help: "SQLite event index (default .reins-index.db, as reins notify; created when missing)",
+      },
+      "from-block": { type: "string", value: "<n>", help: "first block to index for the account (default 0)" },
+    },
+    details: [
+      "Every action is an owner UserOperation the page gets from the server and the owner's wallet signs",
+      "(eth_signTypedData_v4 of the EntryPoint v0.8 typed data); the server checks it and sends it once through",
+      "--bundler, or handleOps from the relayer key. The console never holds the owner key.",
+      "Example: REINS_RELAYER_KEY=0x… reins console 0xAcc --port 0 --token USDC=0x…",
+    ].join("\n"),
+    run: async (inv) => (await ownerConsole()).consoleCommand(inv),
   },
   {
     path: ["notify"],
