@@ -44,7 +44,11 @@ const WEBHOOK_OPTIONS: Record<string, OptionSpec> = {
     value: "<NAME>",
     help: "environment variable with the HMAC secret (default REINS_WEBHOOK_SECRET)",
   },
-  "console-url": { type: "string", value: "<url>", help: "console base URL for links (default http://127.0.0.1:7400)" },
+  "console-url": {
+    type: "string",
+    value: "<url>",
+    help: "console base URL for links (default http://127.0.0.1:43370)",
+  },
   index: { type: "string", value: "<file>", help: "event index SQLite file (default .reins-index.db)" },
   "expiry-lead": { type: "string", value: "<dur>", help: "notify this long before a session expires (default 24h)" },
 };

@@ -54,7 +54,7 @@ export function webhookSettings(inv: Invocation): WebhookSettings | undefined {
   return {
     url,
     secret,
-    consoleUrl: str(inv, "console-url") ?? "http://127.0.0.1:7400",
+    consoleUrl: str(inv, "console-url") ?? "http://127.0.0.1:43370",
     indexPath: str(inv, "index") ?? ".reins-index.db",
     expiryLeadSeconds,
     pollMs: Number(poll),

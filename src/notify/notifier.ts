@@ -6,7 +6,7 @@
  *
  * ```ts
  * const notifier = new Notifier({ index, provider, sessions: deployment.sessions,
- *   webhook: { url, secret }, consoleUrl: "http://127.0.0.1:7400" });
+ *   webhook: { url, secret }, consoleUrl: "http://127.0.0.1:43370" });
  * await runNotifyLoop({ index, notifier, pollMs: 2_000, signal });
  * ```
  */
@@ -29,7 +29,7 @@ export interface NotifierOptions {
   /** AgentSessions address (budgets are read from it). */
   sessions: string;
   webhook: WebhookTarget;
-  /** Base URL of the console for links (default `http://127.0.0.1:7400`). */
+  /** Base URL of the console for links (default `http://127.0.0.1:43370`). */
   consoleUrl?: string;
   /** Notify a session this long before its end of validity (default 86,400 s). */
   expiryLeadSeconds?: number;
@@ -82,7 +82,7 @@ export class Notifier {
     this.chainId ??= (await this.o.provider.getNetwork()).chainId;
     return {
       chainId: this.chainId,
-      consoleUrl: this.o.consoleUrl ?? "http://127.0.0.1:7400",
+      consoleUrl: this.o.consoleUrl ?? "http://127.0.0.1:43370",
       index: this.o.index,
       sessions: AgentSessions__factory.connect(this.o.sessions, this.o.provider),
       tokens: this.tokens,
