@@ -9,7 +9,7 @@
  * follows a pending context on chain to its session once applied; {@link agentSessionFromContext} returns the
  * {@link AgentSession} that uses it.
  */
-import { AbiCoder, getAddress, id as keccakText, type Provider, type Signer, type Wallet } from "ethers";
+import { AbiCoder, getAddress, id as keccakText, type Provider, type Signer } from "ethers";
 import { AgentSessions__factory, type AgentSessions } from "../../../types/ethers-contracts/index.js";
 import { AgentSession } from "../agent.js";
 import { ChangeNotReady, decodeReinsError } from "../errors.js";
@@ -110,8 +110,8 @@ export async function applyPendingPermission(runner: Signer, context: string): P
 
 /** Options of {@link agentSessionFromContext}. */
 export interface AgentFromContextOptions {
-  /** The session key (the permission's `to`), connected to a provider of the context's chain. */
-  agent: Wallet;
+  /** The session key (the permission's `to`, any ethers `Signer`), connected to a provider of the context's chain. */
+  agent: Signer;
   sender: OperationSender;
   gas?: GasOverrides;
 }
@@ -132,11 +132,12 @@ export async function agentSessionFromContext(
   }
   const sessions = AgentSessions__factory.connect(r.sessions, provider);
   const s = await sessions.getSession(r.sessionId, r.account);
-  if (getAddress(s.agent) !== getAddress(options.agent.address)) {
+  const agentAddress = getAddress(await options.agent.getAddress());
+  if (getAddress(s.agent) !== agentAddress) {
     throw new Erc7715Error(
       "bad context",
       "agent",
-      `session ${r.sessionId} belongs to agent ${s.agent}, not ${options.agent.address}`,
+      `session ${r.sessionId} belongs to agent ${s.agent}, not ${agentAddress}`,
     );
   }
   return new AgentSession({
