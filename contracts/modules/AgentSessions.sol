@@ -131,9 +131,7 @@ contract AgentSessions is
         (bytes32 mode, bytes calldata payload) = CallPolicy.decodeOperation(userOp.callData);
         _checkScope(account, sessionId, s.allowTry, mode, payload);
 
-        bytes32 digest = _hashTypedDataV4(
-            keccak256(abi.encode(SESSION_OPERATION_TYPEHASH, userOpHash, sessionId, bytes32(userOp.signature[32:64])))
-        );
+        bytes32 digest = _sessionOperationDigest(userOpHash, sessionId, bytes32(userOp.signature[32:64]));
         (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, userOp.signature[64:129]);
         bool ok = err == ECDSA.RecoverError.NoError && signer != address(0) && signer == s.agent;
         return ERC4337Utils.packValidationData(ok, s.validAfter, s.validUntil);
@@ -324,6 +322,15 @@ contract AgentSessions is
 
     // ============================================================================================ views
 
+    /// @notice The EIP-712 digest a session key signs for an operation (`SessionOperation` in this module's domain).
+    function sessionOperationDigest(
+        bytes32 userOpHash,
+        bytes32 sessionId,
+        bytes32 intentHash
+    ) external view returns (bytes32) {
+        return _sessionOperationDigest(userOpHash, sessionId, intentHash);
+    }
+
     /// @notice A session's stored state.
     function getSession(bytes32 sessionId, address account) external view returns (SessionData memory) {
         return _sessions[sessionId][account];
@@ -410,6 +417,14 @@ contract AgentSessions is
     }
 
     // ============================================================================================ internals
+
+    function _sessionOperationDigest(
+        bytes32 userOpHash,
+        bytes32 sessionId,
+        bytes32 intentHash
+    ) private view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(SESSION_OPERATION_TYPEHASH, userOpHash, sessionId, intentHash)));
+    }
 
     /// @dev Runs the same call on {AgentSessionsAdmin} in this contract's context and returns or reverts with it.
     function _delegateToAdmin() private {

@@ -12,6 +12,7 @@ import {
   TypedDataEncoder,
   Wallet,
   computeAddress,
+  id,
   parseEther,
   type Provider,
   type TransactionRequest,
@@ -19,6 +20,7 @@ import {
   type TypedDataField,
 } from "ethers";
 import { AgentSession, DirectSender, ReinsOwner, policy } from "../../src/client/index.js";
+import { sessionDigest } from "../../src/session/signature.js";
 import { deployCore, randomWallet } from "../helpers/reins.js";
 
 const { ethers } = await network.create();
@@ -102,6 +104,12 @@ describe("Reins client: any ethers Signer signs owner and agent operations", () 
     expect(r.status).to.equal("executed");
     expect(await token.balanceOf(recipient)).to.equal(7n * 10n ** 6n);
     expect(agentSigner.calls).to.deep.equal(["SessionOperation"]);
+    // The module's own view of the digest agrees with the library's typed data.
+    const h = id("some userOpHash");
+    const { chainId } = await ethers.provider.getNetwork();
+    expect(await sessions.sessionOperationDigest(h, sessionId, id("intent"))).to.equal(
+      sessionDigest({ chainId, sessions: deployment.sessions }, h, sessionId, id("intent")),
+    );
 
     // A signature from another key through the same path is refused (the typed data is what is checked).
     const impostor = new AgentSession({

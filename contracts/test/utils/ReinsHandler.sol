@@ -381,7 +381,7 @@ contract ReinsHandler {
         bytes32 userOpHash = entryPoint.getUserOpHash(op);
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(
             _agentKeys[i],
-            keccak256(abi.encode(userOpHash, sessionId, bytes32(0)))
+            sessions.sessionOperationDigest(userOpHash, sessionId, bytes32(0))
         );
         op.signature = abi.encodePacked(sessionId, bytes32(0), r, s, v);
         PackedUserOperation[] memory ops = new PackedUserOperation[](1);
