@@ -219,7 +219,10 @@ export class CliContext {
     return this.deploymentValue;
   }
 
-  /** Symbol → address (+ decimals when given) from the config file and `--token` flags (flags win). */
+  /**
+   * Symbol → address (+ decimals when given) from the config file, `REINS_TOKENS` (`SYM=0x…[,SYM=0x…]`, as
+   * printed by `reins dev`) and `--token` flags, later ones winning.
+   */
   registry(): Record<string, { address: string; decimals?: number }> {
     const out: Record<string, { address: string; decimals?: number }> = {};
     for (const [sym, v] of Object.entries(this.config.tokens ?? {})) {
@@ -227,10 +230,14 @@ export class CliContext {
       if (!isAddress(entry.address)) throw new UsageError(`config tokens.${sym}: not an address: ${entry.address}`);
       out[sym.toUpperCase()] = entry;
     }
-    for (const raw of list(this.inv, "token")) {
+    const fromEnv = (process.env.REINS_TOKENS ?? "").split(",").filter((t) => t.trim() !== "");
+    for (const [what, raw] of [
+      ...fromEnv.map((t) => ["REINS_TOKENS", t.trim()] as const),
+      ...list(this.inv, "token").map((t) => ["--token", t] as const),
+    ]) {
       const m = /^([A-Za-z0-9_.-]+)=(0x[0-9a-fA-F]{40})(?::(\d{1,2}))?$/.exec(raw);
-      if (!m) throw new UsageError(`--token: expected SYMBOL=0xaddress[:decimals], got ${raw}`);
-      if (!isAddress(m[2])) throw new UsageError(`--token ${m[1]}: not an address: ${m[2]}`);
+      if (!m) throw new UsageError(`${what}: expected SYMBOL=0xaddress[:decimals], got ${raw}`);
+      if (!isAddress(m[2])) throw new UsageError(`${what} ${m[1]}: not an address: ${m[2]}`);
       out[m[1].toUpperCase()] = { address: m[2], ...(m[3] !== undefined ? { decimals: Number(m[3]) } : {}) };
     }
     return out;

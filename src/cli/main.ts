@@ -11,6 +11,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import {
   EXIT_CODES_HELP,
+  command,
   commandList,
   parseCommandLine,
   type CommandSpec,
@@ -18,6 +19,8 @@ import {
   type OptionSpec,
 } from "./args.js";
 import { EXIT, oneLine } from "./errors.js";
+import { DEV_DETAILS, DEV_OPTIONS } from "./input/dev-spec.js";
+import { parseDevInput } from "./input/dev.js";
 
 const ownerKeyEnv: Record<string, OptionSpec> = {
   "owner-key-env": {
@@ -33,6 +36,7 @@ const ops = () => import("./commands/ops.js");
 const recovery = () => import("./commands/recovery.js");
 const mcpServer = () => import("../mcp/command.js");
 const monitorCommand = () => import("./commands/monitor.js");
+const devCommand = () => import("./commands/dev.js");
 
 const BUDGET_SYNTAX = `Budget syntax: TOKEN:instant=50,ceiling=500,period=1000/24h,lifetime=5000 (amounts in whole tokens).
   instant   up to this runs at once         ceiling  up to this waits the queue delay; above: owner approval
@@ -40,6 +44,15 @@ const BUDGET_SYNTAX = `Budget syntax: TOKEN:instant=50,ceiling=500,period=1000/2
 TOKEN is ETH, a symbol (--token SYM=0x… or reins.config.json "tokens") or an address.`;
 
 export const COMMANDS: CommandSpec[] = [
+  command({
+    path: ["dev"],
+    summary:
+      "rehearse a deployment: anvil (a separate chain process) + Alto on loopback, Reins and a test token deployed, throwaway keys funded; prints the environment to source; Ctrl-C stops all",
+    options: DEV_OPTIONS,
+    details: DEV_DETAILS,
+    parse: parseDevInput,
+    run: async (input) => (await devCommand()).dev(input),
+  }),
   {
     path: ["deploy"],
     summary: "deploy the Reins contracts deterministically (idempotent) and write deployments/<chainId>.json",
@@ -491,7 +504,7 @@ Commands:
 ${commandList(COMMANDS)}
 
 Global options: --rpc <url> (REINS_RPC_URL), --bundler <url> (REINS_BUNDLER_URL), --deployment <file>,
-  --deployments <dir>, --token SYM=0xaddr[:decimals], --config <file>, --json, --help.
+  --deployments <dir>, --token SYM=0xaddr[:decimals] (REINS_TOKENS), --config <file>, --json, --help.
 Keys (environment only): REINS_OWNER_KEY, REINS_AGENT_KEY, REINS_WATCHDOG_KEY, REINS_GUARDIAN_KEY,
   REINS_SENDER_KEY, REINS_DEPLOYER_KEY.
 Run reins <command> --help for details.
@@ -518,7 +531,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   try {
-    return await parsed.spec.run(parsed.inv as Invocation);
+    return await parsed.spec.run(parsed.input as Invocation);
   } catch (e) {
     return fail(e);
   }
