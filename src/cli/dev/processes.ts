@@ -79,7 +79,21 @@ export class ProcessGroup {
     const timer = setTimeout(() => this.signalGroup("SIGKILL"), graceMs);
     await this.closed;
     clearTimeout(timer);
-    this.signalGroup("SIGKILL"); // grandchildren that ignored SIGTERM
+    // The leader is gone; members it left behind (anvil's binary under its Node wrapper) are killed, and the
+    // stop returns once the group is empty (or after `graceMs`: a zombie waits for init to reap it).
+    this.signalGroup("SIGKILL");
+    const deadline = Date.now() + graceMs;
+    while (this.groupExists() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  }
+
+  private groupExists(): boolean {
+    if (this.child.pid === undefined) return false;
+    try {
+      process.kill(-this.child.pid, 0);
+      return true;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === "EPERM";
+    }
   }
 
   /** SIGKILL the group at once (synchronous: usable in an `exit` handler). */

@@ -16,7 +16,8 @@ export const DEV_OPTIONS: Record<string, OptionSpec> = {
     value: "<port>",
     help: "Alto's port on 127.0.0.1 (default 4337; 0 = any free port)",
   },
-  "env-file": {
+  // Not "--env-file": Node itself reads --env-file anywhere on its command line (node bin/reins.mjs …).
+  "write-env": {
     type: "string",
     value: "<file>",
     help: "also write the export lines to this file (mode 600), to source elsewhere",
@@ -33,5 +34,5 @@ export const DEV_DETAILS = [
   "Runs until Ctrl-C (SIGINT/SIGTERM): then anvil and Alto are stopped, nothing is left running. A port in use",
   "exits 2 before anything starts. Needs the repository's devDependencies (a checkout after npm ci) and compiled",
   "artifacts (npx hardhat compile).",
-  "Example: reins dev --chain-id 84532 --env-file .reins-dev/env   # then, in another shell: source .reins-dev/env",
+  "Example: reins dev --chain-id 84532 --write-env .reins-dev/env   # then, in another shell: source .reins-dev/env",
 ].join("\n");

@@ -45,7 +45,7 @@ export function parseDevInput(inv: Invocation): DevInput {
       );
     }
   }
-  const envFile = str(inv, "env-file");
+  const envFile = str(inv, "write-env");
   return {
     chainId: parseChainId(str(inv, "chain-id") ?? "31337"),
     port: parsePort(str(inv, "port") ?? "8545", "--port"),
