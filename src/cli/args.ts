@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { UsageError } from "./errors.js";
+import type { GlobalInput } from "./input/globals.js";
 
 /** One option of a command. */
 export interface OptionSpec {
@@ -15,6 +16,11 @@ export interface OptionSpec {
   value?: string;
   help: string;
   short?: string;
+  /**
+   * The option names the environment variable of a key (`--owner-key-env`): the variable `env` by default. When
+   * `required`, the command refuses (exit 2) before anything acts if it is unset; when set, it must hold a key.
+   */
+  key?: { env: string; role: string; required: boolean };
 }
 
 /** What a command handler receives. */
@@ -26,6 +32,8 @@ export interface Invocation {
   /** Options (global and the command's). */
   options: Record<string, string | boolean | string[] | undefined>;
   json: boolean;
+  /** The global options, resolved and validated once before the command runs (see `input/globals.ts`). */
+  globals?: GlobalInput;
 }
 
 /**
@@ -44,7 +52,8 @@ export interface CommandSpec<T = Invocation> {
   details?: string;
   /** Command line → typed input, validated up front. */
   parse?(inv: Invocation): T;
-  run(input: T): Promise<number>;
+  /** The handler: the typed input (or the invocation) and the invocation, whose `globals` are resolved. */
+  run(input: T, inv: Invocation): Promise<number>;
 }
 
 /** Declare a command with a typed input (`parse` → `run`); the result fits a `CommandSpec[]` list. */

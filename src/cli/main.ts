@@ -21,11 +21,13 @@ import {
 import { EXIT, oneLine } from "./errors.js";
 import { DEV_DETAILS, DEV_OPTIONS } from "./input/dev-spec.js";
 import { parseDevInput } from "./input/dev.js";
+import { parseMonitorInput } from "./input/monitor.js";
 
 const ownerKeyEnv: Record<string, OptionSpec> = {
   "owner-key-env": {
     type: "string",
     value: "<NAME>",
+    key: { env: "REINS_OWNER_KEY", role: "owner", required: true },
     help: "environment variable with the owner key (default REINS_OWNER_KEY)",
   },
 };
@@ -60,6 +62,7 @@ export const COMMANDS: CommandSpec[] = [
       "deployer-key-env": {
         type: "string",
         value: "<NAME>",
+        key: { env: "REINS_DEPLOYER_KEY", role: "deployer", required: true },
         help: "environment variable with the deployer key (default REINS_DEPLOYER_KEY)",
       },
       artifacts: {
@@ -129,6 +132,7 @@ export const COMMANDS: CommandSpec[] = [
       "sender-key-env": {
         type: "string",
         value: "<NAME>",
+        key: { env: "REINS_SENDER_KEY", role: "transaction sender", required: true },
         help: "environment variable with the paying key (default REINS_SENDER_KEY)",
       },
     },
@@ -271,6 +275,7 @@ export const COMMANDS: CommandSpec[] = [
       "sender-key-env": {
         type: "string",
         value: "<NAME>",
+        key: { env: "REINS_SENDER_KEY", role: "transaction sender", required: true },
         help: "environment variable with the paying key (default REINS_SENDER_KEY; any funded key, e.g. the agent's)",
       },
     },
@@ -290,7 +295,10 @@ export const COMMANDS: CommandSpec[] = [
     positionals: ["account"],
     summary: "pause every agent session (watchdog key when REINS_WATCHDOG_KEY is set, else the owner key)",
     options: {
-      ...ownerKeyEnv,
+      "owner-key-env": {
+        ...ownerKeyEnv["owner-key-env"],
+        key: { env: "REINS_OWNER_KEY", role: "owner", required: false },
+      },
       "cancel-queued": { type: "boolean", help: "also cancel the whole timelock queue" },
       as: { type: "string", value: "<watchdog|owner>", help: "which key pauses (default: watchdog if its key is set)" },
       "watchdog-key-env": {
@@ -353,6 +361,7 @@ export const COMMANDS: CommandSpec[] = [
       "agent-key-env": {
         type: "string",
         value: "<NAME>",
+        key: { env: "REINS_AGENT_KEY", role: "agent", required: true },
         help: "environment variable with the agent key (default REINS_AGENT_KEY)",
       },
     },
@@ -384,7 +393,7 @@ Example (an MCP client's config runs this): REINS_AGENT_KEY=0x… reins mcp --ac
 stdout carries the protocol; logs go to stderr. It stops when the client disconnects (stdio) or on SIGINT/SIGTERM.`,
     run: async (inv) => (await mcpServer()).mcp(inv),
   },
-  {
+  command({
     path: ["monitor"],
     positionals: ["account"],
     summary: "watch the account's agents and pause (or tighten) on anomalies, from the watchdog key (JSON lines)",
@@ -392,6 +401,7 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
       "watchdog-key-env": {
         type: "string",
         value: "<NAME>",
+        key: { env: "REINS_WATCHDOG_KEY", role: "watchdog", required: true },
         help: "environment variable with the watchdog key (default REINS_WATCHDOG_KEY)",
       },
       state: { type: "string", value: "<file>", help: "state file (default .reins-monitor.json)" },
@@ -419,8 +429,9 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
       "watchdog of the account. Known recipients are seeded from the sessions' scopes. Amounts are logged in base",
       "units and token units (amountUnits). Stops on SIGINT/SIGTERM (exit 0, state saved).",
     ].join("\n"),
-    run: async (inv) => (await monitorCommand()).monitor(inv),
-  },
+    parse: parseMonitorInput,
+    run: async (input, inv) => (await monitorCommand()).monitor(input, inv),
+  }),
   {
     path: ["recovery", "status"],
     positionals: ["account"],
@@ -437,6 +448,7 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
       "guardian-key-env": {
         type: "string",
         value: "<NAME>",
+        key: { env: "REINS_GUARDIAN_KEY", role: "guardian", required: true },
         help: "environment variable with the guardian key (default REINS_GUARDIAN_KEY)",
       },
     },
@@ -452,6 +464,7 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
       "sender-key-env": {
         type: "string",
         value: "<NAME>",
+        key: { env: "REINS_SENDER_KEY", role: "transaction sender", required: true },
         help: "environment variable with the paying key (default REINS_SENDER_KEY)",
       },
     },
@@ -473,6 +486,7 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
       "sender-key-env": {
         type: "string",
         value: "<NAME>",
+        key: { env: "REINS_SENDER_KEY", role: "transaction sender", required: true },
         help: "environment variable with the paying key (default REINS_SENDER_KEY)",
       },
     },
@@ -488,6 +502,7 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
       "sender-key-env": {
         type: "string",
         value: "<NAME>",
+        key: { env: "REINS_SENDER_KEY", role: "transaction sender", required: true },
         help: "environment variable with the paying key (default REINS_SENDER_KEY)",
       },
     },
@@ -531,7 +546,9 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   try {
-    return await parsed.spec.run(parsed.input as Invocation);
+    // Every value and key is checked before the handler runs: bad input exits 2 before any RPC call.
+    (await import("./input/validate.js")).validateInvocation(parsed.spec, parsed.inv);
+    return await parsed.spec.run(parsed.input as Invocation, parsed.inv);
   } catch (e) {
     return fail(e);
   }
