@@ -460,7 +460,7 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
     summary: "propose a recovery with threshold guardian signatures (sent from REINS_SENDER_KEY)",
     options: {
       "new-owner": { type: "string", value: "<0x…>", help: "the new owner (required)" },
-      sig: { type: "string", multiple: true, value: "<0x…>", help: "a guardian blob from recovery sign" },
+      sig: { type: "string", multiple: true, value: "<0x…blob>", help: "a guardian blob from recovery sign" },
       "sender-key-env": {
         type: "string",
         value: "<NAME>",
@@ -482,7 +482,7 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
     positionals: ["account"],
     summary: "guardians lock the account (blobs from recovery sign --lock; sent from REINS_SENDER_KEY)",
     options: {
-      sig: { type: "string", multiple: true, value: "<0x…>", help: "a guardian blob from recovery sign --lock" },
+      sig: { type: "string", multiple: true, value: "<0x…blob>", help: "a guardian blob from recovery sign --lock" },
       "sender-key-env": {
         type: "string",
         value: "<NAME>",

@@ -51,6 +51,8 @@ function checkKey(envName: string, role: string, required: boolean): void {
  */
 export function validateInvocation(spec: CommandSpec, inv: Invocation): void {
   inv.globals = parseGlobals(inv);
+  // `reins mcp` validates its own options (with REINS_ACCOUNT / REINS_SESSION_ID fallbacks): src/mcp/command.ts.
+  if (spec.path[0] === "mcp") return;
   for (const name of (spec.positionals ?? []).map((p) => p.replace(/\?$/, ""))) {
     const raw = inv.args[name];
     if (raw !== undefined) POSITIONALS[name]?.(raw, spec);
