@@ -327,12 +327,12 @@ export class CliContext {
   }
 
   /**
-   * An owner client for an existing account, after checking that the owner key (env `REINS_OWNER_KEY` or
-   * `--owner-key-env`) is the account's owner.
+   * An owner client for an existing account, after checking that the owner key (env `keyEnv`, else
+   * `--owner-key-env`, else `REINS_OWNER_KEY`) is the account's owner.
    */
-  async owner(account: string): Promise<ReinsOwner> {
+  async owner(account: string, keyEnv?: string): Promise<ReinsOwner> {
     const { reins } = await this.deployment();
-    const envName = str(this.inv, "owner-key-env") ?? "REINS_OWNER_KEY";
+    const envName = keyEnv ?? str(this.inv, "owner-key-env") ?? "REINS_OWNER_KEY";
     const key = await this.key(envName, "owner");
     const onChain = await this.ownerOf(account);
     if (onChain === ZeroAddress)

@@ -22,6 +22,7 @@ import { EXIT, oneLine } from "./errors.js";
 import { DEV_DETAILS, DEV_OPTIONS } from "./input/dev-spec.js";
 import { parseDevInput } from "./input/dev.js";
 import { parseMonitorInput } from "./input/monitor.js";
+import { parseAgentPay, parseQueueApprove, parseQueueCancel, parseQueueExecute } from "./input/ops.js";
 
 const ownerKeyEnv: Record<string, OptionSpec> = {
   "owner-key-env": {
@@ -259,14 +260,15 @@ export const COMMANDS: CommandSpec[] = [
     options: { all: { type: "boolean", help: "include executed, cancelled and expired ones" } },
     run: async (inv) => (await ops()).queueList(inv),
   },
-  {
+  command({
     path: ["queue", "approve"],
     positionals: ["account", "id"],
     summary: "approve a queued operation of the approval tier and run it",
     options: { ...ownerKeyEnv, "no-execute": { type: "boolean", help: "only approve (anyone may run it later)" } },
-    run: async (inv) => (await ops()).queueApprove(inv),
-  },
-  {
+    parse: parseQueueApprove,
+    run: async (input, inv) => (await ops()).queueApprove(input, inv),
+  }),
+  command({
     path: ["queue", "execute"],
     positionals: ["account", "id"],
     summary:
@@ -281,15 +283,17 @@ export const COMMANDS: CommandSpec[] = [
     },
     details:
       "The execution is simulated first: not ready yet exits 2; an approval-tier request without approval, or a\nsession revoked, expired, paused or over budget since it was queued, exits 3. Nothing is sent then.",
-    run: async (inv) => (await ops()).queueExecute(inv),
-  },
-  {
+    parse: parseQueueExecute,
+    run: async (input, inv) => (await ops()).queueExecute(input, inv),
+  }),
+  command({
     path: ["queue", "cancel"],
     positionals: ["account", "id"],
     summary: "cancel a queued operation",
     options: ownerKeyEnv,
-    run: async (inv) => (await ops()).queueCancel(inv),
-  },
+    parse: parseQueueCancel,
+    run: async (input, inv) => (await ops()).queueCancel(input, inv),
+  }),
   {
     path: ["pause"],
     positionals: ["account"],
@@ -352,7 +356,7 @@ export const COMMANDS: CommandSpec[] = [
     options: {},
     run: async (inv) => (await ops()).watch(inv),
   },
-  {
+  command({
     path: ["agent", "pay"],
     positionals: ["account", "sessionId", "token", "to", "amount"],
     summary: "pay as the agent (REINS_AGENT_KEY): preflight, then send; prints executed, queued or refused",
@@ -367,8 +371,9 @@ export const COMMANDS: CommandSpec[] = [
     },
     details:
       "Example: REINS_AGENT_KEY=0x… reins agent pay 0xAcc 0xSession USDC 0xBob 12.5\nExit code 3 when the policy refuses it (the rule and numbers are printed).",
-    run: async (inv) => (await ops()).agentPay(inv),
-  },
+    parse: parseAgentPay,
+    run: async (input, inv) => (await ops()).agentPay(input, inv),
+  }),
   {
     path: ["mcp"],
     summary: "serve one agent session as an MCP server (stdio, or Streamable HTTP on 127.0.0.1 with --http)",
