@@ -22,6 +22,7 @@ import { EXIT, oneLine } from "./errors.js";
 import { DEV_DETAILS, DEV_OPTIONS } from "./input/dev-spec.js";
 import { parseDevInput } from "./input/dev.js";
 import { parseMonitorInput } from "./input/monitor.js";
+import { parseRecoveryComplete, parseRecoveryLock, parseRecoveryPropose, parseRecoverySign } from "./input/recovery.js";
 import { parseAgentPay, parseQueueApprove, parseQueueCancel, parseQueueExecute } from "./input/ops.js";
 
 const ownerKeyEnv: Record<string, OptionSpec> = {
@@ -443,7 +444,7 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
     summary: "guardians, threshold, delays, lock and pending recovery",
     run: async (inv) => (await recovery()).status(inv),
   },
-  {
+  command({
     path: ["recovery", "sign"],
     positionals: ["account"],
     summary: "as a guardian (REINS_GUARDIAN_KEY), sign the recovery to --new-owner; prints the blob to pass to propose",
@@ -457,9 +458,10 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
         help: "environment variable with the guardian key (default REINS_GUARDIAN_KEY)",
       },
     },
-    run: async (inv) => (await recovery()).sign(inv),
-  },
-  {
+    parse: parseRecoverySign,
+    run: async (input, inv) => (await recovery()).sign(input, inv),
+  }),
+  command({
     path: ["recovery", "propose"],
     positionals: ["account"],
     summary: "propose a recovery with threshold guardian signatures (sent from REINS_SENDER_KEY)",
@@ -473,8 +475,9 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
         help: "environment variable with the paying key (default REINS_SENDER_KEY)",
       },
     },
-    run: async (inv) => (await recovery()).propose(inv),
-  },
+    parse: parseRecoveryPropose,
+    run: async (input, inv) => (await recovery()).propose(input, inv),
+  }),
   {
     path: ["recovery", "cancel"],
     positionals: ["account"],
@@ -482,7 +485,7 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
     options: ownerKeyEnv,
     run: async (inv) => (await recovery()).cancel(inv),
   },
-  {
+  command({
     path: ["recovery", "lock"],
     positionals: ["account"],
     summary: "guardians lock the account (blobs from recovery sign --lock; sent from REINS_SENDER_KEY)",
@@ -497,9 +500,10 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
     },
     details:
       "While locked, owner operations are invalid and the owner cannot cancel a recovery (a stolen owner key cannot\nfight the guardians). The lock lasts the account's lock duration and never shortens an existing one.",
-    run: async (inv) => (await recovery()).lock(inv),
-  },
-  {
+    parse: parseRecoveryLock,
+    run: async (input, inv) => (await recovery()).lock(input, inv),
+  }),
+  command({
     path: ["recovery", "complete"],
     positionals: ["account"],
     summary: "complete the pending recovery after its delay (sent from REINS_SENDER_KEY)",
@@ -511,8 +515,9 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
         help: "environment variable with the paying key (default REINS_SENDER_KEY)",
       },
     },
-    run: async (inv) => (await recovery()).complete(inv),
-  },
+    parse: parseRecoveryComplete,
+    run: async (input, inv) => (await recovery()).complete(input, inv),
+  }),
 ];
 
 function topHelp(): string {
