@@ -1,6 +1,8 @@
 import { createRequire } from "node:module";
 import { configVariable, defineConfig } from "hardhat/config";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import type { HookContext } from "hardhat/types/hooks";
+import type { CompilationJob, CompilerOutput, CompilerOutputError } from "hardhat/types/solidity";
 
 const require = createRequire(import.meta.url);
 
@@ -48,8 +50,51 @@ function testnet(name: string, chainId: number) {
   };
 }
 
+/**
+ * Compiler warnings, each once and only about the build that is deployed. Hardhat compiles a source in every job
+ * that imports it, and prints each job's warnings: the same warning of a production contract came out 2-3 times,
+ * plus a "code size exceeds 24576 bytes" for AgentSessions built with the legacy pipeline as a dependency of the
+ * Solidity invariant test (its own job, through the IR pipeline, is 20 kB). This drops (1) a warning already printed
+ * in this run and (2) a size warning about a file that is not a root of the job (the file's own job reports its real
+ * size). Every other warning of every contract is still printed.
+ */
+const warningsOnce = {
+  id: "reins-warnings-once",
+  hookHandlers: {
+    solidity: async () => ({
+      default: async () => {
+        const printed = new Set<string>();
+        const file = (text: string) => /-->\s+(?:\.\/)?(\S+?\.sol)/.exec(text)?.[1];
+        return {
+          getCompilationJobErrors: async (
+            context: HookContext,
+            job: Readonly<CompilationJob>,
+            output: Readonly<CompilerOutput>,
+            next: (
+              c: HookContext,
+              j: Readonly<CompilationJob>,
+              o: Readonly<CompilerOutput>,
+            ) => Promise<CompilerOutputError[]>,
+          ) => {
+            const roots = new Set([...job.dependencyGraph.getRoots().keys()].map((r) => r.replace(/^\.\//, "")));
+            return (await next(context, job, output)).filter((e) => {
+              if (e.severity === "error") return true;
+              const text = e.formattedMessage ?? e.message;
+              const where = file(text);
+              if (/^Warning: Contract (code|initcode) size is/.test(text) && where && !roots.has(where)) return false;
+              if (printed.has(text)) return false;
+              printed.add(text);
+              return true;
+            });
+          },
+        };
+      },
+    }),
+  },
+};
+
 export default defineConfig({
-  plugins: [hardhatToolboxMochaEthers],
+  plugins: [hardhatToolboxMochaEthers, warningsOnce],
   solidity: {
     profiles: {
       default: {
@@ -87,7 +132,16 @@ export default defineConfig({
   },
   networks: {
     hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
-    localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    /**
+     * `npm run deploy:localhost`: any local node, at `REINS_RPC_URL` (default 127.0.0.1:8545), e.g. the one
+     * `reins dev` prints; signs with `REINS_DEPLOYER_KEY` when set, else with the node's own accounts.
+     */
+    localhost: {
+      type: "http",
+      chainType: "l1",
+      url: process.env.REINS_RPC_URL ?? "http://127.0.0.1:8545",
+      accounts: process.env.REINS_DEPLOYER_KEY ? [process.env.REINS_DEPLOYER_KEY] : "remote",
+    },
     sepolia: testnet("SEPOLIA", 11155111),
     baseSepolia: testnet("BASE_SEPOLIA", 84532),
     opSepolia: testnet("OP_SEPOLIA", 11155420),

@@ -3,7 +3,8 @@
  *
  * Uses the network's first signer (on testnets: `REINS_DEPLOYER_KEY`, from Hardhat's keystore or the
  * environment). Deterministic and idempotent: the addresses are the same on every chain, contracts already
- * deployed are skipped, and `deployments/<chainId>.json` only changes when an address does.
+ * deployed are skipped, and `deployments/<chainId>.json` (or `$REINS_DEPLOYMENTS/<chainId>.json`) only changes when
+ * an address does. `--network localhost` is the node at `REINS_RPC_URL` (default http://127.0.0.1:8545).
  */
 import { artifacts, network } from "hardhat";
 import { deployReins } from "../src/deploy/deploy.js";
@@ -20,7 +21,11 @@ async function main(): Promise<void> {
   const deployer = await signer.getAddress();
   console.log(`Reins deploy on ${networkName} from ${deployer}`);
 
-  const result = await deployReins(signer, { artifacts, log: (line) => console.log(`  ${line}`) });
+  const result = await deployReins(signer, {
+    artifacts,
+    log: (line) => console.log(`  ${line}`),
+    ...(process.env.REINS_DEPLOYMENTS ? { deploymentsDir: process.env.REINS_DEPLOYMENTS } : {}),
+  });
 
   console.log(`\nchain ${result.chainId}: ${result.deployed.length} deployed, ${result.skipped.length} already there`);
   console.table(

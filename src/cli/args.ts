@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { UsageError } from "./errors.js";
+import type { GlobalInput } from "./input/globals.js";
 
 /** One option of a command. */
 export interface OptionSpec {
@@ -15,6 +16,11 @@ export interface OptionSpec {
   value?: string;
   help: string;
   short?: string;
+  /**
+   * The option names the environment variable of a key (`--owner-key-env`): the variable `env` by default. When
+   * `required`, the command refuses (exit 2) before anything acts if it is unset; when set, it must hold a key.
+   */
+  key?: { env: string; role: string; required: boolean };
 }
 
 /** What a command handler receives. */
@@ -26,10 +32,17 @@ export interface Invocation {
   /** Options (global and the command's). */
   options: Record<string, string | boolean | string[] | undefined>;
   json: boolean;
+  /** The global options, resolved and validated once before the command runs (see `input/globals.ts`). */
+  globals?: GlobalInput;
 }
 
-/** A command: its words, positionals, options, help and handler. */
-export interface CommandSpec {
+/**
+ * A command: its words, positionals, options, help, the parser of its typed input and its handler.
+ * `parse` turns the command line into the command's typed input once, before anything acts (no I/O; a
+ * {@link UsageError} there exits 2 with nothing sent); `run` gets that input. Without `parse`, `run` gets the
+ * {@link Invocation} itself.
+ */
+export interface CommandSpec<T = Invocation> {
   path: string[];
   summary: string;
   /** Positional names, in order; a trailing `?` marks an optional one. */
@@ -37,7 +50,15 @@ export interface CommandSpec {
   options?: Record<string, OptionSpec>;
   /** Extra help text (examples, notes). */
   details?: string;
-  run(inv: Invocation): Promise<number>;
+  /** Command line → typed input, validated up front. */
+  parse?(inv: Invocation): T;
+  /** The handler: the typed input (or the invocation) and the invocation, whose `globals` are resolved. */
+  run(input: T, inv: Invocation): Promise<number>;
+}
+
+/** Declare a command with a typed input (`parse` → `run`); the result fits a `CommandSpec[]` list. */
+export function command<T>(spec: CommandSpec<T> & { parse(inv: Invocation): T }): CommandSpec {
+  return spec as unknown as CommandSpec;
 }
 
 /** Options every command accepts. */
@@ -63,7 +84,7 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
     type: "string",
     multiple: true,
     value: "<SYM=0xaddr[:decimals]>",
-    help: "name a token; also `tokens` in reins.config.json. ETH is native",
+    help: "name a token; also `tokens` in reins.config.json and env REINS_TOKENS=SYM=0x…,… ETH is native",
   },
   config: { type: "string", value: "<file>", help: "config file (default ./reins.config.json when present)" },
   json: { type: "boolean", help: "machine-readable JSON on stdout (errors stay one line on stderr)" },
@@ -72,7 +93,7 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
 
 /** Result of {@link parseCommandLine}. */
 export type Parsed =
-  | { kind: "run"; spec: CommandSpec; inv: Invocation }
+  | { kind: "run"; spec: CommandSpec; inv: Invocation; input: unknown }
   | { kind: "help"; text: string }
   | { kind: "group"; prefix: string[] };
 
@@ -133,7 +154,8 @@ export function parseCommandLine(argv: string[], commands: CommandSpec[], topHel
     if (given[i] !== undefined) args[n.replace(/\?$/, "")] = given[i];
   });
   const values = parsed.values as Invocation["options"];
-  return { kind: "run", spec, inv: { command: spec.path, args, options: values, json: values.json === true } };
+  const inv: Invocation = { command: spec.path, args, options: values, json: values.json === true };
+  return { kind: "run", spec, inv, input: spec.parse ? spec.parse(inv) : inv };
 }
 
 function usageLine(spec: CommandSpec): string {

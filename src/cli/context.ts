@@ -3,7 +3,7 @@
  * the deployment record for that chain, the token registry, keys from the environment, the transport, and the
  * account (an address with code).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { Contract, JsonRpcProvider, Network, Wallet, ZeroAddress, getAddress, isAddress, type Provider } from "ethers";
 import { BundlerSender } from "../client/transport/bundler.js";
@@ -21,7 +21,8 @@ import {
   type DeploymentRecord,
 } from "../deploy/records.js";
 import { OwnerValidator__factory } from "../../types/ethers-contracts/index.js";
-import { list, str, flag, type Invocation } from "./args.js";
+import { str, type Invocation } from "./args.js";
+import { parseGlobals, type GlobalInput } from "./input/globals.js";
 import { FailureError, UsageError } from "./errors.js";
 
 /** A resolved token. */
@@ -29,14 +30,6 @@ export interface Token {
   symbol: string;
   address: string;
   decimals: number;
-}
-
-/** The optional `reins.config.json`. */
-interface ConfigFile {
-  rpc?: string;
-  bundler?: string;
-  deployments?: string;
-  tokens?: Record<string, string | { address: string; decimals?: number }>;
 }
 
 const NATIVE: Token = { symbol: "ETH", address: ZeroAddress, decimals: 18 };
@@ -69,53 +62,39 @@ export function parseHumanAmount(raw: string, token: Token, what = "amount"): bi
   }
 }
 
+/** A private key from environment variable `name` (no network); unset or invalid → {@link UsageError}. */
+export function readKey(name: string, role: string): Wallet {
+  const raw = process.env[name];
+  if (!raw) throw new UsageError(`environment variable ${name} (${role} private key) is not set`);
+  try {
+    return new Wallet(raw.startsWith("0x") ? raw : `0x${raw}`);
+  } catch {
+    throw new UsageError(`environment variable ${name} does not hold a valid private key`);
+  }
+}
+
 /** Everything a chain command needs. Built lazily: `--help` and usage errors never touch the network. */
 export class CliContext {
   readonly inv: Invocation;
-  private readonly config: ConfigFile;
-  private readonly configDir: string;
+  /** The global options, resolved and validated once. */
+  readonly globals: GlobalInput;
   private providerValue?: JsonRpcProvider;
   private chain?: bigint;
   private dev?: boolean;
   private deploymentValue?: { record: DeploymentRecord; reins: ReinsDeployment; file: string };
   private readonly tokenCache = new Map<string, Token>();
 
-  constructor(inv: Invocation) {
+  constructor(inv: Invocation, globals: GlobalInput = inv.globals ?? parseGlobals(inv)) {
     this.inv = inv;
-    const explicit = str(inv, "config");
-    const file = explicit ?? path.resolve("reins.config.json");
-    this.configDir = path.dirname(path.resolve(file));
-    this.config = {};
-    if (explicit !== undefined || existsSync(file)) {
-      try {
-        this.config = JSON.parse(readFileSync(file, "utf8")) as ConfigFile;
-      } catch (e) {
-        throw new UsageError(`config ${file}: ${(e as Error).message.split("\n")[0]}`);
-      }
-    }
+    this.globals = globals;
   }
 
   get rpcUrl(): string {
-    const raw = str(this.inv, "rpc") ?? process.env.REINS_RPC_URL ?? this.config.rpc ?? "http://127.0.0.1:8545";
-    let url: URL;
-    try {
-      url = new URL(raw);
-    } catch {
-      throw new UsageError(`--rpc: not a URL: ${raw}`);
-    }
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError(`--rpc: must be http(s): ${raw}`);
-    return raw;
+    return this.globals.rpcUrl;
   }
 
   get bundlerUrl(): string | undefined {
-    const raw = str(this.inv, "bundler") ?? process.env.REINS_BUNDLER_URL ?? this.config.bundler;
-    if (raw === undefined || raw === "") return undefined;
-    try {
-      new URL(raw);
-    } catch {
-      throw new UsageError(`--bundler: not a URL: ${raw}`);
-    }
-    return raw;
+    return this.globals.bundlerUrl;
   }
 
   /** Connect (one `eth_chainId` with a timeout: an unreachable RPC fails fast with one line). */
@@ -166,10 +145,7 @@ export class CliContext {
   }
 
   get deploymentsDir(): string {
-    const dir = str(this.inv, "deployments") ?? process.env.REINS_DEPLOYMENTS;
-    if (dir) return path.resolve(dir);
-    if (this.config.deployments) return path.resolve(this.configDir, this.config.deployments);
-    return path.resolve("deployments");
+    return this.globals.deploymentsDir;
   }
 
   /**
@@ -179,12 +155,10 @@ export class CliContext {
   async deployment(): Promise<{ record: DeploymentRecord; reins: ReinsDeployment; file: string }> {
     if (this.deploymentValue) return this.deploymentValue;
     const chainId = await this.chainId();
-    const explicit = str(this.inv, "deployment") ?? process.env.REINS_DEPLOYMENT;
-    let file = explicit ? path.resolve(explicit) : path.join(this.deploymentsDir, `${chainId}.json`);
+    const explicit = this.globals.deploymentFile;
+    let file = explicit ?? path.join(this.deploymentsDir, `${chainId}.json`);
     // No folder chosen and no ./deployments record: the records shipped with the package (same CREATE2 addresses).
-    const folderChosen =
-      str(this.inv, "deployments") !== undefined || !!process.env.REINS_DEPLOYMENTS || !!this.config.deployments;
-    if (!explicit && !folderChosen && !existsSync(file)) {
+    if (!explicit && !this.globals.deploymentsChosen && !existsSync(file)) {
       const packaged = path.join(packagedDeploymentsDir(), `${chainId}.json`);
       if (existsSync(packaged)) file = packaged;
     }
@@ -219,21 +193,12 @@ export class CliContext {
     return this.deploymentValue;
   }
 
-  /** Symbol → address (+ decimals when given) from the config file and `--token` flags (flags win). */
+  /**
+   * Symbol → address (+ decimals when given) from the config file, `REINS_TOKENS` (`SYM=0x…[,SYM=0x…]`, as
+   * printed by `reins dev`) and `--token` flags, later ones winning.
+   */
   registry(): Record<string, { address: string; decimals?: number }> {
-    const out: Record<string, { address: string; decimals?: number }> = {};
-    for (const [sym, v] of Object.entries(this.config.tokens ?? {})) {
-      const entry = typeof v === "string" ? { address: v } : v;
-      if (!isAddress(entry.address)) throw new UsageError(`config tokens.${sym}: not an address: ${entry.address}`);
-      out[sym.toUpperCase()] = entry;
-    }
-    for (const raw of list(this.inv, "token")) {
-      const m = /^([A-Za-z0-9_.-]+)=(0x[0-9a-fA-F]{40})(?::(\d{1,2}))?$/.exec(raw);
-      if (!m) throw new UsageError(`--token: expected SYMBOL=0xaddress[:decimals], got ${raw}`);
-      if (!isAddress(m[2])) throw new UsageError(`--token ${m[1]}: not an address: ${m[2]}`);
-      out[m[1].toUpperCase()] = { address: m[2], ...(m[3] !== undefined ? { decimals: Number(m[3]) } : {}) };
-    }
-    return out;
+    return this.globals.tokens;
   }
 
   /** Resolve `ETH`, a registry symbol or an address to a token with its decimals (read on chain if needed). */
@@ -316,15 +281,7 @@ export class CliContext {
 
   /** A private key from environment variable `name`, connected to the provider. */
   async key(name: string, role: string): Promise<Wallet> {
-    const raw = process.env[name];
-    if (!raw) throw new UsageError(`environment variable ${name} (${role} private key) is not set`);
-    let wallet: Wallet;
-    try {
-      wallet = new Wallet(raw.startsWith("0x") ? raw : `0x${raw}`);
-    } catch {
-      throw new UsageError(`environment variable ${name} does not hold a valid private key`);
-    }
-    return wallet.connect(await this.provider());
+    return readKey(name, role).connect(await this.provider());
   }
 
   /** The transport for account operations: the bundler, or `handleOps` from `submitter` on dev chains. */
@@ -344,7 +301,7 @@ export class CliContext {
       }
       return sender;
     }
-    if (!(await this.isDevChain()) && !flag(this.inv, "direct")) {
+    if (!(await this.isDevChain()) && !this.globals.direct) {
       throw new UsageError(
         `chain ${await this.chainId()} is not a dev chain: pass --bundler <url> (or --direct to call EntryPoint.handleOps from ${submitter.address})`,
       );
@@ -370,12 +327,12 @@ export class CliContext {
   }
 
   /**
-   * An owner client for an existing account, after checking that the owner key (env `REINS_OWNER_KEY` or
-   * `--owner-key-env`) is the account's owner.
+   * An owner client for an existing account, after checking that the owner key (env `keyEnv`, else
+   * `--owner-key-env`, else `REINS_OWNER_KEY`) is the account's owner.
    */
-  async owner(account: string): Promise<ReinsOwner> {
+  async owner(account: string, keyEnv?: string): Promise<ReinsOwner> {
     const { reins } = await this.deployment();
-    const envName = str(this.inv, "owner-key-env") ?? "REINS_OWNER_KEY";
+    const envName = keyEnv ?? str(this.inv, "owner-key-env") ?? "REINS_OWNER_KEY";
     const key = await this.key(envName, "owner");
     const onChain = await this.ownerOf(account);
     if (onChain === ZeroAddress)

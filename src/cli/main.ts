@@ -11,6 +11,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import {
   EXIT_CODES_HELP,
+  command,
   commandList,
   parseCommandLine,
   type CommandSpec,
@@ -18,11 +19,17 @@ import {
   type OptionSpec,
 } from "./args.js";
 import { EXIT, oneLine } from "./errors.js";
+import { DEV_DETAILS, DEV_OPTIONS } from "./input/dev-spec.js";
+import { parseDevInput } from "./input/dev.js";
+import { parseMonitorInput } from "./input/monitor.js";
+import { parseRecoveryComplete, parseRecoveryLock, parseRecoveryPropose, parseRecoverySign } from "./input/recovery.js";
+import { parseAgentPay, parseQueueApprove, parseQueueCancel, parseQueueExecute } from "./input/ops.js";
 
 const ownerKeyEnv: Record<string, OptionSpec> = {
   "owner-key-env": {
     type: "string",
     value: "<NAME>",
+    key: { env: "REINS_OWNER_KEY", role: "owner", required: true },
     help: "environment variable with the owner key (default REINS_OWNER_KEY)",
   },
 };
@@ -52,6 +59,7 @@ const WEBHOOK_OPTIONS: Record<string, OptionSpec> = {
   index: { type: "string", value: "<file>", help: "event index SQLite file (default .reins-index.db)" },
   "expiry-lead": { type: "string", value: "<dur>", help: "notify this long before a session expires (default 24h)" },
 };
+const devCommand = () => import("./commands/dev.js");
 
 const BUDGET_SYNTAX = `Budget syntax: TOKEN:instant=50,ceiling=500,period=1000/24h,lifetime=5000 (amounts in whole tokens).
   instant   up to this runs at once         ceiling  up to this waits the queue delay; above: owner approval
@@ -59,6 +67,15 @@ const BUDGET_SYNTAX = `Budget syntax: TOKEN:instant=50,ceiling=500,period=1000/2
 TOKEN is ETH, a symbol (--token SYM=0x… or reins.config.json "tokens") or an address.`;
 
 export const COMMANDS: CommandSpec[] = [
+  command({
+    path: ["dev"],
+    summary:
+      "rehearse a deployment: anvil (a separate chain process) + Alto on loopback, Reins and a test token deployed, throwaway keys funded; prints the environment to source; Ctrl-C stops all",
+    options: DEV_OPTIONS,
+    details: DEV_DETAILS,
+    parse: parseDevInput,
+    run: async (input) => (await devCommand()).dev(input),
+  }),
   {
     path: ["deploy"],
     summary: "deploy the Reins contracts deterministically (idempotent) and write deployments/<chainId>.json",
@@ -66,6 +83,7 @@ export const COMMANDS: CommandSpec[] = [
       "deployer-key-env": {
         type: "string",
         value: "<NAME>",
+        key: { env: "REINS_DEPLOYER_KEY", role: "deployer", required: true },
         help: "environment variable with the deployer key (default REINS_DEPLOYER_KEY)",
       },
       artifacts: {
@@ -135,6 +153,7 @@ export const COMMANDS: CommandSpec[] = [
       "sender-key-env": {
         type: "string",
         value: "<NAME>",
+        key: { env: "REINS_SENDER_KEY", role: "transaction sender", required: true },
         help: "environment variable with the paying key (default REINS_SENDER_KEY)",
       },
     },
@@ -261,14 +280,15 @@ export const COMMANDS: CommandSpec[] = [
     options: { all: { type: "boolean", help: "include executed, cancelled and expired ones" } },
     run: async (inv) => (await ops()).queueList(inv),
   },
-  {
+  command({
     path: ["queue", "approve"],
     positionals: ["account", "id"],
     summary: "approve a queued operation of the approval tier and run it",
     options: { ...ownerKeyEnv, "no-execute": { type: "boolean", help: "only approve (anyone may run it later)" } },
-    run: async (inv) => (await ops()).queueApprove(inv),
-  },
-  {
+    parse: parseQueueApprove,
+    run: async (input, inv) => (await ops()).queueApprove(input, inv),
+  }),
+  command({
     path: ["queue", "execute"],
     positionals: ["account", "id"],
     summary:
@@ -277,26 +297,32 @@ export const COMMANDS: CommandSpec[] = [
       "sender-key-env": {
         type: "string",
         value: "<NAME>",
+        key: { env: "REINS_SENDER_KEY", role: "transaction sender", required: true },
         help: "environment variable with the paying key (default REINS_SENDER_KEY; any funded key, e.g. the agent's)",
       },
     },
     details:
       "The execution is simulated first: not ready yet exits 2; an approval-tier request without approval, or a\nsession revoked, expired, paused or over budget since it was queued, exits 3. Nothing is sent then.",
-    run: async (inv) => (await ops()).queueExecute(inv),
-  },
-  {
+    parse: parseQueueExecute,
+    run: async (input, inv) => (await ops()).queueExecute(input, inv),
+  }),
+  command({
     path: ["queue", "cancel"],
     positionals: ["account", "id"],
     summary: "cancel a queued operation",
     options: ownerKeyEnv,
-    run: async (inv) => (await ops()).queueCancel(inv),
-  },
+    parse: parseQueueCancel,
+    run: async (input, inv) => (await ops()).queueCancel(input, inv),
+  }),
   {
     path: ["pause"],
     positionals: ["account"],
     summary: "pause every agent session (watchdog key when REINS_WATCHDOG_KEY is set, else the owner key)",
     options: {
-      ...ownerKeyEnv,
+      "owner-key-env": {
+        ...ownerKeyEnv["owner-key-env"],
+        key: { env: "REINS_OWNER_KEY", role: "owner", required: false },
+      },
       "cancel-queued": { type: "boolean", help: "also cancel the whole timelock queue" },
       as: { type: "string", value: "<watchdog|owner>", help: "which key pauses (default: watchdog if its key is set)" },
       "watchdog-key-env": {
@@ -350,7 +376,7 @@ export const COMMANDS: CommandSpec[] = [
     options: {},
     run: async (inv) => (await ops()).watch(inv),
   },
-  {
+  command({
     path: ["agent", "pay"],
     positionals: ["account", "sessionId", "token", "to", "amount"],
     summary: "pay as the agent (REINS_AGENT_KEY): preflight, then send; prints executed, queued or refused",
@@ -359,13 +385,15 @@ export const COMMANDS: CommandSpec[] = [
       "agent-key-env": {
         type: "string",
         value: "<NAME>",
+        key: { env: "REINS_AGENT_KEY", role: "agent", required: true },
         help: "environment variable with the agent key (default REINS_AGENT_KEY)",
       },
     },
     details:
       "Example: REINS_AGENT_KEY=0x… reins agent pay 0xAcc 0xSession USDC 0xBob 12.5\nExit code 3 when the policy refuses it (the rule and numbers are printed).",
-    run: async (inv) => (await ops()).agentPay(inv),
-  },
+    parse: parseAgentPay,
+    run: async (input, inv) => (await ops()).agentPay(input, inv),
+  }),
   {
     path: ["agent", "fetch"],
     positionals: ["account", "sessionId", "url"],
@@ -415,7 +443,7 @@ Example (an MCP client's config runs this): REINS_AGENT_KEY=0x… reins mcp --ac
 stdout carries the protocol; logs go to stderr. It stops when the client disconnects (stdio) or on SIGINT/SIGTERM.`,
     run: async (inv) => (await mcpServer()).mcp(inv),
   },
-  {
+  command({
     path: ["monitor"],
     positionals: ["account"],
     summary: "watch the account's agents and pause (or tighten) on anomalies, from the watchdog key (JSON lines)",
@@ -423,6 +451,7 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
       "watchdog-key-env": {
         type: "string",
         value: "<NAME>",
+        key: { env: "REINS_WATCHDOG_KEY", role: "watchdog", required: true },
         help: "environment variable with the watchdog key (default REINS_WATCHDOG_KEY)",
       },
       state: { type: "string", value: "<file>", help: "state file (default .reins-monitor.json)" },
@@ -451,8 +480,9 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
       "watchdog of the account. Known recipients are seeded from the sessions' scopes. Amounts are logged in base",
       "units and token units (amountUnits). Stops on SIGINT/SIGTERM (exit 0, state saved).",
     ].join("\n"),
-    run: async (inv) => (await monitorCommand()).monitor(inv),
-  },
+    parse: parseMonitorInput,
+    run: async (input, inv) => (await monitorCommand()).monitor(input, inv),
+  }),
   {
     path: ["console"],
     positionals: ["account"],
@@ -504,7 +534,7 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
     summary: "guardians, threshold, delays, lock and pending recovery",
     run: async (inv) => (await recovery()).status(inv),
   },
-  {
+  command({
     path: ["recovery", "sign"],
     positionals: ["account"],
     summary: "as a guardian (REINS_GUARDIAN_KEY), sign the recovery to --new-owner; prints the blob to pass to propose",
@@ -514,26 +544,30 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
       "guardian-key-env": {
         type: "string",
         value: "<NAME>",
+        key: { env: "REINS_GUARDIAN_KEY", role: "guardian", required: true },
         help: "environment variable with the guardian key (default REINS_GUARDIAN_KEY)",
       },
     },
-    run: async (inv) => (await recovery()).sign(inv),
-  },
-  {
+    parse: parseRecoverySign,
+    run: async (input, inv) => (await recovery()).sign(input, inv),
+  }),
+  command({
     path: ["recovery", "propose"],
     positionals: ["account"],
     summary: "propose a recovery with threshold guardian signatures (sent from REINS_SENDER_KEY)",
     options: {
       "new-owner": { type: "string", value: "<0x…>", help: "the new owner (required)" },
-      sig: { type: "string", multiple: true, value: "<0x…>", help: "a guardian blob from recovery sign" },
+      sig: { type: "string", multiple: true, value: "<0x…blob>", help: "a guardian blob from recovery sign" },
       "sender-key-env": {
         type: "string",
         value: "<NAME>",
+        key: { env: "REINS_SENDER_KEY", role: "transaction sender", required: true },
         help: "environment variable with the paying key (default REINS_SENDER_KEY)",
       },
     },
-    run: async (inv) => (await recovery()).propose(inv),
-  },
+    parse: parseRecoveryPropose,
+    run: async (input, inv) => (await recovery()).propose(input, inv),
+  }),
   {
     path: ["recovery", "cancel"],
     positionals: ["account"],
@@ -541,23 +575,25 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
     options: ownerKeyEnv,
     run: async (inv) => (await recovery()).cancel(inv),
   },
-  {
+  command({
     path: ["recovery", "lock"],
     positionals: ["account"],
     summary: "guardians lock the account (blobs from recovery sign --lock; sent from REINS_SENDER_KEY)",
     options: {
-      sig: { type: "string", multiple: true, value: "<0x…>", help: "a guardian blob from recovery sign --lock" },
+      sig: { type: "string", multiple: true, value: "<0x…blob>", help: "a guardian blob from recovery sign --lock" },
       "sender-key-env": {
         type: "string",
         value: "<NAME>",
+        key: { env: "REINS_SENDER_KEY", role: "transaction sender", required: true },
         help: "environment variable with the paying key (default REINS_SENDER_KEY)",
       },
     },
     details:
       "While locked, owner operations are invalid and the owner cannot cancel a recovery (a stolen owner key cannot\nfight the guardians). The lock lasts the account's lock duration and never shortens an existing one.",
-    run: async (inv) => (await recovery()).lock(inv),
-  },
-  {
+    parse: parseRecoveryLock,
+    run: async (input, inv) => (await recovery()).lock(input, inv),
+  }),
+  command({
     path: ["recovery", "complete"],
     positionals: ["account"],
     summary: "complete the pending recovery after its delay (sent from REINS_SENDER_KEY)",
@@ -565,11 +601,13 @@ stdout carries the protocol; logs go to stderr. It stops when the client disconn
       "sender-key-env": {
         type: "string",
         value: "<NAME>",
+        key: { env: "REINS_SENDER_KEY", role: "transaction sender", required: true },
         help: "environment variable with the paying key (default REINS_SENDER_KEY)",
       },
     },
-    run: async (inv) => (await recovery()).complete(inv),
-  },
+    parse: parseRecoveryComplete,
+    run: async (input, inv) => (await recovery()).complete(input, inv),
+  }),
 ];
 
 function topHelp(): string {
@@ -581,7 +619,7 @@ Commands:
 ${commandList(COMMANDS)}
 
 Global options: --rpc <url> (REINS_RPC_URL), --bundler <url> (REINS_BUNDLER_URL), --deployment <file>,
-  --deployments <dir>, --token SYM=0xaddr[:decimals], --config <file>, --json, --help.
+  --deployments <dir>, --token SYM=0xaddr[:decimals] (REINS_TOKENS), --config <file>, --json, --help.
 Keys (environment only): REINS_OWNER_KEY, REINS_AGENT_KEY, REINS_WATCHDOG_KEY, REINS_GUARDIAN_KEY,
   REINS_SENDER_KEY, REINS_DEPLOYER_KEY.
 Run reins <command> --help for details.
@@ -608,7 +646,9 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   try {
-    return await parsed.spec.run(parsed.inv as Invocation);
+    // Every value and key is checked before the handler runs: bad input exits 2 before any RPC call.
+    (await import("./input/validate.js")).validateInvocation(parsed.spec, parsed.inv);
+    return await parsed.spec.run(parsed.input as Invocation, parsed.inv);
   } catch (e) {
     return fail(e);
   }

@@ -7,27 +7,16 @@
  * its exit code, exactly one line on stderr, and no new block.
  */
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { network } from "hardhat";
 import { JsonRpcProvider, Wallet, parseEther, toBeHex } from "ethers";
 import { DirectSender, ReinsOwner } from "../../src/client/index.js";
 import type { MockERC20 } from "../../types/ethers-contracts/index.js";
+import { closed, jsonLines, killAllCli, runReins, spawnReins, type CliRun } from "../helpers/cli.js";
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const BIN = join(REPO_ROOT, "bin", "reins.mjs");
 const TUSD = 10n ** 6n;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const live = new Set<ChildProcess>();
 
 describe("reins CLI: issue 17 fixes (separate process)", function () {
   let server: Awaited<ReturnType<typeof network.createServer>>;
@@ -53,31 +42,11 @@ describe("reins CLI: issue 17 fixes (separate process)", function () {
     REINS_SENDER_KEY: deployer.privateKey,
   });
 
-  function reins(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-    return new Promise((done, fail) => {
-      const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env(), ...extraEnv };
-      delete childEnv.REINS_BUNDLER_URL;
-      const child = spawn(process.execPath, [BIN, ...args], {
-        cwd: dir,
-        env: childEnv,
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      live.add(child);
-      let stdout = "";
-      let stderr = "";
-      child.stdout!.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
-      child.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
-      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-      child.once("error", fail);
-      child.once("close", (code) => {
-        clearTimeout(timer);
-        live.delete(child);
-        done({ code, stdout, stderr });
-      });
-    });
-  }
+  /** Run `reins …` as a child process in the operator folder. */
+  const reins = (args: string[], extraEnv: Record<string, string> = {}): Promise<CliRun> =>
+    runReins(args, { cwd: dir, env: { ...env(), ...extraEnv } });
 
-  async function ok(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
+  async function ok(args: string[], extraEnv: Record<string, string> = {}): Promise<CliRun> {
     const r = await reins(args, extraEnv);
     expect(r.code, `reins ${args.join(" ")}\n${r.stderr}`).to.equal(0);
     return r;
@@ -148,7 +117,7 @@ describe("reins CLI: issue 17 fixes (separate process)", function () {
   });
 
   after(async function () {
-    for (const child of live) child.kill("SIGKILL");
+    killAllCli();
     await connection?.close();
     await server?.close().catch(() => undefined);
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -497,28 +466,11 @@ describe("reins CLI: issue 17 fixes (separate process)", function () {
     await refused([...args, "--rpc", "ftp://x"], 2, /--rpc: must be http/, wd);
 
     // Run it (REINS_RPC_URL only, addresses from the record).
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env(), ...wd };
-    delete childEnv.REINS_BUNDLER_URL;
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: dir,
-      env: childEnv,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    live.add(child);
-    const lines: Record<string, unknown>[] = [];
+    const child = spawnReins(args, { cwd: dir, env: { ...env(), ...wd } });
+    const lines = jsonLines(child);
     let stderr = "";
-    let buffer = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      buffer += d.toString("utf8");
-      let i;
-      while ((i = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, i);
-        buffer = buffer.slice(i + 1);
-        if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
-      }
-    });
     child.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
-    const exited = new Promise<number | null>((done) => child.once("close", (code) => done(code)));
+    const exited = closed(child);
     const waitFor = async (pred: (l: Record<string, unknown>) => boolean, what: string, ms = 30_000) => {
       const until = Date.now() + ms;
       while (Date.now() < until) {
@@ -559,6 +511,5 @@ describe("reins CLI: issue 17 fixes (separate process)", function () {
       child.kill("SIGTERM");
     }
     expect(await exited).to.equal(0);
-    live.delete(child);
   });
 });

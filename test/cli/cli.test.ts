@@ -5,29 +5,18 @@
  * input changes nothing on chain (same block number).
  */
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { network } from "hardhat";
 import { JsonRpcProvider, Wallet, getAddress, parseEther, toBeHex } from "ethers";
 import { COMMANDS } from "../../src/cli/main.js";
 import { AgentSession, DirectSender, ReinsError, executeQueued, findQueued } from "../../src/client/index.js";
 import { ReinsTimelock__factory, type MockERC20 } from "../../types/ethers-contracts/index.js";
+import { killAllCli, runReins, type CliRun } from "../helpers/cli.js";
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const BIN = join(REPO_ROOT, "bin", "reins.mjs");
 const TUSD = 10n ** 6n;
 const DEV_WARNING = /^reins: warning: --security-delay 0s: loosening changes .* apply at once/m;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const live = new Set<ChildProcess>();
 
 describe("reins CLI (separate process)", function () {
   let server: Awaited<ReturnType<typeof network.createServer>>;
@@ -52,31 +41,10 @@ describe("reins CLI (separate process)", function () {
   });
 
   /** Run `reins …` as a child process in the operator folder. */
-  function reins(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-    return new Promise((done, fail) => {
-      const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env(), ...extraEnv };
-      delete childEnv.REINS_BUNDLER_URL;
-      const child = spawn(process.execPath, [BIN, ...args], {
-        cwd: dir,
-        env: childEnv,
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      live.add(child);
-      let stdout = "";
-      let stderr = "";
-      child.stdout!.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
-      child.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
-      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-      child.once("error", fail);
-      child.once("close", (code) => {
-        clearTimeout(timer);
-        live.delete(child);
-        done({ code, stdout, stderr });
-      });
-    });
-  }
+  const reins = (args: string[], extraEnv: Record<string, string> = {}): Promise<CliRun> =>
+    runReins(args, { cwd: dir, env: { ...env(), ...extraEnv } });
 
-  async function ok(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
+  async function ok(args: string[], extraEnv: Record<string, string> = {}): Promise<CliRun> {
     const r = await reins(args, extraEnv);
     expect(r.code, `reins ${args.join(" ")}\n${r.stderr}`).to.equal(0);
     return r;
@@ -122,7 +90,7 @@ describe("reins CLI (separate process)", function () {
   });
 
   after(async function () {
-    for (const child of live) child.kill("SIGKILL");
+    killAllCli();
     await connection?.close();
     await server?.close().catch(() => undefined);
     if (dir) rmSync(dir, { recursive: true, force: true });

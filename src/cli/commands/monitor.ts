@@ -6,19 +6,18 @@
  * seeded from the sessions' scopes (the recipients their transfer permissions allow), so paying an allow-listed
  * payee is no "new recipient". Log lines carry amounts in token units next to the base units.
  */
-import { readFileSync } from "node:fs";
 import { ZeroAddress, dataSlice, getAddress, type Provider } from "ethers";
 import { listSessions } from "../../client/actions/listSessions.js";
 import { budgetTokens } from "../../client/actions/assessTier.js";
 import { MODULE_TYPE_EXECUTOR, MODULE_TYPE_VALIDATOR } from "../../account/encoding.js";
 import { JsonLogger, streamSink, type LogSink } from "../../monitor/log.js";
 import { MonitorConfigError, ReinsMonitor, type EngineOptions } from "../../monitor/monitor.js";
-import { RulesConfigError, resolveRules } from "../../monitor/rules.js";
 import { MonitorStateError } from "../../monitor/state.js";
 import { entryPointInterface, sessionsInterface } from "../../monitor/decode.js";
 import { AgentSessions__factory, ReinsAccount__factory } from "../../../types/ethers-contracts/index.js";
-import { str, list, type Invocation } from "../args.js";
-import { CliContext, parseAddress, type Token } from "../context.js";
+import type { Invocation } from "../args.js";
+import type { MonitorInput } from "../input/monitor.js";
+import { CliContext, readKey, type Token } from "../context.js";
 import { UsageError } from "../errors.js";
 import { amount } from "../format.js";
 import { decodeExecution } from "./ops.js";
@@ -139,36 +138,19 @@ function unitsSink(tokens: Map<string, Token>, inner: LogSink): LogSink {
   };
 }
 
-/** `reins monitor <account>`. */
-export async function monitor(inv: Invocation): Promise<number> {
+/** `reins monitor <account>`: `input` parsed up front; `inv` carries the resolved global options. */
+export async function monitor(input: MonitorInput, inv: Invocation): Promise<number> {
+  // Keys before anything touches the network.
+  const watchdogKey = readKey(input.watchdogKeyEnv, "watchdog");
+  const engineKey = input.envelope ? readKey(input.envelope.engineKeyEnv, "risk-engine") : undefined;
   const ctx = new CliContext(inv);
   let monitorInstance: ReinsMonitor | undefined;
   try {
-    const int = (name: string, raw: string, min: number): number => {
-      if (!/^\d+$/.test(raw) || Number(raw) < min)
-        throw new UsageError(`--${name}: expected an integer ≥ ${min}, got ${raw}`);
-      return Number(raw);
-    };
-    const pollMs = int("poll-ms", str(inv, "poll-ms") ?? "500", 10);
-    const confirmations = int("confirmations", str(inv, "confirmations") ?? "0", 0);
-    const fromRaw = str(inv, "from-block") ?? "latest";
-    const fromBlock = fromRaw === "latest" ? ("latest" as const) : int("from-block", fromRaw, 0);
-    const extraAllow = list(inv, "allow-recipient")
-      .flatMap((a) => a.split(","))
-      .map((a) => parseAddress(a, "--allow-recipient"));
-    let rulesInput: unknown;
-    const rulesFile = str(inv, "rules");
-    if (rulesFile !== undefined) {
-      try {
-        rulesInput = JSON.parse(readFileSync(rulesFile, "utf8"));
-      } catch (e) {
-        throw new UsageError(`--rules ${rulesFile}: ${(e as Error).message.split("\n")[0]}`);
-      }
-    }
-    const rules = resolveRules(rulesInput);
+    const rules = input.rules;
+    const extraAllow = input.allowRecipients.map((a) => getAddress(a));
 
     // Start-up checks: everything the loop would otherwise retry forever.
-    const account = await ctx.account(inv.args.account);
+    const account = await ctx.account(input.account);
     const { reins, file } = await ctx.deployment();
     const provider = await ctx.provider();
     if ((await provider.getCode(reins.timelock)) === "0x")
@@ -185,25 +167,18 @@ export async function monitor(inv: Invocation): Promise<number> {
     }
     if (!installed[0]) throw new UsageError(`AgentSessions ${reins.sessions} is not installed on ${account}`);
     if (!installed[1]) throw new UsageError(`ReinsTimelock ${reins.timelock} is not installed on ${account}`);
-    const envName = str(inv, "watchdog-key-env") ?? "REINS_WATCHDOG_KEY";
-    const watchdog = await ctx.key(envName, "watchdog");
+    const envName = input.watchdogKeyEnv;
+    const watchdog = watchdogKey.connect(provider);
     const sessions = AgentSessions__factory.connect(reins.sessions, provider);
     if (!(await sessions.isWatchdog(watchdog.address, account)))
       throw new UsageError(
         `${envName} is ${watchdog.address}, which is not a watchdog of ${account} (reins watchdog add ${account} ${watchdog.address})`,
       );
     let engine: EngineOptions | undefined;
-    const envelope = str(inv, "envelope");
-    if (envelope !== undefined) {
-      const address = parseAddress(envelope, "--envelope");
+    if (input.envelope && engineKey) {
+      const address = getAddress(input.envelope.address);
       if ((await provider.getCode(address)) === "0x") throw new UsageError(`--envelope: no contract at ${address}`);
-      const factor = str(inv, "tighten-factor") ?? "0.5";
-      if (!/^(0?\.\d+|\d+(\.\d+)?)$/.test(factor)) throw new UsageError(`--tighten-factor: not a number: ${factor}`);
-      engine = {
-        key: await ctx.key(str(inv, "engine-key-env") ?? "REINS_ENGINE_KEY", "risk-engine"),
-        envelope: address,
-        tightenFactor: Number(factor),
-      };
+      engine = { key: engineKey.connect(provider), envelope: address, tightenFactor: input.envelope.tightenFactor };
     }
 
     // Known recipients: the sessions' allow-lists (plus --allow-recipient) are never "new".
@@ -232,17 +207,23 @@ export async function monitor(inv: Invocation): Promise<number> {
       watchdog,
       rules,
       ...(engine ? { engine } : {}),
-      statePath: str(inv, "state") ?? ".reins-monitor.json",
-      pollMs,
-      confirmations,
-      fromBlock,
+      statePath: input.statePath,
+      pollMs: input.pollMs,
+      confirmations: input.confirmations,
+      fromBlock: input.fromBlock,
       logger: log,
     });
     const m = monitorInstance;
     // --webhook: owner notifications from the event index, in the same process (a failing webhook never stops it).
     const hook = webhookSettings(inv);
     const notifier: RunningNotifier | undefined = hook
-      ? await startNotifier(ctx, hook, [account], log, fromBlock === "latest" ? undefined : BigInt(fromBlock))
+      ? await startNotifier(
+          ctx,
+          hook,
+          [account],
+          log,
+          input.fromBlock === "latest" ? undefined : BigInt(input.fromBlock),
+        )
       : undefined;
     const onSignal = (signal: NodeJS.Signals) => {
       log.info("signal", { signal });
@@ -257,8 +238,7 @@ export async function monitor(inv: Invocation): Promise<number> {
     }
     return 0;
   } catch (e) {
-    if (e instanceof RulesConfigError || e instanceof MonitorConfigError || e instanceof MonitorStateError)
-      throw new UsageError(e.message);
+    if (e instanceof MonitorConfigError || e instanceof MonitorStateError) throw new UsageError(e.message);
     throw e;
   } finally {
     ctx.close();

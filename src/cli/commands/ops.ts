@@ -9,6 +9,7 @@ import { listSessions } from "../../client/actions/listSessions.js";
 import type { Call } from "../../account/encoding.js";
 import { AgentSessions__factory, ReinsTimelock__factory } from "../../../types/ethers-contracts/index.js";
 import { flag, str, type Invocation } from "../args.js";
+import type { AgentPayInput, QueueApproveInput, QueueCancelInput, QueueExecuteInput } from "../input/ops.js";
 import { CliContext, parseAddress, parseHumanAmount, parseId, type Token } from "../context.js";
 import { FailureError, RefusedError, UsageError } from "../errors.js";
 import { amount, emit, table, time } from "../format.js";
@@ -105,18 +106,18 @@ async function pendingQueued(ctx: CliContext, account: string, rawId: string): P
 }
 
 /** `reins queue approve` (and run, unless `--no-execute`). */
-export async function queueApprove(inv: Invocation): Promise<number> {
+export async function queueApprove(input: QueueApproveInput, inv: Invocation): Promise<number> {
   const ctx = new CliContext(inv);
   try {
-    const account = await ctx.account(inv.args.account);
-    const q = await pendingQueued(ctx, account, inv.args.id);
+    const account = await ctx.account(input.account);
+    const q = await pendingQueued(ctx, account, input.id);
     if (q.tier !== "approval")
       throw new UsageError(
         `queued operation ${q.id} is in the delayed tier: it needs no approval (it runs from ${time(q.readyAt)})`,
       );
-    const owner = await ctx.owner(account);
+    const owner = await ctx.owner(account, input.ownerKeyEnv);
     // ReinsTimelock.approve makes an approval-tier operation Ready at once (until it expires): no waiting here.
-    const execute = !flag(inv, "no-execute");
+    const execute = input.execute;
     let txHash: string;
     try {
       txHash = (await owner.approveQueued(q.id, { execute })).txHash;
@@ -125,7 +126,7 @@ export async function queueApprove(inv: Invocation): Promise<number> {
     }
     const what = await describeCalls(ctx, decodeExecution(q.mode, q.executionCalldata));
     emit(
-      inv.json,
+      input.json,
       { id: q.id, status: execute ? "approved and executed" : "approved", txHash, what },
       `${execute ? "approved and executed" : "approved"}: ${what} (tx ${txHash})`,
     );
@@ -140,16 +141,16 @@ export async function queueApprove(inv: Invocation): Promise<number> {
  * one once approved) as a plain transaction from REINS_SENDER_KEY (anyone may; the agent key works too). The
  * execution is simulated first: a session revoked, expired, paused or over budget since is refused (exit 3).
  */
-export async function queueExecute(inv: Invocation): Promise<number> {
+export async function queueExecute(input: QueueExecuteInput, inv: Invocation): Promise<number> {
   const ctx = new CliContext(inv);
   try {
-    const account = await ctx.account(inv.args.account);
-    const q = await pendingQueued(ctx, account, inv.args.id);
+    const account = await ctx.account(input.account);
+    const q = await pendingQueued(ctx, account, input.id);
     const what = await describeCalls(ctx, decodeExecution(q.mode, q.executionCalldata));
     if (q.state !== "ready") {
       if (q.tier === "approval" && !q.approved) {
         const report = { status: "refused", rule: "needs approval", id: q.id, what };
-        if (inv.json) emit(true, report, "");
+        if (input.json) emit(true, report, "");
         throw new RefusedError(
           `refused: needs approval: queued operation ${q.id} (${what}) runs only once the owner approves it (reins queue approve ${account} ${q.id})`,
           report,
@@ -158,7 +159,7 @@ export async function queueExecute(inv: Invocation): Promise<number> {
       throw new UsageError(`queued operation ${q.id} (${what}) is not ready before ${time(q.readyAt)}; nothing sent`);
     }
     const { reins } = await ctx.deployment();
-    const envName = str(inv, "sender-key-env") ?? "REINS_SENDER_KEY";
+    const envName = input.senderKeyEnv;
     const key = await ctx.key(envName, "transaction sender");
     if ((await (await ctx.provider()).getBalance(key.address)) === 0n)
       throw new UsageError(`${envName} is ${key.address}, which has no ETH for the transaction`);
@@ -167,7 +168,8 @@ export async function queueExecute(inv: Invocation): Promise<number> {
       await timelock.execute.staticCall(account, q.id, q.mode, q.executionCalldata);
     } catch (e) {
       const err = await asCliError(ctx, e);
-      if (inv.json && err instanceof RefusedError) emit(true, { status: "refused", id: q.id, what, ...err.report }, "");
+      if (input.json && err instanceof RefusedError)
+        emit(true, { status: "refused", id: q.id, what, ...err.report }, "");
       if (err instanceof FailureError)
         throw new UsageError(`${err.message.replace(/^failed: /, `cannot run ${q.id}: `)}; nothing sent`);
       throw err;
@@ -178,7 +180,7 @@ export async function queueExecute(inv: Invocation): Promise<number> {
     } catch (e) {
       throw await asCliError(ctx, e, false);
     }
-    emit(inv.json, { id: q.id, status: "executed", what, txHash }, `executed: ${what} (tx ${txHash})`);
+    emit(input.json, { id: q.id, status: "executed", what, txHash }, `executed: ${what} (tx ${txHash})`);
     return 0;
   } finally {
     ctx.close();
@@ -186,19 +188,19 @@ export async function queueExecute(inv: Invocation): Promise<number> {
 }
 
 /** `reins queue cancel`. */
-export async function queueCancel(inv: Invocation): Promise<number> {
+export async function queueCancel(input: QueueCancelInput, inv: Invocation): Promise<number> {
   const ctx = new CliContext(inv);
   try {
-    const account = await ctx.account(inv.args.account);
-    const q = await pendingQueued(ctx, account, inv.args.id);
-    const owner = await ctx.owner(account);
+    const account = await ctx.account(input.account);
+    const q = await pendingQueued(ctx, account, input.id);
+    const owner = await ctx.owner(account, input.ownerKeyEnv);
     let txHash: string;
     try {
       txHash = (await owner.cancelQueued(q.id)).txHash;
     } catch (e) {
       throw await asCliError(ctx, e, false);
     }
-    emit(inv.json, { id: q.id, status: "cancelled", txHash }, `cancelled ${q.id} (tx ${txHash})`);
+    emit(input.json, { id: q.id, status: "cancelled", txHash }, `cancelled ${q.id} (tx ${txHash})`);
     return 0;
   } finally {
     ctx.close();
@@ -296,18 +298,18 @@ export function pointlessRecipient(
 }
 
 /** `reins agent pay <account> <sessionId> TOKEN <to> <amount> [--dry-run]`. */
-export async function agentPay(inv: Invocation): Promise<number> {
+export async function agentPay(input: AgentPayInput, inv: Invocation): Promise<number> {
   const ctx = new CliContext(inv);
   try {
-    const to = parseAddress(inv.args.to, "recipient");
-    const sessionId = parseId(inv.args.sessionId, "session id");
-    const dryRun = flag(inv, "dry-run");
-    const account = await ctx.account(inv.args.account);
-    const token = await ctx.token(inv.args.token);
-    const value = parseHumanAmount(inv.args.amount, token, "amount");
+    const to = getAddress(input.to);
+    const sessionId = input.sessionId;
+    const dryRun = input.dryRun;
+    const account = await ctx.account(input.account);
+    const token = await ctx.token(input.token);
+    const value = parseHumanAmount(input.amount, token, "amount");
     if (value === 0n) throw new UsageError("amount: must be more than zero");
     const { reins } = await ctx.deployment();
-    const envName = str(inv, "agent-key-env") ?? "REINS_AGENT_KEY";
+    const envName = input.agentKeyEnv;
     const agent: Wallet = await ctx.key(envName, "agent");
     const provider = await ctx.provider();
     const sessions = AgentSessions__factory.connect(reins.sessions, provider);
@@ -327,7 +329,7 @@ export async function agentPay(inv: Invocation): Promise<number> {
         validAfter: session.validAfter,
         validUntil: session.validUntil,
       };
-      if (inv.json) emit(true, report, "");
+      if (input.json) emit(true, report, "");
       return new RefusedError(`refused: ${rule}: ${text}`, report);
     };
     if (session.status === "expired")
@@ -363,7 +365,7 @@ export async function agentPay(inv: Invocation): Promise<number> {
     if (pre.outcome === "refuse") {
       const text = await describeError(ctx, pre.error);
       const report = { status: "refused", payment: human, ...errorReport(pre.error) };
-      if (inv.json) emit(true, report, "");
+      if (input.json) emit(true, report, "");
       // The simulated execution reverts for a reason that is not a rule of the session (a token refusing the
       // transfer, a balance too low): the payment cannot succeed; exit 2 like other bad input.
       if (pre.error.rule === "execution reverts" || !POLICY_RULES.has(pre.error.rule))
@@ -376,7 +378,7 @@ export async function agentPay(inv: Invocation): Promise<number> {
         : `queue (${pre.tier} tier: ${amount(pre.amount, token.decimals)} ${token.symbol} is over the limit of ${amount(pre.limit, token.decimals)})`;
     if (dryRun) {
       emit(
-        inv.json,
+        input.json,
         {
           status: "dry-run",
           outcome: pre.outcome,
@@ -395,12 +397,13 @@ export async function agentPay(inv: Invocation): Promise<number> {
       result = await agentSession.send(call);
     } catch (e) {
       const err = await asCliError(ctx, e);
-      if (inv.json && err instanceof RefusedError) emit(true, { status: "refused", payment: human, ...err.report }, "");
+      if (input.json && err instanceof RefusedError)
+        emit(true, { status: "refused", payment: human, ...err.report }, "");
       throw err;
     }
     if (result.status === "executed") {
       emit(
-        inv.json,
+        input.json,
         {
           status: "executed",
           payment: human,
@@ -418,7 +421,7 @@ export async function agentPay(inv: Invocation): Promise<number> {
           : `runs from ${time(result.earliestExecution)}`) +
         `, expires ${time(result.expiresAt)}`;
       emit(
-        inv.json,
+        input.json,
         {
           status: "queued",
           payment: human,

@@ -10,8 +10,9 @@ import { SigningKey, concat, getAddress, recoverAddress, dataSlice, dataLength, 
 import { decodeReinsError } from "../../client/errors.js";
 import { describeRecoveryCall } from "../../client/recovery.js";
 import { GuardianRecovery__factory, type GuardianRecovery } from "../../../types/ethers-contracts/index.js";
-import { flag, list, str, type Invocation } from "../args.js";
-import { CliContext, parseAddress } from "../context.js";
+import type { Invocation } from "../args.js";
+import type { RecoveryProposeInput, RecoverySendInput, RecoverySignInput } from "../input/recovery.js";
+import { CliContext } from "../context.js";
 import { FailureError, RefusedError, UsageError } from "../errors.js";
 import { asCliError } from "../report.js";
 import { duration, emit, keyValues, time } from "../format.js";
@@ -90,23 +91,21 @@ export async function status(inv: Invocation): Promise<number> {
 }
 
 /** `reins recovery sign`: a guardian's approval blob for proposing `--new-owner`. */
-export async function sign(inv: Invocation): Promise<number> {
+export async function sign(input: RecoverySignInput, inv: Invocation): Promise<number> {
   const ctx = new CliContext(inv);
   try {
-    const forLock = flag(inv, "lock");
-    if (forLock && str(inv, "new-owner") !== undefined)
-      throw new UsageError("--lock and --new-owner exclude each other");
-    const newOwner = forLock ? undefined : parseAddress(str(inv, "new-owner"), "--new-owner");
-    const account = await ctx.account(inv.args.account);
+    const forLock = input.newOwner === undefined;
+    const newOwner = input.newOwner === undefined ? undefined : getAddress(input.newOwner);
+    const account = await ctx.account(input.account);
     const gr = await moduleFor(ctx, account);
-    const envName = str(inv, "guardian-key-env") ?? "REINS_GUARDIAN_KEY";
+    const envName = input.guardianKeyEnv;
     const key = await ctx.key(envName, "guardian");
     if (!(await gr.isGuardian(account, key.address)))
       throw new UsageError(`${envName} is ${key.address}, which is not a guardian of ${account}`);
     const digest = newOwner === undefined ? await gr.lockDigest(account) : await gr.recoveryDigest(account, newOwner);
     const blob = concat([key.address, new SigningKey(key.privateKey).sign(digest).serialized]);
     emit(
-      inv.json,
+      input.json,
       {
         account,
         purpose: forLock ? "lock" : "recovery",
@@ -124,15 +123,12 @@ export async function sign(inv: Invocation): Promise<number> {
 }
 
 /** `reins recovery propose`: checks every signature off-chain, then sends `proposeRecovery`. */
-export async function propose(inv: Invocation): Promise<number> {
+export async function propose(input: RecoveryProposeInput, inv: Invocation): Promise<number> {
   const ctx = new CliContext(inv);
   try {
-    const newOwner = parseAddress(str(inv, "new-owner"), "--new-owner");
-    const blobs = list(inv, "sig");
-    for (const b of blobs)
-      if (!isHexString(b) || dataLength(b) !== 85)
-        throw new UsageError(`--sig: expected guardian (20 bytes) ‖ signature (65 bytes), got ${b.slice(0, 20)}…`);
-    const account = await ctx.account(inv.args.account);
+    const newOwner = getAddress(input.newOwner);
+    const blobs = input.sigs;
+    const account = await ctx.account(input.account);
     const gr = await moduleFor(ctx, account);
     const [, pendingAt] = await gr.pendingRecovery(account);
     if (pendingAt !== 0n)
@@ -158,7 +154,7 @@ export async function propose(inv: Invocation): Promise<number> {
     if (checked.length < threshold)
       throw new UsageError(`need ${threshold} guardian signatures, got ${checked.length}`);
     checked.sort((a, b) => (BigInt(a.guardian) < BigInt(b.guardian) ? -1 : 1));
-    const sender = await ctx.key(str(inv, "sender-key-env") ?? "REINS_SENDER_KEY", "transaction sender");
+    const sender = await ctx.key(input.senderKeyEnv, "transaction sender");
     let txHash: string;
     try {
       txHash = (await (
@@ -173,7 +169,7 @@ export async function propose(inv: Invocation): Promise<number> {
     }
     const [, readyAt] = await gr.pendingRecovery(account);
     emit(
-      inv.json,
+      input.json,
       { account, newOwner, readyAt, txHash },
       `recovery of ${account} to ${newOwner} proposed; completable from ${time(readyAt)} (tx ${txHash})`,
     );
@@ -184,16 +180,16 @@ export async function propose(inv: Invocation): Promise<number> {
 }
 
 /** `reins recovery complete`. */
-export async function complete(inv: Invocation): Promise<number> {
+export async function complete(input: RecoverySendInput, inv: Invocation): Promise<number> {
   const ctx = new CliContext(inv);
   try {
-    const account = await ctx.account(inv.args.account);
+    const account = await ctx.account(input.account);
     const gr = await moduleFor(ctx, account);
     const [newOwner, readyAt] = await gr.pendingRecovery(account);
     if (readyAt === 0n) throw new UsageError(`no recovery of ${account} is pending`);
     const now = BigInt((await (await ctx.provider()).getBlock("latest"))!.timestamp);
     if (now < readyAt) throw new UsageError(`the recovery of ${account} cannot complete before ${time(readyAt)}`);
-    const sender = await ctx.key(str(inv, "sender-key-env") ?? "REINS_SENDER_KEY", "transaction sender");
+    const sender = await ctx.key(input.senderKeyEnv, "transaction sender");
     let txHash: string;
     try {
       txHash = (await (await gr.connect(sender).completeRecovery(account)).wait())!.hash;
@@ -201,7 +197,7 @@ export async function complete(inv: Invocation): Promise<number> {
       throw new FailureError(`completeRecovery failed: ${decodeReinsError(e).message}`);
     }
     emit(
-      inv.json,
+      input.json,
       { account, newOwner: getAddress(newOwner), txHash },
       `recovery complete: the owner of ${account} is now ${getAddress(newOwner)} (tx ${txHash})`,
     );
@@ -245,15 +241,14 @@ async function checkedSignatures(
 }
 
 /** `reins recovery lock`: guardians lock the account (blobs from `recovery sign --lock`), sent from REINS_SENDER_KEY. */
-export async function lock(inv: Invocation): Promise<number> {
+export async function lock(input: RecoverySendInput, inv: Invocation): Promise<number> {
   const ctx = new CliContext(inv);
   try {
-    const blobs = list(inv, "sig");
-    if (!blobs.length) throw new UsageError("--sig is required (blobs from: reins recovery sign <account> --lock)");
-    const account = await ctx.account(inv.args.account);
+    const blobs = input.sigs;
+    const account = await ctx.account(input.account);
     const gr = await moduleFor(ctx, account);
     const sigs = await checkedSignatures(gr, account, await gr.lockDigest(account), blobs, "lock");
-    const sender = await ctx.key(str(inv, "sender-key-env") ?? "REINS_SENDER_KEY", "transaction sender");
+    const sender = await ctx.key(input.senderKeyEnv, "transaction sender");
     let txHash: string;
     try {
       txHash = (await (await gr.connect(sender).lock(account, sigs)).wait())!.hash;
@@ -262,7 +257,7 @@ export async function lock(inv: Invocation): Promise<number> {
     }
     const until = await gr.lockedUntil(account);
     emit(
-      inv.json,
+      input.json,
       { account, status: "locked", lockedUntil: until, txHash },
       `${account} locked by its guardians until ${time(until)}: owner operations are refused and the owner cannot cancel a recovery (tx ${txHash})`,
     );
