@@ -77,8 +77,11 @@ describe("reins mcp (separate process, MCP SDK client)", function () {
     return { ...env, REINS_RPC_URL: rpcUrl, REINS_AGENT_KEY: agent.privateKey };
   };
 
+  const outputs: string[] = []; // every tool result, for the key scan
   async function call(name: string, args: Record<string, unknown> = {}, c: Client = client): Promise<CallToolResult> {
-    return (await c.callTool({ name, arguments: args })) as CallToolResult;
+    const r = (await c.callTool({ name, arguments: args })) as CallToolResult;
+    outputs.push(JSON.stringify(r));
+    return r;
   }
   const sc = (r: CallToolResult) => r.structuredContent as Structured;
   const balance = (who: string) => token.balanceOf(who);
@@ -524,6 +527,14 @@ describe("reins mcp (separate process, MCP SDK client)", function () {
     expect(pay.isError).to.equal(true);
     expect(sc(pay).status).to.equal("refused");
     expect(sc(pay).refusal.rule).to.equal("revoked");
+  });
+
+  it("the session key and the owner key appear in no tool output and no log line", async function () {
+    expect(outputs.length).to.be.greaterThan(20);
+    const secrets = [agent.privateKey, owner.privateKey].flatMap((k) => [k.toLowerCase(), k.slice(2).toLowerCase()]);
+    const haystacks = [...outputs, stderr].map((t) => t.toLowerCase());
+    for (const secret of secrets) for (const h of haystacks) expect(h.includes(secret)).to.equal(false);
+    expect(stderr.length).to.be.greaterThan(0); // there were log lines to scan
   });
 
   it("the server exits when the client disconnects", async function () {

@@ -24,6 +24,9 @@ import { startX402Stack, type X402Stack } from "../helpers/x402.js";
 import type { AgentSessions, MockEIP3009Token } from "../../types/ethers-contracts/index.js";
 import { AgentSessions__factory, ReinsAccount__factory } from "../../types/ethers-contracts/index.js";
 import { join } from "node:path";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { runReins } from "../helpers/cli.js";
 
 const USDC = 10n ** 6n;
 const DOMAIN = { name: "USD Coin", version: "2" };
@@ -48,11 +51,22 @@ describe("x402: an agent pays HTTP 402 endpoints, charged to its session budget 
   const facilitatorKey = Wallet.createRandom();
   const payee = Wallet.createRandom().address;
   const stranger = Wallet.createRandom().address;
+  let rpcUrlOf = "";
+  let dir = "";
+  /** `reins agent fetch` as a separate process, with the agent key in its environment. */
+  const cliFetch = (url: string) =>
+    runReins(["agent", "fetch", account, sessionId, url, "--deployment", join(dir, "deployments", `${chainId}.json`)], {
+      cwd: dir,
+      env: { REINS_RPC_URL: rpcUrlOf, REINS_AGENT_KEY: agentKey.privateKey },
+      timeoutMs: 90_000,
+    });
 
   before(async function () {
     server = await network.createServer("default", "127.0.0.1", 0);
     const { address, port } = await server.listen();
     const rpcUrl = `http://${address}:${port}`;
+    rpcUrlOf = rpcUrl;
+    dir = mkdtempSync(join(tmpdir(), "reins-x402-"));
     connection = await network.create({ network: "localhost", chainType: "l1", override: { url: rpcUrl } });
     const { ethers } = connection;
     const provider = ethers.provider;
@@ -62,7 +76,7 @@ describe("x402: an agent pays HTTP 402 endpoints, charged to its session budget 
     chainId = (await provider.getNetwork()).chainId;
     const deployed = await deployReins(deployer.connect(provider), {
       artifacts: artifactsFromDirectory(join(process.cwd(), "artifacts")),
-      deploymentsDir: null,
+      deploymentsDir: join(dir, "deployments"),
     });
     const a = deployed.addresses;
     sessions = AgentSessions__factory.connect(a.AgentSessions, provider);
@@ -121,6 +135,7 @@ describe("x402: an agent pays HTTP 402 endpoints, charged to its session budget 
 
   after(async function () {
     await stack?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
     await connection?.close();
     await server?.close().catch(() => undefined);
   });
@@ -163,6 +178,12 @@ describe("x402: an agent pays HTTP 402 endpoints, charged to its session budget 
     expect(stack.facilitatorCalls).to.deep.equal(calls);
     expect(await token.balanceOf(payee)).to.equal(3n * USDC);
     expect(await spent()).to.equal(3n * USDC);
+
+    // The CLI refuses the same way, as a separate process: exit 3, one line, the server gets nothing.
+    const cli = await cliFetch(stack.paidUrl);
+    expect(cli.code, cli.stderr).to.equal(3);
+    expect(cli.stderr).to.match(/refused: .*refused before signing; the server was not paid/);
+    expect(stack.paidRequests).to.equal(3);
   });
 
   it("the exemption is one function: nobody but a running agent operation reserves, no other module call is grantable", async function () {
@@ -260,6 +281,17 @@ describe("x402: an agent pays HTTP 402 endpoints, charged to its session budget 
         a.nonce,
         sig,
       );
+
+    it("reins agent fetch pays the endpoint from the shell (exit 0, HTTP 200, the payment line)", async function () {
+      const before = await token.balanceOf(payee);
+      const cli = await cliFetch(stack.paidUrl);
+      expect(cli.code, cli.stderr).to.equal(0);
+      expect(cli.stdout).to.match(
+        /^HTTP 200, paid 1000000 base units of 0x[0-9a-fA-F]{40} to 0x[0-9a-fA-F]{40} \(tx 0x[0-9a-f]{64}\)/,
+      );
+      expect(cli.stdout).to.include('{"report":"sunny"}');
+      expect(await token.balanceOf(payee)).to.equal(before + 1n * USDC);
+    });
 
     it("the reserved digest is accepted when the token asks, and nothing else", async function () {
       const asToken = { from: tokenAddress };
