@@ -11,7 +11,9 @@ export const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2
 
 /** A P-256 signature as two integers. */
 export interface P256Signature {
+  /** The signature's r (1..n-1). */
   r: bigint;
+  /** The signature's s (1..n-1; normalised to at most n/2 before encoding). */
   s: bigint;
 }
 
@@ -20,8 +22,11 @@ export interface P256Signature {
  * data, the client data JSON (bytes or text), and the signature, either DER (as browsers return it) or `{r, s}`.
  */
 export interface PasskeyAssertion {
+  /** `rpIdHash (32) ‖ flags (1) ‖ signCount (4) ‖ …`, as the authenticator returned it. */
   authenticatorData: BytesLike;
+  /** The client data JSON, as bytes (`response.clientDataJSON`) or as text. */
   clientDataJSON: BytesLike | string;
+  /** DER (browsers), raw 64-byte `r ‖ s`, or `{r, s}`. */
   signature: BytesLike | P256Signature;
 }
 
