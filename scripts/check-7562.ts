@@ -20,8 +20,9 @@ import {
 } from "../src/erc7562/scenario.js";
 import { simpleAccountScenarios } from "../src/erc7562/scenarios/simple-account.js";
 import { reinsScenarios } from "../src/erc7562/scenarios/reins.js";
+import { passkeyScenarios } from "../src/erc7562/scenarios/passkey.js";
 
-const SCENARIOS: Scenario[] = [...simpleAccountScenarios, ...reinsScenarios];
+const SCENARIOS: Scenario[] = [...simpleAccountScenarios, ...reinsScenarios, ...passkeyScenarios];
 
 const { ethers } = await network.create();
 const [deployer] = await ethers.getSigners();

@@ -8,6 +8,7 @@ export * from "./policy.js";
 export * from "./abiLayout.js";
 export * from "./owner.js";
 export * from "./recovery.js";
+export * from "./passkey.js";
 export * from "./agent.js";
 export * from "./actions/assessTier.js";
 export * from "./actions/listSessions.js";
