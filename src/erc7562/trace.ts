@@ -126,7 +126,11 @@ export async function traceValidation(provider: JsonRpcSender, request: TraceReq
     codeAddresses,
     failed: raw.failed,
     returnValue: raw.returnValue,
-    stats: { steps: raw.structLogs.length, bytes: JSON.stringify(raw.structLogs).length, ms },
+    stats: {
+      steps: raw.structLogs.length,
+      bytes: JSON.stringify(raw.structLogs, (_k, v) => (typeof v === "bigint" ? v.toString() : v)).length,
+      ms,
+    },
   };
 }
 
