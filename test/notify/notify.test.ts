@@ -203,7 +203,11 @@ describe("Notifier", function () {
     const before = receiver.received.length;
     await receiver.up();
     await waitFor(() => bodiesOf("paused").some((x) => x.id === id), { what: "the delayed delivery" });
-    expect(notifier.notifications().find((n) => n.id === id)).to.include({ status: "delivered" });
+    // The receiver has the body before the notifier has read its 2xx answer and marked the row: poll for the mark.
+    await waitFor(() => notifier.notifications().find((n) => n.id === id && n.status === "delivered"), {
+      what: "the delivered mark",
+      detail: () => JSON.stringify(notifier.notifications().find((n) => n.id === id)),
+    });
     await stop();
     expect(receiver.received.length).to.equal(before + 1);
   });
