@@ -6,6 +6,7 @@ import {ICircuitBreaker} from "../interfaces/ICircuitBreaker.sol";
 import {ISessionsAccountConfig} from "../interfaces/ISessionsAccountConfig.sol";
 import {CallPolicy} from "../libraries/CallPolicy.sol";
 import {SpendWindow} from "../libraries/SpendWindow.sol";
+import {SecurityDelayed} from "./shared/SecurityDelayed.sol";
 
 /**
  * @title CircuitBreaker
@@ -17,10 +18,11 @@ import {SpendWindow} from "../libraries/SpendWindow.sol";
  * @dev Only the session module it was built for may record operations (it never reverts to refuse: the tripping
  * operation is not executed and the pause persists). Accounts configure their own rules; tightening applies at
  * once, loosening (raising or removing a limit, shortening the window) waits the account's security delay in the
- * session module. Storage is keyed with the account innermost. The execution phase only: timestamps are fine.
- * When no rule is configured an operation costs one storage read here.
+ * session module ({SecurityDelayed}: anyone applies it after the delay, it dies with the session epoch it was
+ * proposed in, the account may cancel it). Storage is keyed with the account innermost. The execution phase
+ * only: timestamps are fine. When no rule is configured an operation costs one storage read here.
  */
-contract CircuitBreaker is ICircuitBreaker {
+contract CircuitBreaker is ICircuitBreaker, SecurityDelayed {
     using SpendWindow for SpendWindow.State;
 
     /// @notice Rule that tripped.
@@ -37,28 +39,18 @@ contract CircuitBreaker is ICircuitBreaker {
         uint32 maxNewRecipients;
     }
 
-    /// @dev A loosening waiting for the security delay; it dies with the session epoch it was proposed in.
-    struct Pending {
-        Config config;
-        uint48 readyAt;
-        uint32 epoch;
-    }
-
-    struct PendingLimit {
-        uint48 readyAt;
-        uint32 epoch;
-    }
+    /// @dev The {SecurityDelayed} key of a pending change of the rules (its value is in `_pendingConfigs`).
+    bytes32 private constant _CONFIG_CHANGE = keccak256("CircuitBreaker.configure");
 
     /// @notice The session module allowed to record operations.
     address public immutable sessions;
 
     mapping(address account => Config) private _configs;
-    mapping(address account => Pending) private _pending;
+    mapping(address account => Config) private _pendingConfigs;
     mapping(address account => SpendWindow.State) private _ops;
     mapping(address account => SpendWindow.State) private _recipients;
     mapping(address token => mapping(address account => SpendWindow.State)) private _spend;
     mapping(address token => mapping(address account => uint128)) private _spendLimits;
-    mapping(bytes32 tokenLimitKey => mapping(address account => PendingLimit)) private _pendingSpendLimits;
     mapping(address recipient => mapping(address account => bool)) private _seen;
 
     /// @notice The breaker tripped for `account`: `rule` saw `value` in its window, above `limit`.
@@ -72,8 +64,8 @@ contract CircuitBreaker is ICircuitBreaker {
     error CircuitBreakerUnauthorized(address caller);
     /// @notice A window of zero seconds.
     error CircuitBreakerZeroWindow();
-    /// @notice No loosening change is ready to apply.
-    error CircuitBreakerNotReady(uint48 readyAt);
+    /// @notice No loosening change is ready to apply: it applies from `readyAt` on (0: none is pending); it is `now_`.
+    error CircuitBreakerNotReady(uint48 readyAt, uint256 now_);
     /// @notice The pending change was proposed in session epoch `proposed`; all sessions were revoked since
     /// (epoch `current`), which voids it.
     error CircuitBreakerChangeVoided(uint32 proposed, uint32 current);
@@ -90,12 +82,11 @@ contract CircuitBreaker is ICircuitBreaker {
         bool loosens =
             current.window != 0 &&
                 (config.window < current.window ||
-                    _loosens(config.maxOps, current.maxOps) ||
-                    _loosens(config.maxNewRecipients, current.maxNewRecipients));
+                    _loosensLimit(config.maxOps, current.maxOps) ||
+                    _loosensLimit(config.maxNewRecipients, current.maxNewRecipients));
         if (loosens) {
-            (uint48 readyAt, uint32 epoch) = _readyAt(msg.sender);
-            _pending[msg.sender] = Pending(config, readyAt, epoch);
-            emit BreakerConfigured(msg.sender, config, readyAt);
+            _pendingConfigs[msg.sender] = config;
+            emit BreakerConfigured(msg.sender, config, _proposeChange(msg.sender, _CONFIG_CHANGE));
         } else {
             _setConfig(msg.sender, config);
         }
@@ -103,20 +94,24 @@ contract CircuitBreaker is ICircuitBreaker {
 
     /// @notice Apply a loosening change of `account`'s rules once its delay has passed (anyone may call).
     function applyConfig(address account) external {
-        Pending memory p = _pending[account];
-        if (p.readyAt == 0 || block.timestamp < p.readyAt) revert CircuitBreakerNotReady(p.readyAt);
-        _checkEpoch(account, p.epoch);
-        delete _pending[account];
-        _setConfig(account, p.config);
+        _applyChange(account, _CONFIG_CHANGE);
+        Config memory config = _pendingConfigs[account];
+        delete _pendingConfigs[account];
+        _setConfig(account, config);
+    }
+
+    /// @notice Cancel the calling account's pending loosening of its rules.
+    function cancelConfig() external {
+        _notDuringAgent();
+        _cancelChange(msg.sender, _CONFIG_CHANGE);
+        delete _pendingConfigs[msg.sender];
     }
 
     /// @notice Set the calling account's spend-velocity limit for `token` (raising or removing waits the delay).
     function setSpendLimit(address token, uint128 limit) external {
         _notDuringAgent();
-        if (_loosens(limit, _spendLimits[token][msg.sender])) {
-            (uint48 readyAt, uint32 epoch) = _readyAt(msg.sender);
-            _pendingSpendLimits[keccak256(abi.encode(token, limit))][msg.sender] = PendingLimit(readyAt, epoch);
-            emit SpendLimitSet(msg.sender, token, limit, readyAt);
+        if (_loosensLimit(limit, _spendLimits[token][msg.sender])) {
+            emit SpendLimitSet(msg.sender, token, limit, _proposeChange(msg.sender, _spendLimitChange(token, limit)));
         } else {
             _spendLimits[token][msg.sender] = limit;
             emit SpendLimitSet(msg.sender, token, limit, 0);
@@ -125,13 +120,15 @@ contract CircuitBreaker is ICircuitBreaker {
 
     /// @notice Apply a proposed loosening of a spend limit once its delay has passed (anyone may call).
     function applySpendLimit(address account, address token, uint128 limit) external {
-        bytes32 key = keccak256(abi.encode(token, limit));
-        PendingLimit memory p = _pendingSpendLimits[key][account];
-        if (p.readyAt == 0 || block.timestamp < p.readyAt) revert CircuitBreakerNotReady(p.readyAt);
-        _checkEpoch(account, p.epoch);
-        delete _pendingSpendLimits[key][account];
+        _applyChange(account, _spendLimitChange(token, limit));
         _spendLimits[token][account] = limit;
         emit SpendLimitSet(account, token, limit, 0);
+    }
+
+    /// @notice Cancel the calling account's pending loosening of its spend limit for `token` to `limit`.
+    function cancelSpendLimit(address token, uint128 limit) external {
+        _notDuringAgent();
+        _cancelChange(msg.sender, _spendLimitChange(token, limit));
     }
 
     /// @notice `account`'s rules.
@@ -142,6 +139,17 @@ contract CircuitBreaker is ICircuitBreaker {
     /// @notice `account`'s spend-velocity limit for `token`.
     function spendLimitOf(address account, address token) external view returns (uint128) {
         return _spendLimits[token][account];
+    }
+
+    /// @notice `account`'s pending loosening of its rules and when it applies (`readyAt` 0: none, or voided).
+    function pendingConfigOf(address account) external view returns (Config memory config, uint48 readyAt) {
+        readyAt = _changeReadyAt(account, _CONFIG_CHANGE);
+        if (readyAt != 0) config = _pendingConfigs[account];
+    }
+
+    /// @notice When `account`'s proposed spend limit `limit` for `token` applies (0: none pending, or voided).
+    function pendingSpendLimitOf(address account, address token, uint128 limit) external view returns (uint48) {
+        return _changeReadyAt(account, _spendLimitChange(token, limit));
     }
 
     /// @inheritdoc ICircuitBreaker
@@ -195,26 +203,29 @@ contract CircuitBreaker is ICircuitBreaker {
         emit BreakerConfigured(account, config, 0);
     }
 
-    /// @dev When a loosening proposed now may apply, and the session epoch it belongs to. Refused while an agent
-    /// operation of the account executes: no agent call may configure its own breaker.
-    function _readyAt(address account) private view returns (uint48 readyAt, uint32 epoch) {
+    /// @dev The account's security delay and session epoch, from the session module.
+    function _securityDelay(address account) internal view override returns (uint256 delay, uint32 epoch) {
         ISessionsAccountConfig.AccountData memory a = ISessionsAccountConfig(sessions).accountConfig(account);
-        return (uint48(block.timestamp + a.securityDelay), a.epoch);
+        return (a.securityDelay, a.epoch);
     }
 
-    function _checkEpoch(address account, uint32 epoch) private view {
-        uint32 current = ISessionsAccountConfig(sessions).accountConfig(account).epoch;
-        if (epoch != current) revert CircuitBreakerChangeVoided(epoch, current);
+    function _revertNotReady(address, bytes32, uint48 readyAt) internal view override {
+        revert CircuitBreakerNotReady(readyAt, block.timestamp);
     }
 
+    function _revertVoided(address, bytes32, uint32 proposed, uint32 current) internal pure override {
+        revert CircuitBreakerChangeVoided(proposed, current);
+    }
+
+    /// @dev The {SecurityDelayed} key of a proposed spend limit: the change commits to the token and the value.
+    function _spendLimitChange(address token, uint128 limit) private pure returns (bytes32) {
+        return keccak256(abi.encode(token, limit));
+    }
+
+    /// @dev Refused while an agent operation of the account executes: no agent call may configure its own breaker.
     function _notDuringAgent() private view {
         if (ISessionsAccountConfig(sessions).isAgentExecuting(msg.sender))
             revert CircuitBreakerUnauthorized(msg.sender);
-    }
-
-    /// @dev For limits where 0 means "off": raising it, or turning it off, loosens.
-    function _loosens(uint256 next, uint256 current) private pure returns (bool) {
-        return current != 0 && (next == 0 || next > current);
     }
 
     /// @dev Marks the operation's recipients as seen; returns how many were new.

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IAgentSessions} from "../interfaces/IAgentSessions.sol";
 import {ISessionsAccountConfig} from "../interfaces/ISessionsAccountConfig.sol";
+import {SecurityDelayed} from "./shared/SecurityDelayed.sol";
 
 /// @dev The {AgentSessions} functions a grant delegate uses.
 interface IAgentSessionsDelegated is IAgentSessions, ISessionsAccountConfig {
@@ -21,9 +22,11 @@ interface IAgentSessionsDelegated is IAgentSessions, ISessionsAccountConfig {
  * @dev The account registers this contract as a grant delegate in {AgentSessions} (`setGrantDelegate`, which
  * waits the account's security delay) and sets envelopes here with {setEnvelope} (msg.sender = the account, i.e.
  * an owner operation). An envelope is itself a loosening: it applies after the session module's security delay
- * for the account, through {activateEnvelope}. Storage is keyed with the account innermost.
+ * for the account ({SecurityDelayed}: the envelope is a delayed change keyed by the engine that takes effect by
+ * maturing; it dies with the session epoch it was set in, e.g. a revoke-all by guardian recovery). Storage is
+ * keyed with the account innermost.
  */
-contract RiskEngineEnvelope {
+contract RiskEngineEnvelope is SecurityDelayed {
     /// @notice What an engine may grant.
     struct Envelope {
         uint48 maxDuration;
@@ -32,18 +35,10 @@ contract RiskEngineEnvelope {
         uint128 maxGasCostPerOp;
     }
 
-    /// @dev `epoch` is the session epoch the envelope was set in: a revoke-all (guardian recovery) voids it.
-    struct EngineData {
-        Envelope envelope;
-        uint48 activeFrom;
-        bool set;
-        uint32 epoch;
-    }
-
     /// @notice The session module this contract delegates to.
     IAgentSessionsDelegated public immutable sessions;
 
-    mapping(address engine => mapping(address account => EngineData)) private _engines;
+    mapping(address engine => mapping(address account => Envelope)) private _envelopes;
     mapping(bytes32 engineTargetKey => mapping(address account => bool)) private _targets;
     mapping(bytes32 engineTokenKey => mapping(address account => IAgentSessions.TokenBudget)) private _caps;
 
@@ -75,9 +70,8 @@ contract RiskEngineEnvelope {
         IAgentSessions.TokenBudget[] calldata caps
     ) external {
         if (sessions.isAgentExecuting(msg.sender)) revert RiskEngineUnauthorized(msg.sender, msg.sender);
-        ISessionsAccountConfig.AccountData memory config = sessions.accountConfig(msg.sender);
-        uint48 activeFrom = uint48(block.timestamp + config.securityDelay);
-        _engines[engine][msg.sender] = EngineData(envelope, activeFrom, true, config.epoch);
+        uint48 activeFrom = _proposeChange(msg.sender, _engineKey(engine));
+        _envelopes[engine][msg.sender] = envelope;
         for (uint256 i = 0; i < targets.length; ++i) _targets[_key(engine, targets[i])][msg.sender] = true;
         for (uint256 i = 0; i < caps.length; ++i) _caps[_key(engine, caps[i].token)][msg.sender] = caps[i];
         emit EnvelopeSet(msg.sender, engine, envelope, activeFrom);
@@ -85,7 +79,8 @@ contract RiskEngineEnvelope {
 
     /// @notice Remove `engine` from the calling account (at once).
     function removeEngine(address engine) external {
-        delete _engines[engine][msg.sender];
+        _discardChange(msg.sender, _engineKey(engine));
+        delete _envelopes[engine][msg.sender];
         emit EngineRemoved(msg.sender, engine);
     }
 
@@ -128,16 +123,27 @@ contract RiskEngineEnvelope {
 
     /// @notice The envelope of `engine` for `account` and when it becomes (or became) active.
     function envelopeOf(address engine, address account) external view returns (Envelope memory, uint48 activeFrom) {
-        EngineData storage e = _engines[engine][account];
-        return (e.envelope, e.set ? e.activeFrom : 0);
+        return (_envelopes[engine][account], _delayedChange(account, _engineKey(engine)).readyAt);
     }
 
+    /// @dev The account's security delay and session epoch, from the session module.
+    function _securityDelay(address account) internal view override returns (uint256 delay, uint32 epoch) {
+        ISessionsAccountConfig.AccountData memory a = sessions.accountConfig(account);
+        return (a.securityDelay, a.epoch);
+    }
+
+    /// @dev {EnvelopeSet} and {EngineRemoved} report the envelope changes (their logs are this module's interface).
+    function _changeEvent(ChangeEvent, address, bytes32, uint48, uint32) internal pure override {}
+
+    /// @dev The envelope of the calling engine for `account`, if it is set, past its delay and of this epoch.
     function _activeEnvelope(address account) private view returns (Envelope memory) {
-        EngineData storage e = _engines[msg.sender][account];
-        if (!e.set || block.timestamp < e.activeFrom || e.epoch != sessions.accountConfig(account).epoch) {
-            revert RiskEngineUnauthorized(account, msg.sender);
-        }
-        return e.envelope;
+        if (!_changeMatured(account, _engineKey(msg.sender))) revert RiskEngineUnauthorized(account, msg.sender);
+        return _envelopes[msg.sender][account];
+    }
+
+    /// @dev The {SecurityDelayed} key of `engine`'s envelope.
+    function _engineKey(address engine) private pure returns (bytes32) {
+        return bytes32(uint256(uint160(engine)));
     }
 
     function _checkBudget(address account, IAgentSessions.TokenBudget calldata b) private view {

@@ -134,4 +134,70 @@ describe("CircuitBreaker", () => {
     await breaker.connect(w.core.stranger).configure({ window: 1n, maxOps: 0n, maxNewRecipients: 0n });
     expect((await breaker.configOf(w.accountAddress)).maxOps).to.equal(2n);
   });
+
+  it("a pending loosening (shared security delay): reported with readyAt, cancelled by the account, voided by a revoke-all", async () => {
+    const w = await deploySessionWorld(ethers, 3600n);
+    const breaker = (await ethers.deployContract("CircuitBreaker", [w.sessionsAddress])) as unknown as CircuitBreaker;
+    const breakerAddress = await breaker.getAddress();
+    const call = (fn: string, args: unknown[]) => ({
+      target: breakerAddress,
+      data: breaker.interface.encodeFunctionData(fn, args),
+    });
+    const t = w.tokenAddress;
+    await configure(w, breaker, 3600n, 5n, 0n);
+    await ownerCalls(w, call("setSpendLimit", [t, 100n]));
+    const { receipt } = await ownerCalls(w, [
+      call("configure", [{ window: 3600n, maxOps: 50n, maxNewRecipients: 0n }]),
+      call("setSpendLimit", [t, 200n]),
+    ]);
+    const readyAt = BigInt((await ethers.provider.getBlock(receipt!.blockNumber))!.timestamp) + 3600n;
+    const proposed = receipt!.logs
+      .map((l) => breaker.interface.parseLog(l))
+      .filter((p) => p?.name === "DelayedChangeProposed");
+    expect(proposed.map((p) => p!.args.readyAt)).to.deep.equal([readyAt, readyAt]);
+    const [pending, pendingReadyAt] = await breaker.pendingConfigOf(w.accountAddress);
+    expect([pending.maxOps, pendingReadyAt]).to.deep.equal([50n, readyAt]);
+    expect(await breaker.pendingSpendLimitOf(w.accountAddress, t, 200n)).to.equal(readyAt);
+    expect(await breaker.pendingSpendLimitOf(w.accountAddress, t, 300n)).to.equal(0n);
+    // too early: the error carries readyAt and the current time
+    const early = breaker.interface.parseError(
+      await breaker.applyConfig.staticCall(w.accountAddress).then(
+        () => "0x",
+        (e: { data: string }) => e.data,
+      ),
+    );
+    expect(early!.name).to.equal("CircuitBreakerNotReady");
+    expect(early!.args[0]).to.equal(readyAt);
+    expect(early!.args[1]).to.be.lessThan(readyAt);
+
+    // the account cancels both; nothing is left to apply, a second cancel is refused
+    const cancelled = await ownerCalls(w, [call("cancelConfig", []), call("cancelSpendLimit", [t, 200n])]);
+    expect(cancelled.event.success).to.equal(true);
+    expect((await breaker.pendingConfigOf(w.accountAddress))[1]).to.equal(0n);
+    expect(await breaker.pendingSpendLimitOf(w.accountAddress, t, 200n)).to.equal(0n);
+    await networkHelpers.time.increase(3601);
+    await expect(breaker.applyConfig(w.accountAddress))
+      .to.be.revertedWithCustomError(breaker, "CircuitBreakerNotReady")
+      .withArgs(0n, (now: bigint) => now > readyAt);
+    await expect(breaker.applySpendLimit(w.accountAddress, t, 200n)).to.be.revertedWithCustomError(
+      breaker,
+      "CircuitBreakerNotReady",
+    );
+    expect((await ownerCalls(w, call("cancelConfig", []))).event.success).to.equal(false);
+    expect((await breaker.configOf(w.accountAddress)).maxOps).to.equal(5n);
+    expect(await breaker.spendLimitOf(w.accountAddress, t)).to.equal(100n);
+
+    // proposed again, then all sessions revoked: the view reports nothing pending, apply is voided
+    await ownerCalls(w, call("configure", [{ window: 3600n, maxOps: 50n, maxNewRecipients: 0n }]));
+    expect((await breaker.pendingConfigOf(w.accountAddress))[1]).to.not.equal(0n);
+    await ownerCalls(w, {
+      target: w.sessionsAddress,
+      data: w.sessions.interface.encodeFunctionData("revokeAllSessions", []),
+    });
+    expect((await breaker.pendingConfigOf(w.accountAddress))[1]).to.equal(0n);
+    await networkHelpers.time.increase(3601);
+    await expect(breaker.applyConfig(w.accountAddress))
+      .to.be.revertedWithCustomError(breaker, "CircuitBreakerChangeVoided")
+      .withArgs(0n, 1n);
+  });
 });
