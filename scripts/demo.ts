@@ -1,31 +1,39 @@
 /**
- * `npm run demo`: the whole Reins story on Hardhat's in-process chain, printed as a narrative.
- * deploy → account → session → instant payments → queued payment → owner approval → prompt-injected
+ * `npm run demo`: the whole Reins story on Hardhat's in-process chain, printed as a narrative, written with the
+ * published library only (`deployReins`, {@link ReinsOwner}, {@link AgentSession}, the policy builder, the typechain
+ * factories): deploy → account → session → instant payments → queued payment → owner approval → prompt-injected
  * drain attempts (all refused) → watchdog pause → owner revokes → the circuit breaker trips by itself on a new
  * session → the owner rotates its key → guardians recover a lost owner key → summary table.
+ * The script itself only moves the chain's clock and mints the demo token (MockERC20 has open minting).
  */
 import { network } from "hardhat";
-import { formatUnits } from "ethers";
-import { AbiCoder, concat } from "ethers";
-import { accountInterface, MODULE_TYPE_EXECUTOR } from "../src/account/encoding.js";
-import { ENTRYPOINT_V08 } from "../src/infra/singletons.js";
-import { packUserOp } from "../src/userop/userop.js";
+import { Interface, SigningKey, Wallet, concat, formatUnits, parseEther } from "ethers";
 import {
-  DAY,
-  HOUR,
-  agentOp,
-  deploySessionWorld,
-  grant,
-  ownerCalls,
-  parseEvents,
-  paymentsConfig,
-  sendAgent,
-  transferCall,
-  type SessionWorld,
-} from "../test/helpers/sessions.js";
-import { buildOp, handleOps, randomWallet, signAsOwner, signDigest, userOpEvents } from "../test/helpers/reins.js";
+  AgentSession,
+  AgentSessions__factory,
+  CircuitBreaker__factory,
+  DETERMINISTIC_DEPLOYER,
+  DirectSender,
+  ENTRYPOINT_V08,
+  GuardianRecovery__factory,
+  MODULE_TYPE_EXECUTOR,
+  MockERC20__factory,
+  OwnerValidator__factory,
+  ReinsError,
+  ReinsOwner,
+  accountInterface,
+  clientDeployment,
+  policy,
+  type Call,
+  type SendResult,
+  type TokenRegistry,
+} from "../src/index.js";
+import { deployReins } from "../src/deploy/deploy.js";
 
 const { ethers, networkHelpers } = await network.create();
+const HOUR = 3600;
+const DAY = 86_400;
+const TUSD = 10n ** 6n;
 const usd = (v: bigint) => `${formatUnits(v, 6)} TUSD`;
 const rows: { step: string; outcome: string }[] = [];
 const say = (s: string) => console.log(s);
@@ -33,173 +41,176 @@ const record = (step: string, outcome: string) => {
   rows.push({ step, outcome });
   say(`   → ${outcome}`);
 };
+const short = (hex: string) => `${hex.slice(0, 10)}…`;
 
-async function refusedReason(w: SessionWorld, op: Awaited<ReturnType<typeof agentOp>>): Promise<string> {
+/** Record `step` with what the chain says to an operation that should be refused: the client's typed error. */
+async function refused(step: string, prefix: string, agent: AgentSession, calls: Call | Call[]): Promise<void> {
   try {
-    await w.core.entryPoint.handleOps.staticCall([packUserOp(op)], randomWallet().address);
-    return "not refused (!)";
+    const r = await agent.send(calls);
+    record(step, `${prefix}not refused (!): ${r.status}`);
   } catch (e) {
-    const data = (e as { data?: string }).data ?? "";
-    const outer = w.core.entryPoint.interface.parseError(data);
-    if (!outer) return "reverted";
-    if (outer.name === "FailedOpWithRevert") {
-      const inner = w.sessions.interface.parseError(outer.args.inner);
-      return inner ? `${inner.name}(${inner.args.map(String).join(", ")})` : outer.args.reason;
-    }
-    return outer.args.reason ?? outer.name;
+    if (!(e instanceof ReinsError)) throw e;
+    record(step, `${prefix}${e.name} (${e.rule})`);
+    say(`     ${e.message}`);
   }
 }
 
-say("Reins demo: an AI agent pays inside limits the chain enforces\n");
-say("1. Deploy EntryPoint v0.8 (canonical address), Reins account implementation, factory and modules");
-const w = await deploySessionWorld(ethers);
-say(`   EntryPoint ${ENTRYPOINT_V08}\n   account    ${w.accountAddress} (deployed by its first UserOperation)`);
-const start = await w.token.balanceOf(w.accountAddress);
+const [deployer, bundler, keeper, watchdog] = await ethers.getSigners();
 
+say("Reins demo: an AI agent pays inside limits the chain enforces\n");
+say("1. Deploy EntryPoint v0.8 and the Reins contracts at their deterministic addresses (deployReins)");
+const deployed = await deployReins(deployer, { deploymentsDir: null });
+const deployment = clientDeployment({
+  chainId: deployed.chainId,
+  deterministicDeployer: DETERMINISTIC_DEPLOYER,
+  entryPoint: deployed.entryPoint,
+  contracts: deployed.addresses,
+});
+const token = await new MockERC20__factory(deployer).deploy("Test USD", "TUSD", 6);
+const tokenAddress = await token.getAddress();
+const tokens: TokenRegistry = { TUSD: { address: tokenAddress, decimals: 6 } };
+const sender = new DirectSender(bundler);
+const newKey = () => Wallet.createRandom().connect(ethers.provider);
+const ownerKey = newKey();
+const agentKey = newKey();
+const guardians = [newKey(), newKey(), newKey()];
+const owner = new ReinsOwner({ owner: ownerKey, provider: ethers.provider, deployment, sender });
+// securityDelay 0: loosening changes (the grants below) apply at once on this demo chain; the default is one day.
+const { account } = await owner.createAccount({
+  securityDelay: 0,
+  guardians: { guardians: guardians.map((g) => g.address), threshold: 2, recoveryDelay: "1d", lockDuration: "2d" },
+  prefund: { from: deployer, value: parseEther("10") },
+});
+await (await token.mint(account, 10_000n * TUSD)).wait();
+say(`   EntryPoint ${ENTRYPOINT_V08}\n   account    ${account} (deployed by its first UserOperation)`);
+const start = await token.balanceOf(account);
+const transfer = (to: string, whole: bigint): Call => ({
+  target: tokenAddress,
+  data: token.interface.encodeFunctionData("transfer", [to, whole * TUSD]),
+});
+
+/** Grant a TUSD payments session to `to` with the builder; returns the agent's handle on it. */
+async function grantPayments(to: string[], gas?: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }) {
+  const config = await policy()
+    .agent(agentKey.address)
+    .validFor("30d")
+    .maxUses(1000)
+    .gas({ perOp: "0.01", total: "1" })
+    .queue({ delay: "1h", approvalWindow: "24h" })
+    .allowTransfer("TUSD", { to, max: "1000000" })
+    .budget("TUSD", { instant: "100", ceiling: "1000", perPeriod: "2000", period: "24h", lifetime: "10000" })
+    .build({ provider: ethers.provider, account, tokens });
+  const sessionId = await owner.grantSession(config);
+  const handle = (g?: typeof gas) =>
+    new AgentSession({ agent: agentKey, account, sessionId, sessions: deployment.sessions, sender, gas: g });
+  return { sessionId, agent: handle(), withGas: handle };
+}
+
+const queuedId = (r: SendResult) => {
+  if (r.status !== "queued") throw new Error(`expected a queued request, got ${r.status}`);
+  return r.requestId;
+};
+
+const recipients = [newKey().address, newKey().address, newKey().address];
 say("\n2. The owner grants the agent a session: transfers of TUSD to 3 allow-listed recipients;");
 say("   instant ≤ 100, delayed ≤ 1,000 (1 h), above → owner approval; 2,000 per day, 10,000 lifetime");
-const sessionId = await grant(w, await paymentsConfig(w));
-record("grant session", `session ${sessionId.slice(0, 10)}… for agent ${w.agent.address.slice(0, 10)}…`);
+const first = await grantPayments(recipients);
+record("grant session", `session ${short(first.sessionId)} for agent ${short(agentKey.address)}`);
 
 say("\n3. The agent pays small amounts at once");
 for (const amount of [25n, 40n]) {
-  const { events } = await sendAgent(w, [
-    await agentOp(w, sessionId, transferCall(w, w.recipients[0], amount * 10n ** 6n)),
-  ]);
-  record(`agent pays ${amount} TUSD`, events[0].success ? `executed (gas ${events[0].actualGasUsed})` : "failed");
+  const r = await first.agent.send(transfer(recipients[0], amount));
+  record(`agent pays ${amount} TUSD`, r.status === "executed" ? `executed (gas ${r.gasUsed})` : r.status);
 }
 
 say("\n4. A larger payment (500 TUSD) is queued for an hour; anyone can run it afterwards");
-const q = await sendAgent(w, [await agentOp(w, sessionId, transferCall(w, w.recipients[1], 500n * 10n ** 6n))]);
-const queued = parseEvents(w, q.receipt).find((e) => e.name === "OperationScheduled")!;
-record("agent pays 500 TUSD", `queued as request ${String(queued.args.id).slice(0, 10)}… (tier: delayed)`);
-await networkHelpers.time.increase(HOUR + 1n);
-await (
-  await w.timelock.execute(
-    w.accountAddress,
-    queued.args.id as string,
-    queued.args.mode as string,
-    queued.args.executionCalldata as string,
-  )
-).wait();
-record("after 1 h, anyone executes it", `executed: recipient holds ${usd(await w.token.balanceOf(w.recipients[1]))}`);
+const queued = queuedId(await first.agent.send(transfer(recipients[1], 500n)));
+record("agent pays 500 TUSD", `queued as request ${short(queued)} (tier: delayed)`);
+await networkHelpers.time.increase(HOUR + 1);
+await first.agent.executeQueued(queued, keeper);
+record("after 1 h, anyone executes it", `executed: recipient holds ${usd(await token.balanceOf(recipients[1]))}`);
 
 say("\n5. 1,500 TUSD is above the ceiling: it waits for the owner, who approves");
-const big = await sendAgent(w, [await agentOp(w, sessionId, transferCall(w, w.recipients[2], 1_500n * 10n ** 6n))]);
-const bigReq = parseEvents(w, big.receipt).find((e) => e.name === "OperationScheduled")!;
+const big = queuedId(await first.agent.send(transfer(recipients[2], 1_500n)));
 record("agent pays 1,500 TUSD", "queued for owner approval (tier: approval)");
-await ownerCalls(w, {
-  target: await w.timelock.getAddress(),
-  data: w.timelock.interface.encodeFunctionData("approve", [bigReq.args.id as string]),
-});
-await (
-  await w.timelock.execute(
-    w.accountAddress,
-    bigReq.args.id as string,
-    bigReq.args.mode as string,
-    bigReq.args.executionCalldata as string,
-  )
-).wait();
-record("owner approves", `executed at once: recipient holds ${usd(await w.token.balanceOf(w.recipients[2]))}`);
+await owner.approveQueued(big);
+record("owner approves", `executed at once: recipient holds ${usd(await token.balanceOf(recipients[2]))}`);
 
 say("\n6. The agent is prompt-injected and tries to drain the account");
-const attacker = randomWallet().address;
-const attempts: [string, Awaited<ReturnType<typeof agentOp>>][] = [
-  ["transfer to the attacker", await agentOp(w, sessionId, transferCall(w, attacker, 10n ** 6n))],
+const attacker = newKey().address;
+const attempts: [string, AgentSession, Call | Call[]][] = [
+  ["transfer to the attacker", first.agent, transfer(attacker, 1n)],
   [
     "approve the attacker, then pull",
-    await agentOp(w, sessionId, {
-      target: w.tokenAddress,
-      data: w.token.interface.encodeFunctionData("approve", [attacker, 10n ** 12n]),
-    }),
+    first.agent,
+    { target: tokenAddress, data: token.interface.encodeFunctionData("approve", [attacker, 10n ** 12n]) },
   ],
-  ["send ETH to the attacker", await agentOp(w, sessionId, { target: attacker, value: 10n ** 18n })],
+  ["send ETH to the attacker", first.agent, { target: attacker, value: 10n ** 18n }],
   [
     "install its own executor (self-call)",
-    await agentOp(w, sessionId, {
-      target: w.accountAddress,
+    first.agent,
+    {
+      target: account,
       data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_EXECUTOR, attacker, "0x"]),
-    }),
+    },
   ],
   [
     "call the session module itself",
-    await agentOp(w, sessionId, {
-      target: w.sessionsAddress,
-      data: w.sessions.interface.encodeFunctionData("revokeSession", [sessionId]),
-    }),
+    first.agent,
+    {
+      target: deployment.sessions,
+      data: owner.sessions.interface.encodeFunctionData("revokeSession", [first.sessionId]),
+    },
   ],
   [
     "withdraw the EntryPoint deposit",
-    await agentOp(w, sessionId, {
+    first.agent,
+    {
       target: ENTRYPOINT_V08,
-      data: w.core.entryPoint.interface.encodeFunctionData("withdrawTo", [attacker, 1n]),
-    }),
+      data: new Interface(["function withdrawTo(address,uint256)"]).encodeFunctionData("withdrawTo", [attacker, 1n]),
+    },
   ],
   [
     "gas drain (maxFeePerGas 100,000 gwei)",
-    await agentOp(w, sessionId, transferCall(w, w.recipients[0], 1n), {
-      maxFeePerGas: 10n ** 14n,
-      maxPriorityFeePerGas: 10n ** 14n,
-    }),
+    first.withGas({ maxFeePerGas: 10n ** 14n, maxPriorityFeePerGas: 10n ** 14n }),
+    transfer(recipients[0], 1n),
   ],
 ];
-for (const [what, op] of attempts) record(`attack: ${what}`, `refused: ${await refusedReason(w, op)}`);
+for (const [what, agent, calls] of attempts) await refused(`attack: ${what}`, "refused: ", agent, calls);
 
 say("\n7. The watchdog pauses every agent session; the owner keeps control");
-const watchdog = (await ethers.getSigners())[5];
-await ownerCalls(w, {
-  target: w.sessionsAddress,
-  data: w.sessions.interface.encodeFunctionData("setWatchdog", [watchdog.address, true]),
-});
-await (await w.sessions.connect(watchdog).pause(w.accountAddress, true)).wait();
-record(
-  "watchdog pauses",
-  `next agent op: ${await refusedReason(w, await agentOp(w, sessionId, transferCall(w, w.recipients[0], 1n)))}`,
-);
-const ownerPay = await ownerCalls(w, transferCall(w, w.recipients[0], 1n));
-record("owner pays while paused", ownerPay.event.success ? "executed" : "failed");
+await owner.setWatchdog(watchdog.address);
+await (await AgentSessions__factory.connect(deployment.sessions, watchdog).pause(account, true)).wait();
+await refused("watchdog pauses", "next agent op: ", first.agent, transfer(recipients[0], 1n));
+const ownerPay = await owner.execute(transfer(recipients[0], 1n));
+record("owner pays while paused", ownerPay.success ? "executed" : "failed");
 
 say("\n8. The owner revokes the session and unpauses");
-await ownerCalls(w, [
-  { target: w.sessionsAddress, data: w.sessions.interface.encodeFunctionData("revokeSession", [sessionId]) },
-  { target: w.sessionsAddress, data: w.sessions.interface.encodeFunctionData("unpause") },
-]);
-record(
-  "revoke + unpause",
-  `agent op now: ${await refusedReason(w, await agentOp(w, sessionId, transferCall(w, w.recipients[0], 1n)))}`,
-);
+await owner.revokeSession(first.sessionId);
+await owner.unpause();
+await refused("revoke + unpause", "agent op now: ", first.agent, transfer(recipients[0], 1n));
 
 say("\n9. A new session with an automatic circuit breaker: at most 2 first-time recipients per hour");
-const breaker = await ethers.deployContract("CircuitBreaker", [w.sessionsAddress]);
-const session2 = await grant(w, await paymentsConfig(w));
-await ownerCalls(w, [
+const breaker = CircuitBreaker__factory.connect(deployed.addresses.CircuitBreaker, ethers.provider);
+const fresh = [newKey().address, newKey().address, newKey().address];
+const second = await grantPayments(fresh);
+await owner.execute([
   {
-    target: w.sessionsAddress,
-    data: w.sessions.interface.encodeFunctionData("setBreaker", [await breaker.getAddress()]),
+    target: deployment.sessions,
+    data: owner.sessions.interface.encodeFunctionData("setBreaker", [await breaker.getAddress()]),
   },
   {
     target: await breaker.getAddress(),
-    data: breaker.interface.encodeFunctionData("configure", [{ window: HOUR, maxOps: 20n, maxNewRecipients: 2n }]),
+    data: breaker.interface.encodeFunctionData("configure", [{ window: HOUR, maxOps: 20, maxNewRecipients: 2 }]),
   },
 ]);
-// recipients 0 and 1 were paid before, recipient 2 too (approved payment); pay fresh allow-listed ones instead
-const fresh = [randomWallet().address, randomWallet().address, randomWallet().address];
-await ownerCalls(w, {
-  target: w.sessionsAddress,
-  data: w.sessions.interface.encodeFunctionData("addPermission", [
-    session2,
-    {
-      target: w.tokenAddress,
-      selector: w.token.interface.getFunction("transfer")!.selector,
-      valueCap: 0n,
-      calldataLength: 68n,
-      conditions: [],
-    },
-  ]),
-});
 for (const [i, to] of fresh.entries()) {
-  const { receipt } = await sendAgent(w, [await agentOp(w, session2, transferCall(w, to, 5n * 10n ** 6n))]);
-  const trip = receipt.logs.map((l) => breaker.interface.parseLog(l)).find((p) => p?.name === "BreakerTripped");
+  const r = await second.agent.send(transfer(to, 5n));
+  const receipt = await ethers.provider.getTransactionReceipt(r.txHash);
+  const trip = receipt!.logs
+    .filter((l) => l.address.toLowerCase() === deployed.addresses.CircuitBreaker.toLowerCase())
+    .map((l) => breaker.interface.parseLog(l))
+    .find((p) => p?.name === "BreakerTripped");
   record(
     `agent pays new recipient #${i + 1}`,
     trip
@@ -207,80 +218,40 @@ for (const [i, to] of fresh.entries()) {
       : "executed",
   );
 }
-record("paused?", String(await w.sessions.isPaused(w.accountAddress)));
+record("paused?", String(await owner.sessions.isPaused(account)));
 
 say("\n10. The owner rotates its key, then loses the new one; 2 of 3 guardians recover the account");
-const recovery = await ethers.deployContract("GuardianRecovery");
-const guardians = [randomWallet(), randomWallet(), randomWallet()];
-const install = AbiCoder.defaultAbiCoder().encode(
-  ["address[]", "uint8", "uint32", "uint32", "uint32", "tuple(address target, bytes data)[]"],
-  [
-    guardians.map((g) => g.address),
-    2,
-    DAY,
-    DAY,
-    2n * DAY,
-    [
-      [w.sessionsAddress, w.sessions.interface.encodeFunctionData("revokeAllSessions")],
-      [await w.timelock.getAddress(), w.timelock.interface.encodeFunctionData("cancelAll")],
-    ],
-  ],
-);
-const rotated = randomWallet();
-await ownerCalls(w, [
-  {
-    target: w.accountAddress,
-    data: accountInterface.encodeFunctionData("installModule", [
-      MODULE_TYPE_EXECUTOR,
-      await recovery.getAddress(),
-      install,
-    ]),
-  },
-  {
-    target: await w.core.ownerValidator.getAddress(),
-    data: w.core.ownerValidator.interface.encodeFunctionData("setOwner", [rotated.address]),
-  },
-]);
-record(
-  "owner rotates its key",
-  `owner is now ${(await w.core.ownerValidator.ownerOf(w.accountAddress)).slice(0, 10)}…`,
-);
-const newOwner = randomWallet();
-const digest = await recovery.recoveryDigest(w.accountAddress, newOwner.address);
+const ownerValidator = OwnerValidator__factory.connect(deployment.ownerValidator, ethers.provider);
+const rotated = newKey();
+await owner.execute({
+  target: deployment.ownerValidator,
+  data: ownerValidator.interface.encodeFunctionData("setOwner", [rotated.address]),
+});
+record("owner rotates its key", `owner is now ${short(await ownerValidator.ownerOf(account))}`);
+const recovery = GuardianRecovery__factory.connect(deployment.recovery!, keeper);
+const newOwnerKey = newKey();
+const digest = await recovery.recoveryDigest(account, newOwnerKey.address);
 const sigs = [guardians[0], guardians[2]]
   .sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1))
-  .map((g) => concat([g.address, signDigest(g, digest)]));
-const balanceBefore = await w.token.balanceOf(w.accountAddress);
-await (await recovery.proposeRecovery(w.accountAddress, newOwner.address, sigs)).wait();
-await networkHelpers.time.increase(DAY + 1n);
-await (await recovery.completeRecovery(w.accountAddress)).wait();
-const ov = await w.core.ownerValidator.getAddress();
-const check = signAsOwner(
-  w.core,
-  await buildOp(
-    w.core,
-    w.accountAddress,
-    ov,
-    accountInterface.encodeFunctionData("execute", [
-      ethers.ZeroHash,
-      concat([w.recipients[0], ethers.toBeHex(1n, 32)]),
-    ]),
-  ),
-  newOwner,
-);
-const recovered = userOpEvents(w.core, await handleOps(w.core, [check]))[0];
+  .map((g) => concat([g.address, new SigningKey(g.privateKey).sign(digest).serialized]));
+const balanceBefore = await token.balanceOf(account);
+await (await recovery.proposeRecovery(account, newOwnerKey.address, sigs)).wait();
+await networkHelpers.time.increase(DAY + 1);
+await (await recovery.completeRecovery(account)).wait();
+const recoveredOwner = new ReinsOwner({ owner: newOwnerKey, provider: ethers.provider, deployment, sender, account });
+const recovered = await recoveredOwner.execute({ target: recipients[0], value: 1n });
 record(
   "guardians recover (after 1 day)",
-  `new owner's first op: ${recovered.success ? "executed" : "failed"}; sessions revoked; funds intact: ${usd(balanceBefore)} → ${usd(await w.token.balanceOf(w.accountAddress))}`,
+  `new owner's first op: ${recovered.success ? "executed" : "failed"}; sessions revoked; funds intact: ${usd(balanceBefore)} → ${usd(await token.balanceOf(account))}`,
 );
 
-const end = await w.token.balanceOf(w.accountAddress);
-const [, budget] = await w.sessions.budgetOf(sessionId, w.accountAddress, w.tokenAddress);
+const end = await token.balanceOf(account);
+const [, budget] = await owner.sessions.budgetOf(first.sessionId, account, tokenAddress);
 say("\nSummary");
 console.table(rows);
 say(
   `TUSD that left the account: ${usd(start - end)} (agent: 565 instant+delayed + 10 before the breaker, 1,500 owner-approved, 1 owner)`,
 );
 say(
-  `First session's budget left in its current day: ${usd(budget)} of 2,000 (never exceeded); the attacker received ${usd(await w.token.balanceOf(attacker))}`,
+  `First session's budget left in its current day: ${usd(budget)} of 2,000 (never exceeded); the attacker received ${usd(await token.balanceOf(attacker))}`,
 );

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import type { Interface } from "ethers";
 import { network } from "hardhat";
 import type { CircuitBreaker } from "../../types/ethers-contracts/index.js";
 import {
@@ -141,7 +142,7 @@ describe("CircuitBreaker", () => {
     const breakerAddress = await breaker.getAddress();
     const call = (fn: string, args: unknown[]) => ({
       target: breakerAddress,
-      data: breaker.interface.encodeFunctionData(fn, args),
+      data: (breaker.interface as unknown as Interface).encodeFunctionData(fn, args),
     });
     const t = w.tokenAddress;
     await configure(w, breaker, 3600n, 5n, 0n);
@@ -192,7 +193,7 @@ describe("CircuitBreaker", () => {
     expect((await breaker.pendingConfigOf(w.accountAddress))[1]).to.not.equal(0n);
     await ownerCalls(w, {
       target: w.sessionsAddress,
-      data: w.sessions.interface.encodeFunctionData("revokeAllSessions", []),
+      data: w.sessions.interface.encodeFunctionData("revokeAllSessions"),
     });
     expect((await breaker.pendingConfigOf(w.accountAddress))[1]).to.equal(0n);
     await networkHelpers.time.increase(3601);
