@@ -6,8 +6,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { network } from "hardhat";
-import { runBenchmark } from "../src/bench/gas.js";
-import { renderMarkdown } from "../src/bench/report.js";
+import { runBenchmark } from "./bench/gas.js";
+import { renderMarkdown } from "./bench/report.js";
 
 const outDir = process.env.BENCH_OUT ?? "reports";
 const { ethers } = await network.create();

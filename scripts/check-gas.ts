@@ -8,8 +8,8 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { network } from "hardhat";
-import { runBenchmark, type GasResult } from "../src/bench/gas.js";
-import { REGRESSION_TOLERANCE, compareResults, renderComparison } from "../src/bench/report.js";
+import { runBenchmark, type GasResult } from "./bench/gas.js";
+import { REGRESSION_TOLERANCE, compareResults, renderComparison } from "./bench/report.js";
 
 const baselinePath = process.env.GAS_BASELINE ?? path.join("reports", "gas.json");
 const baseline = JSON.parse(await readFile(baselinePath, "utf8")) as GasResult[];

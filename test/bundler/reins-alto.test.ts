@@ -31,7 +31,7 @@ import { deployReins } from "../../src/deploy/deploy.js";
 import { signSessionOp, stubSessionSignature } from "../../src/session/signature.js";
 import { executeCalldata, wrapExecuteUserOp, type Call } from "../../src/account/encoding.js";
 import { getUserOpHash, type UserOperation } from "../../src/userop/userop.js";
-import { gasBreakdown } from "../../src/bench/breakdown.js";
+import { gasBreakdown } from "../../scripts/bench/breakdown.js";
 import { IEntryPoint__factory, ReinsAccount__factory, type MockERC20 } from "../../types/ethers-contracts/index.js";
 import { startBundlerEnv, type BundlerEnv } from "../helpers/alto.js";
 import { randomWallet } from "../helpers/reins.js";

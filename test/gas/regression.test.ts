@@ -6,8 +6,8 @@
 import { readFile } from "node:fs/promises";
 import { expect } from "chai";
 import { network } from "hardhat";
-import { SCENARIOS, runBenchmark, type GasResult } from "../../src/bench/gas.js";
-import { compareResults, renderComparison } from "../../src/bench/report.js";
+import { SCENARIOS, runBenchmark, type GasResult } from "../../scripts/bench/gas.js";
+import { compareResults, renderComparison } from "../../scripts/bench/report.js";
 
 describe("gas regression (reports/gas.json)", function () {
   let baseline: GasResult[];

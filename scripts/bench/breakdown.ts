@@ -8,8 +8,8 @@
  * EDR (Hardhat's in-process chain) implements the struct logger only (no `callTracer`), hence the rebuild.
  */
 import { Interface } from "ethers";
-import { CALL_OPCODES, CREATE_OPCODES, callInput, stackItem, toAddress } from "../erc7562/evm.js";
-import type { StructLog } from "../erc7562/types.js";
+import { CALL_OPCODES, CREATE_OPCODES, callInput, stackItem, toAddress } from "../../src/erc7562/evm.js";
+import type { StructLog } from "../../src/erc7562/types.js";
 
 /** Gas of one call node. */
 export interface GasNode {

@@ -39,10 +39,10 @@ import {
   wrapExecuteUserOp,
   type Call,
   type ModuleInit,
-} from "../account/encoding.js";
-import { ENTRYPOINT_V08, ensureEntryPoint } from "../infra/singletons.js";
-import { signSessionOp } from "../session/signature.js";
-import { getUserOpHash, nonceKey, packUserOp, type UserOperation } from "../userop/userop.js";
+} from "../../src/account/encoding.js";
+import { ENTRYPOINT_V08, ensureEntryPoint } from "../../src/infra/singletons.js";
+import { signSessionOp } from "../../src/session/signature.js";
+import { getUserOpHash, nonceKey, packUserOp, type UserOperation } from "../../src/userop/userop.js";
 import { gasBreakdown, type GasNode, type Labels } from "./breakdown.js";
 
 /** One row of `reports/gas.json`. */
