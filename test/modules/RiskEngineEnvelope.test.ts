@@ -170,4 +170,37 @@ describe("RiskEngineEnvelope (automated grants)", () => {
       "RiskEngineUnauthorized",
     );
   });
+
+  it("an active envelope dies with the session epoch (revoke-all); setting it again restarts the delay", async () => {
+    const { w, envelope, engine } = await networkHelpers.loadFixture(engineWorld);
+    const envelopeAddress = await envelope.getAddress();
+    const [, activeFrom] = await envelope.envelopeOf(engine.address, w.accountAddress);
+    // active: the envelope lets the call through to the session module (which knows no session 0)
+    const revokeNone = () => envelope.connect(engine).revoke.staticCall(w.accountAddress, ethers.ZeroHash);
+    await expect(revokeNone()).to.be.revertedWithCustomError(w.sessions, "AgentSessionsUnknownSession");
+    await ownerCalls(w, {
+      target: w.sessionsAddress,
+      data: w.sessions.interface.encodeFunctionData("revokeAllSessions"),
+    });
+    await expect(revokeNone()).to.be.revertedWithCustomError(envelope, "RiskEngineUnauthorized");
+    // the record still says when it was to become active (a voided envelope is not reported as removed)
+    expect((await envelope.envelopeOf(engine.address, w.accountAddress))[1]).to.equal(activeFrom);
+    const env = { maxDuration: DAY, maxUses: 1n, maxGasBudget: 1n, maxGasCostPerOp: 1n };
+    const { receipt } = await ownerCalls(w, {
+      target: envelopeAddress,
+      data: envelope.interface.encodeFunctionData("setEnvelope", [engine.address, env, [], []]),
+    });
+    const now = BigInt((await ethers.provider.getBlock(receipt!.blockNumber))!.timestamp);
+    expect((await envelope.envelopeOf(engine.address, w.accountAddress))[1]).to.equal(now + DELAY);
+    // only the module's own event reports it (the shared mechanism's events are not emitted here)
+    const names = receipt!.logs
+      .filter((l) => l.address.toLowerCase() === envelopeAddress.toLowerCase())
+      .map((l) => envelope.interface.parseLog(l)!.name);
+    expect(names).to.deep.equal(["EnvelopeSet"]);
+    await expect(revokeNone()).to.be.revertedWithCustomError(envelope, "RiskEngineUnauthorized");
+    // after the delay the envelope is active again: the call reaches the session module, which refuses it only
+    // because the grant delegate died with the epoch too
+    await networkHelpers.time.increase(DELAY);
+    await expect(revokeNone()).to.be.revertedWithCustomError(w.sessions, "AgentSessionsUnauthorized");
+  });
 });
