@@ -116,13 +116,7 @@ contract ReinsTimelock is IERC7579Module, TimelockScheduling, TimelockExecution,
     function approve(bytes32 id) external nonReentrant {
         address account = msg.sender;
         Operation storage op = _operations[id][account];
-        _checkState(
-            id,
-            op,
-            account,
-            _accounts[account].epoch,
-            _bit(OperationState.Scheduled) | _bit(OperationState.Ready)
-        );
+        _checkPending(id, op, account);
         op.approved = true;
         emit OperationApproved(account, id);
     }

@@ -20,13 +20,7 @@ abstract contract TimelockCancellation is TimelockStorage {
         Operation storage op = _operations[id][account];
         if (msg.sender != account && msg.sender != op.guard)
             revert ReinsTimelockUnauthorizedCaller(account, msg.sender);
-        _checkState(
-            id,
-            op,
-            account,
-            _accounts[account].epoch,
-            _bit(OperationState.Scheduled) | _bit(OperationState.Ready)
-        );
+        _checkPending(id, op, account);
         op.cancelled = true;
         emit OperationCancelled(account, id, msg.sender);
     }

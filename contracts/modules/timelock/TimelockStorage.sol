@@ -200,6 +200,17 @@ abstract contract TimelockStorage {
         if (_bit(current) & allowed == bytes32(0)) revert ReinsTimelockUnexpectedState(id, current, allowed);
     }
 
+    /// @dev Reverts unless operation `id` of `account` is Scheduled or Ready (not yet run, cancelled or expired).
+    function _checkPending(bytes32 id, Operation storage op, address account) internal view {
+        _checkState(
+            id,
+            op,
+            account,
+            _accounts[account].epoch,
+            _bit(OperationState.Scheduled) | _bit(OperationState.Ready)
+        );
+    }
+
     /// @dev The state of `op` (see {ReinsTimelock-state}).
     function _state(Operation storage op, address account, uint64 accountEpoch) internal view returns (OperationState) {
         uint48 readyAt = op.readyAt;
