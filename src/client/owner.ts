@@ -132,6 +132,11 @@ export class ReinsOwner {
     return this.accountAddress;
   }
 
+  /** Use an existing account (for example an EOA made a Reins account with EIP-7702). */
+  useAccount(account: string): void {
+    this.accountAddress = getAddress(account);
+  }
+
   /** `initialize` call the factory commits to: owner validator root, AgentSessions, timelock, extra modules. */
   async initCall(opts: CreateAccountOptions = {}): Promise<string> {
     const d = this.deployment;
@@ -185,9 +190,12 @@ export class ReinsOwner {
     return { account, userOpHash: result.userOpHash, txHash: result.txHash };
   }
 
-  /** Run `calls` as one owner operation. Throws a typed error when it is refused or reverts. */
-  async execute(calls: Call | Call[]): Promise<OperationResultRaw> {
-    return this.run(calls);
+  /**
+   * Run `calls` as one owner operation. Throws a typed error when it is refused or reverts. `first` adds fields of
+   * a first operation: the EIP-7702 parts from `eip7702FirstOperation` (or a factory's initCode).
+   */
+  async execute(calls: Call | Call[], first: Partial<UserOperation> = {}): Promise<OperationResultRaw> {
+    return this.run(calls, first);
   }
 
   private async run(calls: Call | Call[], initCode: Partial<UserOperation> = {}): Promise<OperationResultRaw> {
