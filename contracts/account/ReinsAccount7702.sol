@@ -31,7 +31,7 @@ import {ReinsAccount} from "./ReinsAccount.sol";
 contract ReinsAccount7702 is ReinsAccount, EIP712 {
     /// @notice EIP-712 type of the EOA's consent to an initialisation.
     bytes32 public constant INITIALIZE_TYPEHASH = keccak256(
-        "Initialize(address implementation,address rootValidator,bytes rootValidatorData,bytes32 modulesHash,uint256 nonce,uint256 deadline)"
+        "Initialize(address implementation,address rootValidator,bytes rootValidatorData,bytes32 modulesHash,uint256 nonce)"
     );
 
     /// @notice A module {deinitialize} removes.
@@ -56,8 +56,6 @@ contract ReinsAccount7702 is ReinsAccount, EIP712 {
     error ReinsAccount7702InitializerNotSelf(address caller);
     /// @notice The initialisation signature is not the EOA's signature of this configuration.
     error ReinsAccount7702BadInitSignature(address recovered, address account);
-    /// @notice The initialisation signature's deadline has passed.
-    error ReinsAccount7702InitExpired(uint256 deadline, uint256 timestamp);
     /// @notice The account is not running as an EIP-7702 delegate of this implementation.
     error ReinsAccount7702NotDelegated(address account);
     /// @notice Upgrades of a delegated EOA are new EIP-7702 authorisations, not UUPS upgrades.
@@ -89,34 +87,35 @@ contract ReinsAccount7702 is ReinsAccount, EIP712 {
     /**
      * @notice Initialise the delegated EOA with its EIP-712 consent ({initializeDigest}); anyone may submit it.
      * @dev On an already initialised account a valid call does nothing (the EntryPoint repeats the 7702 initCode).
+     * No deadline: this runs in the validation phase, where ERC-7562 bans TIMESTAMP (the check caught it). A
+     * signature is good for one activation: {deinitialize} moves {initNonce} on. An implementation that wiped
+     * this storage could replay the last one, but any code the EOA delegates to controls the EOA anyway.
      * @param signature The EOA's 65-byte ECDSA signature of {initializeDigest}.
      */
     function initializeWithSignature(
         address rootValidator_,
         bytes calldata rootValidatorData,
         ModuleInit[] calldata modules,
-        uint256 deadline,
         bytes calldata signature
     ) external {
-        bytes32 digest = initializeDigest(rootValidator_, rootValidatorData, modules, initNonce(), deadline);
+        bytes32 digest = initializeDigest(rootValidator_, rootValidatorData, modules, initNonce());
         (address recovered, , ) = ECDSA.tryRecover(digest, signature);
         if (recovered != address(this)) revert ReinsAccount7702BadInitSignature(recovered, address(this));
         if (_isInitialized()) return;
-        if (block.timestamp > deadline) revert ReinsAccount7702InitExpired(deadline, block.timestamp);
         _requireDelegated();
         _initialize(rootValidator_, rootValidatorData, modules);
     }
 
     /**
      * @notice The EIP-712 digest the EOA signs to consent to an initialisation, in its own domain
-     * ("Reins 7702 Account", version 1, this chain, verifyingContract = the EOA) and naming this implementation.
+     * ("Reins 7702 Account", version 1, this chain, verifyingContract = the EOA), naming this implementation and
+     * the account's {initNonce}.
      */
     function initializeDigest(
         address rootValidator_,
         bytes calldata rootValidatorData,
         ModuleInit[] calldata modules,
-        uint256 nonce,
-        uint256 deadline
+        uint256 nonce
     ) public view returns (bytes32) {
         return
             _hashTypedDataV4(
@@ -127,8 +126,7 @@ contract ReinsAccount7702 is ReinsAccount, EIP712 {
                         rootValidator_,
                         keccak256(rootValidatorData),
                         keccak256(abi.encode(modules)),
-                        nonce,
-                        deadline
+                        nonce
                     )
                 )
             );

@@ -34,7 +34,7 @@ export interface AuthorizingSigner extends Signer {
 /** The functions of `ReinsAccount7702` the client calls. */
 export const account7702Interface = new Interface([
   "function initialize(address rootValidator, bytes rootValidatorData, (uint256 moduleTypeId,address module,bytes initData)[] modules)",
-  "function initializeWithSignature(address rootValidator, bytes rootValidatorData, (uint256 moduleTypeId,address module,bytes initData)[] modules, uint256 deadline, bytes signature)",
+  "function initializeWithSignature(address rootValidator, bytes rootValidatorData, (uint256 moduleTypeId,address module,bytes initData)[] modules, bytes signature)",
   "function deinitialize((uint256 moduleTypeId,address module,bytes deInitData)[] modules)",
   "function initNonce() view returns (uint256)",
   "function rootValidator() view returns (address)",
@@ -56,9 +56,6 @@ export interface DelegationStatus {
   initialized: boolean;
 }
 
-/** How long an initialisation signature stays usable by default: one hour. */
-export const DEFAULT_INIT_VALIDITY = 3600n;
-
 const INITIALIZE_TYPES: Record<string, TypedDataField[]> = {
   Initialize: [
     { name: "implementation", type: "address" },
@@ -66,7 +63,6 @@ const INITIALIZE_TYPES: Record<string, TypedDataField[]> = {
     { name: "rootValidatorData", type: "bytes" },
     { name: "modulesHash", type: "bytes32" },
     { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
   ],
 };
 
@@ -114,7 +110,8 @@ function modulesHash(modules: ModuleInit[]): string {
 /**
  * The EOA's EIP-712 signature consenting to `args` on `implementation` (what `initializeWithSignature` checks):
  * domain "Reins 7702 Account" v1 on this chain with the EOA as verifying contract, for the account's current
- * `initNonce` (zero before any {@link downgradeEoa}) and a deadline.
+ * `initNonce` (zero before any {@link downgradeEoa}). No deadline: the check runs in the validation phase, where
+ * ERC-7562 bans reading the time; the nonce makes it good for one activation.
  */
 export async function signInitialization(
   eoa: Signer,
@@ -122,7 +119,6 @@ export async function signInitialization(
   implementation: string,
   args: InitializeArgs,
   nonce: bigint,
-  deadline: bigint,
 ): Promise<string> {
   const account = getAddress(await eoa.getAddress());
   return eoa.signTypedData(
@@ -134,7 +130,6 @@ export async function signInitialization(
       rootValidatorData: args.rootValidatorData,
       modulesHash: keccak256(modulesHash(args.modules)),
       nonce,
-      deadline,
     },
   );
 }
@@ -216,7 +211,7 @@ export async function eip7702FirstOperation(
   owner: ReinsOwner,
   eoa: AuthorizingSigner,
   implementation: string,
-  opts: CreateAccountOptions & { deadline?: bigint } = {},
+  opts: CreateAccountOptions = {},
 ): Promise<Pick<UserOperation, "factory" | "factoryData" | "eip7702Auth" | "eip7702Delegate">> {
   const account = getAddress(await eoa.getAddress());
   await requireEoaOwner(owner, account);
@@ -224,10 +219,8 @@ export async function eip7702FirstOperation(
   const provider = owner.provider;
   const chainId = await chainIdOf(provider);
   const args = decodeInitialize(await owner.initCall(opts));
-  const latest = await provider.getBlock("latest");
-  const deadline = opts.deadline ?? BigInt(latest?.timestamp ?? Math.floor(Date.now() / 1000)) + DEFAULT_INIT_VALIDITY;
   const nonce = await initNonceOf(provider, account);
-  const signature = await signInitialization(eoa, chainId, implementation, args, nonce, deadline);
+  const signature = await signInitialization(eoa, chainId, implementation, args, nonce);
   const auth = await eoa.authorize({
     address: implementation,
     nonce: await provider.getTransactionCount(account, "pending"),
@@ -239,7 +232,6 @@ export async function eip7702FirstOperation(
       args.rootValidator,
       args.rootValidatorData,
       args.modules.map((m) => [m.moduleTypeId, m.module, m.initData]),
-      deadline,
       signature,
     ]),
     eip7702Auth: auth,

@@ -156,45 +156,37 @@ describe("EIP-7702 mode: an EOA becomes a Reins account at its own address", fun
       .withArgs(stranger.address);
     // 2. A signature by someone else.
     const chainId = core.chainId;
-    const deadline = BigInt((await ethers.provider.getBlock("latest"))!.timestamp) + 3600n;
-    const strangerSig = await signInitialization(evil, chainId, impl, evilArgs, 0n, deadline);
+    const strangerSig = await signInitialization(evil, chainId, impl, evilArgs, 0n);
     await expect(
       acct
         .connect(stranger)
-        .initializeWithSignature(args.rootValidator, evilArgs.rootValidatorData, modules, deadline, strangerSig),
+        .initializeWithSignature(args.rootValidator, evilArgs.rootValidatorData, modules, strangerSig),
     ).to.be.revertedWithCustomError(implementation, "ReinsAccount7702BadInitSignature");
     // 3. The EOA's signature of its own configuration, with the owner swapped by the front-runner.
-    const good = await signInitialization(eoa, chainId, impl, args, 0n, deadline);
+    const good = await signInitialization(eoa, chainId, impl, args, 0n);
     await expect(
-      acct
-        .connect(stranger)
-        .initializeWithSignature(args.rootValidator, evilArgs.rootValidatorData, modules, deadline, good),
+      acct.connect(stranger).initializeWithSignature(args.rootValidator, evilArgs.rootValidatorData, modules, good),
     ).to.be.revertedWithCustomError(implementation, "ReinsAccount7702BadInitSignature");
     // 4. ... with a module dropped.
     await expect(
       acct
         .connect(stranger)
-        .initializeWithSignature(args.rootValidator, args.rootValidatorData, modules.slice(1), deadline, good),
+        .initializeWithSignature(args.rootValidator, args.rootValidatorData, modules.slice(1), good),
     ).to.be.revertedWithCustomError(implementation, "ReinsAccount7702BadInitSignature");
-    // 5. An expired signature.
-    const past = deadline - 7200n;
-    const stale = await signInitialization(eoa, chainId, impl, args, 0n, past);
+    // 5. The EOA's signature for another init nonce (a later activation's).
+    const later = await signInitialization(eoa, chainId, impl, args, 1n);
     await expect(
-      acct.connect(stranger).initializeWithSignature(args.rootValidator, args.rootValidatorData, modules, past, stale),
-    ).to.be.revertedWithCustomError(implementation, "ReinsAccount7702InitExpired");
+      acct.connect(stranger).initializeWithSignature(args.rootValidator, args.rootValidatorData, modules, later),
+    ).to.be.revertedWithCustomError(implementation, "ReinsAccount7702BadInitSignature");
     expect(await acct.rootValidator()).to.equal(ZeroAddress);
     // 6. Anyone may relay the EOA's exact consent: it installs what the EOA signed, its own key the owner.
     await (
-      await acct
-        .connect(stranger)
-        .initializeWithSignature(args.rootValidator, args.rootValidatorData, modules, deadline, good)
+      await acct.connect(stranger).initializeWithSignature(args.rootValidator, args.rootValidatorData, modules, good)
     ).wait();
     expect(await core.ownerValidator.ownerOf(eoa.address)).to.equal(eoa.address);
     // Relaying it again does nothing (the EntryPoint repeats a 7702 initCode): no revert, no change.
     await (
-      await acct
-        .connect(stranger)
-        .initializeWithSignature(args.rootValidator, args.rootValidatorData, modules, deadline, good)
+      await acct.connect(stranger).initializeWithSignature(args.rootValidator, args.rootValidatorData, modules, good)
     ).wait();
     expect(await core.ownerValidator.ownerOf(eoa.address)).to.equal(eoa.address);
     // The implementation itself can never be initialised (nor is it a delegated EOA).
@@ -261,6 +253,17 @@ describe("EIP-7702 mode: an EOA becomes a Reins account at its own address", fun
     expect(await delegationStatus(ethers.provider, eoa.address)).to.deep.equal({ initialized: false });
     expect(await rejection(agent.send(transfer(payee, 1n)))).to.be.instanceOf(ReinsError);
 
+    // The first activation's consent (init nonce 0) cannot bring the old configuration back.
+    const args = decodeInitialize(await owner.initCall({ securityDelay: 0 }));
+    const oldConsent = await signInitialization(eoa, core.chainId, impl, args, 0n);
+    const n = await ethers.provider.getTransactionCount(eoa.address);
+    const back = await eoa.authorize({ address: impl, nonce: n + 1 });
+    await (await eoa.sendTransaction({ type: 4, to: eoa.address, authorizationList: [back], nonce: n })).wait();
+    await expect(
+      accountAt(eoa.address)
+        .connect(core.stranger)
+        .initializeWithSignature(args.rootValidator, args.rootValidatorData, args.modules, oldConsent),
+    ).to.be.revertedWithCustomError(implementation, "ReinsAccount7702BadInitSignature");
     // Back with a fresh initialisation: the old session stays dead (AgentSessions moved to a new epoch).
     await upgradeEoa(owner, eoa, impl, { securityDelay: 0 });
     expect(await accountAt(eoa.address).initNonce()).to.equal(1n);
