@@ -362,6 +362,7 @@ contract ReinsAccount is
     function _removeRootValidator() internal {
         AccountStorage storage $ = _storage();
         address root = $.rootValidator;
+        if (root == address(0)) return;
         delete $.rootValidator;
         try IERC7579Module(root).onUninstall("") {} catch (bytes memory reason) {
             emit ModuleUninstallFailed(MODULE_TYPE_VALIDATOR, root, reason);

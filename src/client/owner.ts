@@ -45,6 +45,8 @@ export interface ReinsDeployment {
   timelock: string;
   /** GuardianRecovery, when deployed (installed by `createAccount({ guardians })`). */
   recovery?: string;
+  /** ReinsAccount7702, the EIP-7702 delegate an EOA upgrades to (`upgradeEoa`), when deployed. */
+  account7702?: string;
 }
 
 /** Options of {@link ReinsOwner}. */
