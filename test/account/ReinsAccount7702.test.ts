@@ -7,11 +7,12 @@
 import { expect } from "chai";
 import { ConditionFailed, ReinsError } from "../../src/client/errors.js";
 import { network } from "hardhat";
-import { Wallet, ZeroAddress, parseEther } from "ethers";
+import { Wallet, ZeroAddress, concat, parseEther } from "ethers";
 import {
   AgentSession,
   DirectSender,
   ReinsOwner,
+  defaultRecoveryCalls,
   decodeInitialize,
   delegationStatus,
   downgradeEoa,
@@ -25,7 +26,7 @@ import { MODULE_TYPE_EXECUTOR, MODULE_TYPE_VALIDATOR } from "../../src/account/e
 import { deployCore, randomWallet, type Core } from "../helpers/reins.js";
 import type { AgentSessions, MockERC20, ReinsAccount7702 } from "../../types/ethers-contracts/index.js";
 
-const { ethers } = await network.create();
+const { ethers, networkHelpers } = await network.create();
 
 /** Resolve to the error a promise rejects with; fail when it resolves. */
 async function rejection(p: Promise<unknown>): Promise<Error> {
@@ -51,6 +52,7 @@ describe("EIP-7702 mode: an EOA becomes a Reins account at its own address", fun
     core = await deployCore(ethers);
     const timelock = await ethers.deployContract("ReinsTimelock");
     sessions = await ethers.deployContract("AgentSessions", [await timelock.getAddress()]);
+    const recovery = await ethers.deployContract("GuardianRecovery");
     implementation = await ethers.deployContract("ReinsAccount7702");
     impl = await implementation.getAddress();
     token = await ethers.deployContract("MockERC20", ["Test USD", "TUSD", 6]);
@@ -59,6 +61,7 @@ describe("EIP-7702 mode: an EOA becomes a Reins account at its own address", fun
       ownerValidator: await core.ownerValidator.getAddress(),
       sessions: await sessions.getAddress(),
       timelock: await timelock.getAddress(),
+      recovery: await recovery.getAddress(),
     };
     sender = new DirectSender(core.bundler);
   });
@@ -277,5 +280,47 @@ describe("EIP-7702 mode: an EOA becomes a Reins account at its own address", fun
       implementation,
       "ReinsAccount7702OnlySelf",
     );
+  });
+
+  it("guardian recovery: a lost EOA key's account gets a new owner for operations; sessions are revoked; the old key still sends plain transactions (EIP-7702)", async function () {
+    const { eoa, owner } = await fundedEoa();
+    const guardian = randomWallet();
+    await upgradeEoa(owner, eoa, impl, {
+      securityDelay: 0,
+      guardians: {
+        guardians: [guardian.address],
+        threshold: 1,
+        recoveryDelay: 3600n,
+        guardianDelay: 3600n,
+        lockDuration: 86_400n,
+        onRecovery: defaultRecoveryCalls(deployment),
+      },
+    });
+    const payee = randomWallet().address;
+    const agent = await grantPayments(owner, eoa.address, randomWallet().connect(ethers.provider), payee);
+    expect((await agent.send(transfer(payee, 1n))).status).to.equal("executed");
+
+    const recovery = await ethers.getContractAt("GuardianRecovery", deployment.recovery!);
+    const newKey = randomWallet().connect(ethers.provider);
+    const digest = await recovery.recoveryDigest(eoa.address, newKey.address);
+    const sig = concat([guardian.address, guardian.signingKey.sign(digest).serialized]);
+    await (await recovery.connect(core.stranger).proposeRecovery(eoa.address, newKey.address, [sig])).wait();
+    await networkHelpers.time.increase(3601);
+    await (await recovery.connect(core.stranger).completeRecovery(eoa.address)).wait();
+    expect(await core.ownerValidator.ownerOf(eoa.address)).to.equal(newKey.address);
+
+    // The new owner runs owner operations at the EOA's address; the old key's operations are refused.
+    const recovered = new ReinsOwner({ owner: newKey, provider: ethers.provider, deployment, sender });
+    recovered.useAccount(eoa.address);
+    await recovered.execute(transfer(payee, 2n));
+    expect(await token.balanceOf(payee)).to.equal(3n * USD);
+    expect(await rejection(owner.execute(transfer(payee, 1n)))).to.be.instanceOf(ReinsError);
+    // The completed recovery revoked every session.
+    expect(await rejection(agent.send(transfer(payee, 1n)))).to.be.instanceOf(ReinsError);
+    expect(await token.balanceOf(payee)).to.equal(3n * USD);
+    // What recovery cannot do under EIP-7702: the old EOA key still signs ordinary transactions (documented).
+    const before = await ethers.provider.getBalance(payee);
+    await (await eoa.sendTransaction({ to: payee, value: 1n })).wait();
+    expect(await ethers.provider.getBalance(payee)).to.equal(before + 1n);
   });
 });
