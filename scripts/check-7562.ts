@@ -21,8 +21,9 @@ import {
 import { simpleAccountScenarios } from "../src/erc7562/scenarios/simple-account.js";
 import { reinsScenarios } from "../src/erc7562/scenarios/reins.js";
 import { passkeyScenarios } from "../src/erc7562/scenarios/passkey.js";
+import { eip7702Scenarios } from "../src/erc7562/scenarios/eip7702.js";
 
-const SCENARIOS: Scenario[] = [...simpleAccountScenarios, ...reinsScenarios, ...passkeyScenarios];
+const SCENARIOS: Scenario[] = [...simpleAccountScenarios, ...reinsScenarios, ...passkeyScenarios, ...eip7702Scenarios];
 
 const { ethers } = await network.create();
 const [deployer] = await ethers.getSigners();

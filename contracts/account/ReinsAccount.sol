@@ -137,17 +137,8 @@ contract ReinsAccount is
         address rootValidator_,
         bytes calldata rootValidatorData,
         ModuleInit[] calldata modules
-    ) external {
-        AccountStorage storage $ = _storage();
-        if ($.rootValidator != address(0)) revert ReinsAccountAlreadyInitialized();
-        if (rootValidator_.code.length == 0) revert ReinsAccountInvalidModule(rootValidator_);
-        $.rootValidator = rootValidator_;
-        IERC7579Module(rootValidator_).onInstall(rootValidatorData);
-        emit ModuleInstalled(MODULE_TYPE_VALIDATOR, rootValidator_);
-        emit RootValidatorChanged(address(0), rootValidator_);
-        for (uint256 i = 0; i < modules.length; ++i) {
-            _installModule(modules[i].moduleTypeId, modules[i].module, modules[i].initData);
-        }
+    ) external virtual {
+        _initialize(rootValidator_, rootValidatorData, modules);
     }
 
     /// @inheritdoc Account
@@ -295,7 +286,7 @@ contract ReinsAccount is
     }
 
     /// @inheritdoc IERC7579AccountConfig
-    function accountId() external pure returns (string memory) {
+    function accountId() external pure virtual returns (string memory) {
         return "reins.account.0.1.0";
     }
 
@@ -347,6 +338,43 @@ contract ReinsAccount is
     }
 
     // ------------------------------------------------------------------------------------------ internals
+
+    /// @dev Set the root validator and install the initial modules, once.
+    function _initialize(
+        address rootValidator_,
+        bytes calldata rootValidatorData,
+        ModuleInit[] calldata modules
+    ) internal {
+        AccountStorage storage $ = _storage();
+        if ($.rootValidator != address(0)) revert ReinsAccountAlreadyInitialized();
+        if (rootValidator_.code.length == 0) revert ReinsAccountInvalidModule(rootValidator_);
+        $.rootValidator = rootValidator_;
+        IERC7579Module(rootValidator_).onInstall(rootValidatorData);
+        emit ModuleInstalled(MODULE_TYPE_VALIDATOR, rootValidator_);
+        emit RootValidatorChanged(address(0), rootValidator_);
+        for (uint256 i = 0; i < modules.length; ++i) {
+            _installModule(modules[i].moduleTypeId, modules[i].module, modules[i].initData);
+        }
+    }
+
+    /// @dev Forget the root validator, then run its `onUninstall` (a revert is reported, not kept): the account is
+    /// uninitialised afterwards and does nothing until initialised again.
+    function _removeRootValidator() internal {
+        AccountStorage storage $ = _storage();
+        address root = $.rootValidator;
+        if (root == address(0)) return;
+        delete $.rootValidator;
+        try IERC7579Module(root).onUninstall("") {} catch (bytes memory reason) {
+            emit ModuleUninstallFailed(MODULE_TYPE_VALIDATOR, root, reason);
+        }
+        emit ModuleUninstalled(MODULE_TYPE_VALIDATOR, root);
+        emit RootValidatorChanged(root, address(0));
+    }
+
+    /// @dev Whether the account has a root validator (is initialised).
+    function _isInitialized() internal view returns (bool) {
+        return _storage().rootValidator != address(0);
+    }
 
     /// @inheritdoc Account
     function _validateUserOp(
@@ -413,7 +441,7 @@ contract ReinsAccount is
         _uninstallModule(moduleTypeId, module, deInitData);
     }
 
-    function _uninstallModule(uint256 moduleTypeId, address module, bytes calldata deInitData) private {
+    function _uninstallModule(uint256 moduleTypeId, address module, bytes calldata deInitData) internal {
         if (!supportsModule(moduleTypeId)) revert ERC7579Utils.ERC7579UnsupportedModuleType(moduleTypeId);
         AccountStorage storage $ = _storage();
         bytes calldata moduleData = deInitData;
@@ -473,7 +501,7 @@ contract ReinsAccount is
     function _authorizeUpgrade(address) internal view override onlyEntryPointOrSelf {}
 
     /// @inheritdoc UUPSUpgradeable
-    function upgradeToAndCall(address newImplementation, bytes memory data) public payable override withHook {
+    function upgradeToAndCall(address newImplementation, bytes memory data) public payable virtual override withHook {
         super.upgradeToAndCall(newImplementation, data);
     }
 

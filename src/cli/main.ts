@@ -35,6 +35,31 @@ const ownerKeyEnv: Record<string, OptionSpec> = {
 };
 
 const setup = () => import("./commands/setup.js");
+const eoa = () => import("./commands/eoa.js");
+
+/** Options `account create` and `account upgrade-eoa` share: the security delay and the guardians. */
+const ACCOUNT_SETUP_OPTIONS: Record<string, OptionSpec> = {
+  "security-delay": {
+    type: "string",
+    value: "<dur>",
+    help: "delay of loosening session changes (default 1d; 0s = apply at once, dev chains only: warns)",
+  },
+  guardian: {
+    type: "string",
+    multiple: true,
+    value: "<0x…[,0x…]>",
+    help: "install GuardianRecovery with these guardians",
+  },
+  threshold: { type: "string", value: "<n>", help: "guardian signatures needed (default: all)" },
+  "recovery-delay": { type: "string", value: "<dur>", help: "recovery delay (default 2d)" },
+  "guardian-delay": { type: "string", value: "<dur>", help: "delay of guardian-set changes (default 1d)" },
+  "lock-duration": { type: "string", value: "<dur>", help: "guardian lock duration (default 7d)" },
+  "on-recovery": {
+    type: "string",
+    value: "<revoke-all|none>",
+    help: "what a completed recovery also does (default revoke-all: revoke every session, clear the queue)",
+  },
+};
 const sessions = () => import("./commands/sessions.js");
 const ops = () => import("./commands/ops.js");
 const recovery = () => import("./commands/recovery.js");
@@ -103,26 +128,7 @@ export const COMMANDS: CommandSpec[] = [
       ...ownerKeyEnv,
       salt: { type: "string", value: "<n|0x…32>", help: "CREATE2 salt (default 0)" },
       prefund: { type: "string", value: "<ETH>", help: "send this much ETH from the owner key to the account first" },
-      "security-delay": {
-        type: "string",
-        value: "<dur>",
-        help: "delay of loosening session changes (default 1d; 0s = apply at once, dev chains only: warns)",
-      },
-      guardian: {
-        type: "string",
-        multiple: true,
-        value: "<0x…[,0x…]>",
-        help: "install GuardianRecovery with these guardians",
-      },
-      threshold: { type: "string", value: "<n>", help: "guardian signatures needed (default: all)" },
-      "recovery-delay": { type: "string", value: "<dur>", help: "recovery delay (default 2d)" },
-      "guardian-delay": { type: "string", value: "<dur>", help: "delay of guardian-set changes (default 1d)" },
-      "lock-duration": { type: "string", value: "<dur>", help: "guardian lock duration (default 7d)" },
-      "on-recovery": {
-        type: "string",
-        value: "<revoke-all|none>",
-        help: "what a completed recovery also does (default revoke-all: revoke every session, clear the queue)",
-      },
+      ...ACCOUNT_SETUP_OPTIONS,
     },
     details: [
       "Example: REINS_OWNER_KEY=0x… reins account create --prefund 0.1",
@@ -162,9 +168,39 @@ export const COMMANDS: CommandSpec[] = [
     run: async (inv) => (await setup()).factoryStake(inv),
   },
   {
+    path: ["account", "upgrade-eoa"],
+    summary: "make the owner key's EOA a Reins account at its own address (EIP-7702: delegate + initialise)",
+    options: { ...ownerKeyEnv, ...ACCOUNT_SETUP_OPTIONS },
+    details: [
+      "Example: REINS_OWNER_KEY=0x… reins account upgrade-eoa --guardian 0x…",
+      "One type-4 transaction the EOA sends to itself delegates to the deployment's ReinsAccount7702 and",
+      "  initialises it (only the EOA itself may: a stranger who calls first gets a revert), then one more",
+      "  self-transaction registers AgentSessions as the timelock's canceller. The EOA pays both; its ETH and",
+      "  tokens stay at the same address. Already upgraded: nothing is sent.",
+      "The EOA key stays all-powerful (EIP-7702): it can still send plain transactions and re-delegate.",
+      "  Guardians can give a LOST key's account a new owner for operations; they cannot disarm a STOLEN EOA key.",
+      "Upgrades of the account code are new authorisations, not UUPS: upgradeToAndCall reverts.",
+    ].join("\n"),
+    run: async (inv) => (await eoa()).accountUpgradeEoa(inv),
+  },
+  {
+    path: ["account", "downgrade-eoa"],
+    summary: "leave EIP-7702 mode on purpose: end every session and queued request, then clear the delegation",
+    options: { ...ownerKeyEnv },
+    details: [
+      "Example: REINS_OWNER_KEY=0x… reins account downgrade-eoa",
+      "The EOA calls deinitialize on itself (AgentSessions, the timelock, guardians and any hook uninstalled,",
+      "  then the owner validator; the init nonce moves on), then clears its delegation (authorisation to 0x0).",
+      "  A later upgrade-eoa starts clean: old sessions and queued requests stay dead.",
+      "Delegating away WITHOUT this keeps the account's storage (EIP-7702 runs no code on re-delegation): coming",
+      "  back to ReinsAccount7702 then finds the sessions as they were.",
+    ].join("\n"),
+    run: async (inv) => (await eoa()).accountDowngradeEoa(inv),
+  },
+  {
     path: ["account", "status"],
     positionals: ["account"],
-    summary: "owner, modules installed, paused, sessions, balances, guardians",
+    summary: "owner, EIP-7702 delegation, modules installed, paused, sessions, balances, guardians",
     run: async (inv) => (await setup()).accountStatus(inv),
   },
   {

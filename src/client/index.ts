@@ -10,6 +10,7 @@ export * from "./owner.js";
 export * from "./recovery.js";
 export * from "./passkey.js";
 export * from "./agent.js";
+export * from "./eip7702.js";
 export * from "./actions/assessTier.js";
 export * from "./actions/listSessions.js";
 export * from "./actions/queue.js";

@@ -45,6 +45,8 @@ export interface ReinsDeployment {
   timelock: string;
   /** GuardianRecovery, when deployed (installed by `createAccount({ guardians })`). */
   recovery?: string;
+  /** ReinsAccount7702, the EIP-7702 delegate an EOA upgrades to (`upgradeEoa`), when deployed. */
+  account7702?: string;
 }
 
 /** Options of {@link ReinsOwner}. */
@@ -132,6 +134,11 @@ export class ReinsOwner {
     return this.accountAddress;
   }
 
+  /** Use an existing account (for example an EOA made a Reins account with EIP-7702). */
+  useAccount(account: string): void {
+    this.accountAddress = getAddress(account);
+  }
+
   /** `initialize` call the factory commits to: owner validator root, AgentSessions, timelock, extra modules. */
   async initCall(opts: CreateAccountOptions = {}): Promise<string> {
     const d = this.deployment;
@@ -185,9 +192,12 @@ export class ReinsOwner {
     return { account, userOpHash: result.userOpHash, txHash: result.txHash };
   }
 
-  /** Run `calls` as one owner operation. Throws a typed error when it is refused or reverts. */
-  async execute(calls: Call | Call[]): Promise<OperationResultRaw> {
-    return this.run(calls);
+  /**
+   * Run `calls` as one owner operation. Throws a typed error when it is refused or reverts. `first` adds fields of
+   * a first operation: the EIP-7702 parts from `eip7702FirstOperation` (or a factory's initCode).
+   */
+  async execute(calls: Call | Call[], first: Partial<UserOperation> = {}): Promise<OperationResultRaw> {
+    return this.run(calls, first);
   }
 
   private async run(calls: Call | Call[], initCode: Partial<UserOperation> = {}): Promise<OperationResultRaw> {

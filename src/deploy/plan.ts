@@ -25,6 +25,7 @@ export const RELEASE = "reins.v0.1.0";
 export const CONTRACT_NAMES = [
   "ReinsAccount",
   "ReinsAccountFactory",
+  "ReinsAccount7702",
   "OwnerValidator",
   "ReinsTimelock",
   "AgentSessions",
@@ -55,6 +56,7 @@ export interface ArtifactSource {
 export const ARTIFACTS: Record<ContractName, string> = {
   ReinsAccount: "contracts/account/ReinsAccount.sol:ReinsAccount",
   ReinsAccountFactory: "contracts/account/ReinsAccountFactory.sol:ReinsAccountFactory",
+  ReinsAccount7702: "contracts/account/ReinsAccount7702.sol:ReinsAccount7702",
   OwnerValidator: "contracts/modules/OwnerValidator.sol:OwnerValidator",
   ReinsTimelock: "contracts/modules/ReinsTimelock.sol:ReinsTimelock",
   AgentSessions: "contracts/modules/AgentSessions.sol:AgentSessions",
@@ -70,6 +72,7 @@ export const ARTIFACTS: Record<ContractName, string> = {
 const CONSTRUCTORS: Record<ContractName, { types: string[]; args: (deps: Partial<ReinsAddresses>) => unknown[] }> = {
   ReinsAccount: { types: [], args: () => [] },
   ReinsAccountFactory: { types: ["address", "address"], args: (d) => [need(d, "ReinsAccount"), STAKE_OWNER] },
+  ReinsAccount7702: { types: [], args: () => [] },
   OwnerValidator: { types: [], args: () => [] },
   ReinsTimelock: { types: [], args: () => [] },
   AgentSessions: { types: ["address"], args: (d) => [need(d, "ReinsTimelock")] },

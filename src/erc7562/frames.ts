@@ -10,6 +10,8 @@ const selectorOf = (signature: string) => id(signature).slice(0, 10);
 
 /** `SenderCreator.createSender(bytes)`: the EntryPoint deploys a sender through it. */
 export const CREATE_SENDER_SELECTOR = selectorOf("createSender(bytes)");
+/** `SenderCreator.initEip7702Sender(address,bytes)`: the EntryPoint initialises an EIP-7702 sender through it. */
+export const INIT_EIP7702_SENDER_SELECTOR = selectorOf("initEip7702Sender(address,bytes)");
 /** `IAccount.validateUserOp(PackedUserOperation,bytes32,uint256)` (v0.7/v0.8). */
 export const VALIDATE_USEROP_SELECTOR = selectorOf(
   "validateUserOp((address,uint256,bytes,bytes,bytes32,uint256,bytes32,bytes,bytes),bytes32,uint256)",
@@ -125,6 +127,7 @@ export function findValidationFrames(
     sender: o.sender.toLowerCase(),
     factory: o.factory?.toLowerCase(),
     paymaster: o.paymaster?.toLowerCase(),
+    eip7702Init: o.eip7702Init === true,
   }));
   const result: ValidationFrame[] = [];
   let nextOp = 0; // first operation whose account has not been validated yet
@@ -135,6 +138,12 @@ export function findValidationFrames(
     const sel = frame.selector;
     const target = frame.codeAddress;
     const senderOp = lower.findIndex((o, j) => j >= nextOp && o.sender === target);
+    if (sel === INIT_EIP7702_SENDER_SELECTOR) {
+      // EIP-7702 initialisation: the sender's own code, before its validateUserOp (which still matches the op).
+      const initOp = lower.findIndex((o, j) => j >= nextOp && o.eip7702Init);
+      if (initOp >= 0) result.push({ kind: "account", opIndex: initOp, entity: lower[initOp].sender, frame });
+      continue;
+    }
     if (sel === VALIDATE_USEROP_SELECTOR || (sel === undefined && senderOp >= 0)) {
       if (senderOp < 0) continue;
       result.push({ kind: "account", opIndex: senderOp, entity: target, frame });

@@ -3,8 +3,8 @@
  * anvil): `debug_traceCall` of `EntryPoint.handleOps` on a block (no state change), or
  * `debug_traceTransaction` of a mined `handleOps` transaction.
  */
-import { Interface, getAddress, toQuantity } from "ethers";
-import { unpackUserOp, type PackedUserOperation } from "../userop/userop.js";
+import { Interface, dataLength, getAddress, toQuantity } from "ethers";
+import { isEip7702InitCode, unpackUserOp, type PackedUserOperation } from "../userop/userop.js";
 import { CALL_OPCODES, EXTCODE_OPCODES, stackItem, toAddress } from "./evm.js";
 import type { OpEntities, StructLog, ValidationTrace } from "./types.js";
 
@@ -67,6 +67,10 @@ interface RawTrace {
 /** The ERC-4337 entities of a packed operation. */
 export function entitiesOf(op: PackedUserOperation): OpEntities {
   const u = unpackUserOp(op);
+  if (isEip7702InitCode(op.initCode)) {
+    // EIP-7702: no factory; the sender exists (delegated) and initialises itself when init data follows the marker.
+    return { sender: u.sender, paymaster: u.paymaster, eip7702Init: dataLength(op.initCode) > 20 };
+  }
   return { sender: u.sender, factory: u.factory, paymaster: u.paymaster };
 }
 

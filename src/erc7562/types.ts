@@ -25,6 +25,12 @@ export interface OpEntities {
   /** Set when the operation deploys its sender through `initCode`. */
   factory?: string;
   paymaster?: string;
+  /**
+   * EIP-7702 sender whose `initCode` is the `0x7702` marker with init call data: the EntryPoint has
+   * `SenderCreator.initEip7702Sender` call the (already delegated) sender before validation. That frame runs the
+   * sender's own code and is judged as the account's (the sender exists: it is not being deployed).
+   */
+  eip7702Init?: boolean;
 }
 
 /** Which entity a validation frame (and its sub-calls) is attributed to. */

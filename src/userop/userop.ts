@@ -4,6 +4,7 @@
  * One module, shared by the client, the tests and the scripts.
  */
 import {
+  type Authorization,
   AbiCoder,
   concat,
   dataLength,
@@ -34,6 +35,36 @@ export interface UserOperation {
   paymasterPostOpGasLimit?: bigint;
   paymasterData?: string;
   signature: string;
+  /**
+   * EIP-7702 accounts only: the implementation the sender delegates to. The EntryPoint hashes
+   * `delegate ‖ factoryData` in place of the initCode when `factory` is {@link EIP7702_INITCODE_MARKER}; set this so
+   * the hash and the typed data computed here match (the delegation may not exist yet when the op is signed).
+   */
+  eip7702Delegate?: string;
+  /**
+   * EIP-7702 accounts only: the EOA's signed authorisation to delegate to `eip7702Delegate`, carried with the
+   * operation so the bundle transaction sets the delegation (ERC-7769's `eip7702Auth`). Not part of the hash.
+   */
+  eip7702Auth?: Authorization;
+}
+
+/**
+ * EntryPoint v0.8's EIP-7702 initCode marker, as the `factory` of an operation: `0x7702` padded to 20 bytes. With
+ * it, `factoryData` (if any) is called on the delegated sender itself before validation (Reins: the EOA's signed
+ * `initializeWithSignature`).
+ */
+export const EIP7702_INITCODE_MARKER = "0x7702000000000000000000000000000000000000";
+
+/** Whether an initCode carries the EIP-7702 marker (its first 20 bytes are `0x7702` and zeros). */
+export function isEip7702InitCode(initCode: string): boolean {
+  return dataLength(initCode) >= 20 && dataSlice(initCode, 0, 20).toLowerCase() === EIP7702_INITCODE_MARKER;
+}
+
+/** The bytes the EntryPoint hashes as the initCode: for EIP-7702, `delegate ‖ initCode[20:]`. */
+function initCodeForHash(initCode: string, delegate: string | undefined): string {
+  if (!isEip7702InitCode(initCode)) return initCode;
+  if (!delegate) throw new Error("EIP-7702 operation: pass its delegate (eip7702Delegate) to hash it");
+  return concat([getAddress(delegate), dataSlice(initCode, 20)]);
 }
 
 /** The struct `EntryPoint.handleOps` takes (`PackedUserOperation`). */
@@ -124,8 +155,14 @@ const DOMAIN_TYPEHASH = keccak256(
 );
 
 /** EntryPoint v0.8's `getUserOpHash`: an EIP-712 digest over the packed op (signature excluded). */
-export function getUserOpHash(op: UserOperation | PackedUserOperation, entryPoint: string, chainId: bigint): string {
+export function getUserOpHash(
+  op: UserOperation | PackedUserOperation,
+  entryPoint: string,
+  chainId: bigint,
+  eip7702Delegate?: string,
+): string {
   const p = "initCode" in op ? op : packUserOp(op);
+  const delegate = eip7702Delegate ?? ("initCode" in op ? undefined : (op.eip7702Delegate ?? op.eip7702Auth?.address));
   const structHash = keccak256(
     abi.encode(
       ["bytes32", "address", "uint256", "bytes32", "bytes32", "bytes32", "uint256", "bytes32", "bytes32"],
@@ -133,7 +170,7 @@ export function getUserOpHash(op: UserOperation | PackedUserOperation, entryPoin
         PACKED_USEROP_TYPEHASH,
         p.sender,
         p.nonce,
-        keccak256(p.initCode),
+        keccak256(initCodeForHash(p.initCode, delegate)),
         keccak256(p.callData),
         p.accountGasLimits,
         p.preVerificationGas,
@@ -179,8 +216,10 @@ export function userOperationTypedData(
   op: UserOperation | PackedUserOperation,
   entryPoint: string,
   chainId: bigint,
+  eip7702Delegate?: string,
 ): UserOperationTypedData {
   const p = "initCode" in op ? op : packUserOp(op);
+  const delegate = eip7702Delegate ?? ("initCode" in op ? undefined : (op.eip7702Delegate ?? op.eip7702Auth?.address));
   return {
     domain: { name: "ERC4337", version: "1", chainId: chainId.toString(), verifyingContract: getAddress(entryPoint) },
     types: {
@@ -199,7 +238,8 @@ export function userOperationTypedData(
     message: {
       sender: getAddress(p.sender),
       nonce: BigInt(p.nonce).toString(),
-      initCode: p.initCode,
+      // EIP-7702: the EntryPoint hashes `delegate ‖ initCode[20:]` in this field's place (same digest).
+      initCode: initCodeForHash(p.initCode, delegate),
       callData: p.callData,
       accountGasLimits: p.accountGasLimits,
       preVerificationGas: BigInt(p.preVerificationGas).toString(),

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { AbiCoder, Wallet, concat, encodeBytes32String, parseEther, zeroPadValue } from "ethers";
 import { ensureEntryPoint } from "../../src/infra/singletons.js";
-import { packUserOp, type UserOperation } from "../../src/userop/userop.js";
+import { EIP7702_INITCODE_MARKER, packUserOp, type UserOperation } from "../../src/userop/userop.js";
 import {
   MAX_ASSOCIATED_OFFSET,
   buildCallTree,
@@ -248,6 +248,36 @@ describe("ERC-7562 checker", () => {
       expect(rules(violations)).to.deep.equal(["OP-080"]);
       expect(violations[0]).to.include({ address: account, opcode: "SELFBALANCE" });
       expect(checkErc7562(trace, { staked: { account: true } })).to.deep.equal([]);
+    });
+
+    it("EIP-7702: the 0x7702 initCode's init frame is the account's own (OP-011 in it is reported; a clean init passes)", async () => {
+      const impl = await ctx.ethers.deployContract("Init7702Account", [ctx.entryPoint]);
+      for (const readTime of [true, false]) {
+        const eoa = new Wallet(Wallet.createRandom().privateKey, ctx.ethers.provider);
+        await fund(eoa.address);
+        const auth = await eoa.authorize({ address: await impl.getAddress() });
+        const from = await ctx.deployer.getAddress();
+        await (await ctx.deployer.sendTransaction({ type: 4, to: from, authorizationList: [auth] })).wait();
+        const op = mockOp(eoa.address, {
+          factory: EIP7702_INITCODE_MARKER,
+          factoryData: impl.interface.encodeFunctionData("init", [readTime]),
+        });
+        const { trace, violations } = await check([op]);
+        expect(trace.failed).to.equal(false);
+        const tree = buildCallTree(trace.structLogs, ctx.entryPoint);
+        const kinds = findValidationFrames(tree, ctx.entryPoint, trace.ops).map((f) => f.kind);
+        expect(kinds).to.deep.equal(["account", "account"]); // the init frame, then validateUserOp
+        if (readTime) {
+          expect(rules(violations)).to.deep.equal(["OP-011"]);
+          expect(violations[0]).to.include({
+            entity: "account",
+            address: eoa.address.toLowerCase(),
+            opcode: "TIMESTAMP",
+          });
+        } else {
+          expect(violations).to.deep.equal([]);
+        }
+      }
     });
 
     it("checks every op of a bundle and attributes violations to the right op", async () => {

@@ -7,9 +7,10 @@ import { Contract, ZeroAddress, ZeroHash, formatEther, getAddress, isHexString, 
 import { artifactsFromDirectory, deployReins } from "../../deploy/deploy.js";
 import { CONTRACT_NAMES } from "../../deploy/plan.js";
 import { MODULE_TYPE_EXECUTOR, MODULE_TYPE_VALIDATOR } from "../../account/encoding.js";
-import { DEFAULT_SECURITY_DELAY, ReinsOwner } from "../../client/owner.js";
+import { DEFAULT_SECURITY_DELAY, ReinsOwner, type ReinsDeployment } from "../../client/owner.js";
 import { defaultRecoveryCalls, describeRecoveryCall } from "../../client/recovery.js";
 import { listSessions } from "../../client/actions/listSessions.js";
+import { delegationStatus } from "../../client/eip7702.js";
 import { parseDuration } from "../../client/units.js";
 import {
   AgentSessions__factory,
@@ -83,33 +84,60 @@ function parseSalt(raw: string | undefined): string {
   throw new UsageError(`--salt: expected a number or 32-byte hex, got ${raw}`);
 }
 
+/** The options `reins account create` and `reins account upgrade-eoa` share, checked without the network. */
+export function parseAccountOptions(inv: Invocation) {
+  const securityDelay = parseDuration(
+    checkDuration(str(inv, "security-delay") ?? `${DEFAULT_SECURITY_DELAY}s`, "--security-delay") as "1s",
+  );
+  const guardians = list(inv, "guardian")
+    .flatMap((g) => g.split(","))
+    .map((g) => parseAddress(g, "--guardian"));
+  const thresholdRaw = str(inv, "threshold");
+  if (thresholdRaw !== undefined && !guardians.length) throw new UsageError("--threshold needs --guardian");
+  const threshold = thresholdRaw === undefined ? guardians.length : Number(thresholdRaw);
+  if (guardians.length && (!Number.isInteger(threshold) || threshold < 1 || threshold > guardians.length)) {
+    throw new UsageError(`--threshold: expected 1…${guardians.length}, got ${thresholdRaw}`);
+  }
+  if (new Set(guardians).size !== guardians.length) throw new UsageError("--guardian: the same guardian twice");
+  const recoveryDelay = parseDuration(checkDuration(str(inv, "recovery-delay") ?? "2d", "--recovery-delay") as "1s");
+  const guardianDelay = parseDuration(checkDuration(str(inv, "guardian-delay") ?? "1d", "--guardian-delay") as "1s");
+  const lockDuration = parseDuration(checkDuration(str(inv, "lock-duration") ?? "7d", "--lock-duration") as "1s");
+  const onRecoveryRaw = str(inv, "on-recovery");
+  if (onRecoveryRaw !== undefined && !guardians.length) throw new UsageError("--on-recovery needs --guardian");
+  if (onRecoveryRaw !== undefined && onRecoveryRaw !== "revoke-all" && onRecoveryRaw !== "none") {
+    throw new UsageError(`--on-recovery: expected revoke-all or none, got ${onRecoveryRaw}`);
+  }
+  return { securityDelay, guardians, threshold, recoveryDelay, guardianDelay, lockDuration, onRecoveryRaw };
+}
+
+/** The GuardianRecovery install options of parsed account options on `reins` (none without `--guardian`). */
+export function guardianOptionsOf(parsed: ReturnType<typeof parseAccountOptions>, reins: ReinsDeployment) {
+  const { guardians, threshold, recoveryDelay, guardianDelay, lockDuration, onRecoveryRaw } = parsed;
+  if (guardians.length && !reins.recovery) throw new UsageError("this deployment has no GuardianRecovery");
+  const onRecovery = onRecoveryRaw === "none" ? [] : defaultRecoveryCalls(reins);
+  const guardianOptions = guardians.length
+    ? { guardians, threshold, recoveryDelay, guardianDelay, lockDuration, onRecovery }
+    : undefined;
+  return { onRecovery, guardianOptions };
+}
+
+/** The warning `--security-delay 0s` prints (account create, upgrade-eoa). */
+export function warnNoSecurityDelay(): void {
+  process.stderr.write(
+    "reins: warning: --security-delay 0s: loosening changes (new sessions and permissions, higher budgets, " +
+      "later expiry, grant delegates) will apply at once, with no time to notice and cancel them; " +
+      "use 0s only on a dev chain\n",
+  );
+}
+
 /** `reins account create`. */
 export async function accountCreate(inv: Invocation): Promise<number> {
   const ctx = new CliContext(inv);
   try {
     // Syntax first (no network).
     const salt = parseSalt(str(inv, "salt"));
-    const securityDelay = parseDuration(
-      checkDuration(str(inv, "security-delay") ?? `${DEFAULT_SECURITY_DELAY}s`, "--security-delay") as "1s",
-    );
-    const guardians = list(inv, "guardian")
-      .flatMap((g) => g.split(","))
-      .map((g) => parseAddress(g, "--guardian"));
-    const thresholdRaw = str(inv, "threshold");
-    if (thresholdRaw !== undefined && !guardians.length) throw new UsageError("--threshold needs --guardian");
-    const threshold = thresholdRaw === undefined ? guardians.length : Number(thresholdRaw);
-    if (guardians.length && (!Number.isInteger(threshold) || threshold < 1 || threshold > guardians.length)) {
-      throw new UsageError(`--threshold: expected 1…${guardians.length}, got ${thresholdRaw}`);
-    }
-    if (new Set(guardians).size !== guardians.length) throw new UsageError("--guardian: the same guardian twice");
-    const recoveryDelay = parseDuration(checkDuration(str(inv, "recovery-delay") ?? "2d", "--recovery-delay") as "1s");
-    const guardianDelay = parseDuration(checkDuration(str(inv, "guardian-delay") ?? "1d", "--guardian-delay") as "1s");
-    const lockDuration = parseDuration(checkDuration(str(inv, "lock-duration") ?? "7d", "--lock-duration") as "1s");
-    const onRecoveryRaw = str(inv, "on-recovery");
-    if (onRecoveryRaw !== undefined && !guardians.length) throw new UsageError("--on-recovery needs --guardian");
-    if (onRecoveryRaw !== undefined && onRecoveryRaw !== "revoke-all" && onRecoveryRaw !== "none") {
-      throw new UsageError(`--on-recovery: expected revoke-all or none, got ${onRecoveryRaw}`);
-    }
+    const parsed = parseAccountOptions(inv);
+    const { securityDelay, guardians, threshold, onRecoveryRaw } = parsed;
     const prefundRaw = str(inv, "prefund");
     const prefund =
       prefundRaw === undefined
@@ -121,11 +149,7 @@ export async function accountCreate(inv: Invocation): Promise<number> {
     const envName = str(inv, "owner-key-env") ?? "REINS_OWNER_KEY";
     const key = await ctx.key(envName, "owner");
     const provider = await ctx.provider();
-    if (guardians.length && !reins.recovery) throw new UsageError("this deployment has no GuardianRecovery");
-    const onRecovery = onRecoveryRaw === "none" ? [] : defaultRecoveryCalls(reins);
-    const guardianOptions = guardians.length
-      ? { guardians, threshold, recoveryDelay, guardianDelay, lockDuration, onRecovery }
-      : undefined;
+    const { onRecovery, guardianOptions } = guardianOptionsOf(parsed, reins);
     const sender = await ctx.sender(key);
     const owner = new ReinsOwner({ owner: key, provider, deployment: reins, sender });
     const opts = { salt, securityDelay, ...(guardianOptions ? { guardians: guardianOptions } : {}) };
@@ -162,13 +186,7 @@ export async function accountCreate(inv: Invocation): Promise<number> {
     if (!ctx.bundlerUrl && ownerBalance === 0n) {
       throw new UsageError(`the owner ${key.address} has no ETH to submit handleOps (fund it, or use --bundler)`);
     }
-    if (securityDelay === 0n) {
-      process.stderr.write(
-        "reins: warning: --security-delay 0s: loosening changes (new sessions and permissions, higher budgets, " +
-          "later expiry, grant delegates) will apply at once, with no time to notice and cancel them; " +
-          "use 0s only on a dev chain\n",
-      );
-    }
+    if (securityDelay === 0n) warnNoSecurityDelay();
     let created;
     try {
       created = await owner.createAccount({
@@ -224,6 +242,7 @@ export async function accountStatus(inv: Invocation): Promise<number> {
       throw new UsageError(`unknown account ${account}: not a Reins account (no accountId())`);
     }
     const owner = await ctx.ownerOf(account);
+    const { delegate } = await delegationStatus(provider, account);
     const installed = async (type: bigint, module: string | undefined) =>
       module ? acc.isModuleInstalled(type, module, "0x") : false;
     const modules = {
@@ -302,6 +321,7 @@ export async function accountStatus(inv: Invocation): Promise<number> {
       account,
       accountId,
       owner,
+      eip7702Delegate: delegate ?? null,
       modules,
       hook: hook === ZeroAddress ? null : hook,
       paused: config.paused,
@@ -326,6 +346,12 @@ export async function accountStatus(inv: Invocation): Promise<number> {
       const pairs: [string, string][] = [
         ["account", `${account} (${accountId})`],
         ["owner", owner],
+        [
+          "EIP-7702",
+          delegate
+            ? `the EOA delegates to ${delegate}${delegate === reins.account7702 ? " (ReinsAccount7702)" : " (NOT this deployment's ReinsAccount7702)"}`
+            : "no (proxy account)",
+        ],
         ["modules", mods],
         ["hook", hook === ZeroAddress ? "none" : hook],
         ["agents", config.paused ? "PAUSED" : "running"],

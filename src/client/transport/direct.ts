@@ -75,10 +75,15 @@ export class DirectSender implements OperationSender {
     const packed = packUserOp(op);
     const beneficiary = this.options.beneficiary ?? (await this.signer.getAddress());
     const userOpHash = getUserOpHash(op, this.entryPoint, await this.chainId());
-    try {
-      await this.contract.handleOps.staticCall([packed], beneficiary);
-    } catch (e) {
-      throw decodeReinsError(e);
+    // An EIP-7702 first operation carries the EOA's authorisation: the bundle transaction sets the delegation
+    // (type 4). Its simulation needs the delegation in place, so it is skipped until the delegation exists.
+    const authorizationList = op.eip7702Auth ? [op.eip7702Auth] : undefined;
+    if (!authorizationList || (await this.delegated(op.sender, op.eip7702Auth!.address))) {
+      try {
+        await this.contract.handleOps.staticCall([packed], beneficiary);
+      } catch (e) {
+        throw decodeReinsError(e);
+      }
     }
     const gasLimit =
       this.options.gasLimit ??
@@ -89,11 +94,20 @@ export class DirectSender implements OperationSender {
         11n) /
         10n +
         300_000n;
-    const tx = await this.contract.handleOps([packed], beneficiary, { gasLimit });
+    const tx = await this.contract.handleOps([packed], beneficiary, {
+      gasLimit,
+      ...(authorizationList ? { authorizationList } : {}),
+    });
     const receipt = await tx.wait();
     if (!receipt || receipt.status !== 1) throw new ReinsError("transport", `handleOps transaction ${tx.hash} failed`);
     const parsed = parseOperationLogs(this.contract, receipt.logs, userOpHash);
     if (!parsed) throw new ReinsError("transport", `no UserOperationEvent for ${userOpHash} in ${tx.hash}`);
     return { userOpHash, txHash: receipt.hash, logs: receipt.logs, ...parsed };
+  }
+
+  /** Whether `account`'s code is already the EIP-7702 delegation to `delegate`. */
+  private async delegated(account: string, delegate: string): Promise<boolean> {
+    const code = await this.signer.provider!.getCode(account);
+    return code.toLowerCase() === "0xef0100" + delegate.slice(2).toLowerCase();
   }
 }

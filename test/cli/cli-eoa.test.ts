@@ -1,0 +1,107 @@
+/**
+ * `reins account upgrade-eoa` / `account status` / `account downgrade-eoa` as separate processes against Hardhat's
+ * chain over HTTP: an EOA holding TUSD becomes a Reins account at its own address, an agent pays from it with
+ * `reins agent pay`, status shows the delegation, and leaving ends the session for good.
+ */
+import { expect } from "chai";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { network } from "hardhat";
+import { Wallet, parseEther, toBeHex } from "ethers";
+import type { MockERC20 } from "../../types/ethers-contracts/index.js";
+import { killAllCli, runReins, type CliRun } from "../helpers/cli.js";
+
+const TUSD = 10n ** 6n;
+
+describe("reins CLI: EIP-7702 upgrade-eoa / downgrade-eoa (separate process)", function () {
+  let server: Awaited<ReturnType<typeof network.createServer>>;
+  let connection: Awaited<ReturnType<typeof network.create>>;
+  let rpcUrl: string;
+  let dir: string;
+  let token: MockERC20;
+  const deployer = Wallet.createRandom();
+  const eoa = Wallet.createRandom();
+  const agent = Wallet.createRandom();
+  const payee = Wallet.createRandom().address;
+
+  const reins = (args: string[]): Promise<CliRun> =>
+    runReins(args, {
+      cwd: dir,
+      env: {
+        REINS_RPC_URL: rpcUrl,
+        REINS_DEPLOYER_KEY: deployer.privateKey,
+        REINS_OWNER_KEY: eoa.privateKey,
+        REINS_AGENT_KEY: agent.privateKey,
+      },
+    });
+  async function json<T = Record<string, unknown>>(args: string[]): Promise<T> {
+    const r = await reins([...args, "--json"]);
+    expect(r.code, `reins ${args.join(" ")}\n${r.stderr}`).to.equal(0);
+    return JSON.parse(r.stdout) as T;
+  }
+
+  before(async function () {
+    server = await network.createServer("default", "127.0.0.1", 0);
+    const { address, port } = await server.listen();
+    rpcUrl = `http://${address}:${port}`;
+    connection = await network.create({ network: "localhost", chainType: "l1", override: { url: rpcUrl } });
+    const { ethers } = connection;
+    for (const w of [deployer, eoa, agent]) {
+      await ethers.provider.send("hardhat_setBalance", [w.address, toBeHex(parseEther("100"))]);
+    }
+    token = (await ethers.deployContract("MockERC20", ["Test USD", "TUSD", 6])) as unknown as MockERC20;
+    await (await token.mint(eoa.address, 500n * TUSD)).wait();
+    dir = mkdtempSync(join(tmpdir(), "reins-cli-eoa-"));
+    writeFileSync(join(dir, "reins.config.json"), JSON.stringify({ tokens: { TUSD: await token.getAddress() } }));
+    await json(["deploy"]);
+  });
+
+  after(async function () {
+    killAllCli();
+    await connection?.close();
+    await server?.close().catch(() => undefined);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("upgrade-eoa, status, an agent payment, a no-op rerun, then downgrade-eoa ends the session", async function () {
+    const impl = (
+      JSON.parse(readFileSync(join(dir, "deployments", "31337.json"), "utf8")) as { contracts: Record<string, string> }
+    ).contracts.ReinsAccount7702;
+    const up = await json<{ account: string; status: string; delegate: string }>([
+      "account", "upgrade-eoa", "--security-delay", "0s",
+    ]); // prettier-ignore
+    expect(up).to.include({ account: eoa.address, status: "upgraded", delegate: impl });
+    const status = await json<{ eip7702Delegate: string; owner: string; accountId: string }>([
+      "account", "status", eoa.address,
+    ]); // prettier-ignore
+    expect(status).to.include({ eip7702Delegate: impl, owner: eoa.address, accountId: "reins.account.7702.0.1.0" });
+
+    const granted = await json<{ sessionId: string }>([
+      "session", "grant", eoa.address, "--agent", agent.address, "--valid-for", "7d",
+      "--allow-transfer", `TUSD:${payee}`, "--budget", "TUSD:instant=50,ceiling=100",
+    ]); // prettier-ignore
+    const paid = await json<{ status: string }>(["agent", "pay", eoa.address, granted.sessionId, "TUSD", payee, "20"]);
+    expect(paid.status).to.equal("executed");
+    expect(await token.balanceOf(payee)).to.equal(20n * TUSD);
+    expect(await token.balanceOf(eoa.address)).to.equal(480n * TUSD);
+
+    expect((await json<{ status: string }>(["account", "upgrade-eoa", "--security-delay", "0s"])).status).to.equal(
+      "exists",
+    );
+
+    const down = await json<{ status: string; removed: unknown[] }>(["account", "downgrade-eoa"]);
+    expect(down.status).to.equal("downgraded");
+    expect(down.removed).to.have.length(3); // AgentSessions (validator, executor) and the timelock
+    expect(await connection.ethers.provider.getCode(eoa.address)).to.equal("0x");
+    const after = await reins(["account", "status", eoa.address]);
+    expect(after.code).to.equal(2);
+    expect(after.stderr).to.match(/no code at this address/);
+
+    // Back again: a clean account; the old session cannot pay.
+    await json(["account", "upgrade-eoa", "--security-delay", "0s"]);
+    const stale = await reins(["agent", "pay", eoa.address, granted.sessionId, "TUSD", payee, "1"]);
+    expect(stale.code, stale.stderr).to.not.equal(0);
+    expect(await token.balanceOf(payee)).to.equal(20n * TUSD);
+  });
+});
