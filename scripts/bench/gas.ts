@@ -85,6 +85,8 @@ export const SCENARIOS = [
   "native-transfer-owner",
   "erc20-transfer-owner",
   "erc20-batch5-owner",
+  "native-transfer-owner-7702",
+  "erc20-transfer-owner-7702",
   "session-grant",
   "native-transfer-agent-first",
   "erc20-transfer-agent-first",
@@ -100,6 +102,8 @@ export const BASELINE_OF: Record<string, string | undefined> = {
   "native-transfer-owner": "native-transfer-owner",
   "erc20-transfer-owner": "erc20-transfer-owner",
   "erc20-batch5-owner": "erc20-batch5-owner",
+  "native-transfer-owner-7702": "native-transfer-owner",
+  "erc20-transfer-owner-7702": "erc20-transfer-owner",
   "native-transfer-agent-first": "native-transfer-owner",
   "erc20-transfer-agent-first": "erc20-transfer-owner",
   "native-transfer-agent": "native-transfer-owner",
@@ -245,8 +249,9 @@ export async function runBenchmark(ethers: HardhatEthers, options: BenchmarkOpti
   const reinsOwnerKey = nonceKey(ownerValidatorAddr);
   const reinsAgentKey = nonceKey(sessionsAddr);
 
-  function sign(op: UserOperation, signer: { kind: Kind | "agent"; sessionId?: string }): UserOperation {
+  function sign(op: UserOperation, signer: { kind: Kind | "agent"; sessionId?: string; key?: Wallet }): UserOperation {
     const hash = getUserOpHash(op, ENTRYPOINT_V08, chainId);
+    if (signer.key) return { ...op, signature: signer.key.signingKey.sign(hash).serialized };
     if (signer.kind === "agent")
       return {
         ...op,
@@ -452,6 +457,53 @@ export async function runBenchmark(ethers: HardhatEthers, options: BenchmarkOpti
   await ownerScenario("erc20-batch5-owner", (k) =>
     [0, 1, 2, 3, 4].map((i) => transfer(recipient(`batch/${k}/${i}`), TOKEN_AMOUNT)),
   );
+
+  // ---------------------------------------------------------------------------------------------- EIP-7702
+  // An EOA delegated to ReinsAccount7702 with the same modules as the Reins account above, initialised by its own
+  // type-4 transaction (delegation and `initialize` in one); then the same owner transfers at the EOA's address.
+  const impl7702 = await deploy("ReinsAccount7702");
+  const eoa = wallet("eoa-7702").connect(ethers.provider);
+  await tx(() => deployer.sendTransaction({ to: eoa.address, value: 10n * 10n ** 18n }));
+  const eoaNonce = await ethers.provider.getTransactionCount(eoa.address);
+  const auth = await eoa.authorize({ address: await impl7702.getAddress(), nonce: eoaNonce + 1, chainId });
+  const upgrade = await tx(() =>
+    eoa.sendTransaction({
+      type: 4,
+      to: eoa.address,
+      data: initializeCalldata(ownerValidatorAddr, eoa.address, modules),
+      authorizationList: [auth],
+      nonce: eoaNonce,
+      gasLimit: 3_000_000n,
+    }),
+  );
+  log(`upgrade-eoa (type-4 delegation + initialize): gasUsed ${(await upgrade.wait())!.gasUsed}`);
+  await tx(() => entryPoint.connect(deployer).getFunction("depositTo")(eoa.address, { value: 10n ** 18n }));
+  await tx(() => token.getFunction("mint")(eoa.address, 1_000_000n * 10n ** 6n));
+  // Its first owner operation (unmeasured, as for the proxy account above): registers the canceller and moves the
+  // owner nonce off zero, so the measured rows compare like with like.
+  const setup7702 = await sendOp(
+    sign(
+      await buildOp(
+        eoa.address,
+        reinsOwnerKey,
+        reinsCall({
+          target: timelockAddr,
+          data: timelock.interface.encodeFunctionData("setCanceller", [sessionsAddr, true]),
+        }),
+        1_000_000n,
+      ),
+      { kind: "reins", key: eoa },
+    ),
+  );
+  if (!setup7702.success) throw new Error("EIP-7702 account setup failed: " + setup7702.reason);
+  const owner7702 = async (scenario: string, call: Call) =>
+    details.push(
+      await measure(scenario, "reins", async (l) =>
+        sign(await buildOp(eoa.address, reinsOwnerKey, reinsCall(call), l), { kind: "reins", key: eoa }),
+      ),
+    );
+  await owner7702("native-transfer-owner-7702", { target: recipient("native/7702"), value: NATIVE_AMOUNT });
+  await owner7702("erc20-transfer-owner-7702", transfer(recipient("erc20/7702"), TOKEN_AMOUNT));
 
   // ---------------------------------------------------------------------------------------------- session
   // The shape of the test fixtures' `paymentsConfig`: ERC-20 transfers to 3 allow-listed recipients (OneOf +
