@@ -139,15 +139,15 @@ interface PasskeyWorld {
   account: string;
 }
 
-async function deployValidator(e: Ethers) {
-  const validator = await e.deployContract("PasskeyValidator");
+async function deployValidator(e: Ethers, core: Core) {
+  const validator = await e.deployContract("PasskeyValidator", [await core.ownerValidator.getAddress()]);
   return { validator, validatorAddress: await validator.getAddress() };
 }
 
 /** A fresh account whose root validator is the passkey (deployed by its first owner op, which the passkey signs). */
 async function passkeyWorldOn(e: Ethers): Promise<PasskeyWorld> {
   const core = await deployCore(e);
-  const { validator, validatorAddress } = await deployValidator(e);
+  const { validator, validatorAddress } = await deployValidator(e, core);
   const passkey = newPasskey();
   const initCall = initializeCalldata(validatorAddress, passkey.installData);
   const account = await core.factory.getAccountAddress(initCall, ZeroHash);
@@ -273,7 +273,8 @@ describe("PasskeyValidator: passkey (WebAuthn P-256) root validator", function (
   it("install data, rotation by the account, views", async () => {
     const w = await networkHelpers.loadFixture(passkeyWorld);
     expect(await w.validator.isModuleType(1n)).to.equal(true);
-    expect(await w.validator.isModuleType(2n)).to.equal(false);
+    expect(await w.validator.isModuleType(2n)).to.equal(true); // executor: the safety net's queue guard
+    expect(await w.validator.isModuleType(3n)).to.equal(false);
     expect(await w.validator.passkeyOf(w.account)).to.deep.equal([w.passkey.qx, w.passkey.qy]);
     expect(await w.validator.isInitialized(w.account)).to.equal(true);
     await expect(w.validator.onInstall("0x1234")).to.be.revertedWithCustomError(
@@ -389,7 +390,7 @@ describe("PasskeyValidator: passkey (WebAuthn P-256) root validator", function (
 
   it("an ECDSA account installs the passkey, makes it root, grants a session and approves a queued request", async () => {
     const sw = await networkHelpers.loadFixture(sessionWorld);
-    const { validatorAddress } = await deployValidator(ethers);
+    const { validatorAddress } = await deployValidator(ethers, sw.core);
     const passkey = newPasskey();
     const ownerValidator = await sw.core.ownerValidator.getAddress();
     // the ECDSA owner installs the passkey validator and makes it root
