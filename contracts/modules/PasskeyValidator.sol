@@ -149,16 +149,17 @@ contract PasskeyValidator is IERC7579Validator, IReinsRecoverableRoot, OwnerSafe
     function recoveryCalls(address account, address newOwner) external view returns (Execution[] memory calls) {
         address ownerValidator = OWNER_VALIDATOR;
         calls = new Execution[](3);
-        calls[0] = IERC7579ModuleConfig(account).isModuleInstalled(MODULE_TYPE_VALIDATOR, ownerValidator, "")
-            ? Execution(ownerValidator, 0, abi.encodeCall(IReinsOwnerSetter.setOwner, (newOwner)))
-            : Execution(
-                account,
-                0,
-                abi.encodeCall(
-                    IERC7579ModuleConfig.installModule,
-                    (MODULE_TYPE_VALIDATOR, ownerValidator, abi.encodePacked(newOwner))
-                )
-            );
+        calls[0] =
+            IERC7579ModuleConfig(account).isModuleInstalled(MODULE_TYPE_VALIDATOR, ownerValidator, "")
+                ? Execution(ownerValidator, 0, abi.encodeCall(IReinsOwnerSetter.setOwner, (newOwner)))
+                : Execution(
+                    account,
+                    0,
+                    abi.encodeCall(
+                        IERC7579ModuleConfig.installModule,
+                        (MODULE_TYPE_VALIDATOR, ownerValidator, abi.encodePacked(newOwner))
+                    )
+                );
         calls[1] = Execution(account, 0, abi.encodeCall(IReinsRootRotation.setRootValidator, (ownerValidator)));
         calls[2] = Execution(
             account,
