@@ -45,6 +45,8 @@ export interface ReinsDeployment {
   timelock: string;
   /** GuardianRecovery, when deployed (installed by `createAccount({ guardians })`). */
   recovery?: string;
+  /** PasskeyValidator (WebAuthn P-256 root validator), when deployed. */
+  passkeyValidator?: string;
 }
 
 /** Options of {@link ReinsOwner}. */

@@ -157,5 +157,6 @@ export function clientDeployment(record: DeploymentRecord): ReinsDeployment {
     sessions: c.AgentSessions,
     timelock: c.ReinsTimelock,
     ...(c.GuardianRecovery ? { recovery: c.GuardianRecovery } : {}),
+    ...(c.PasskeyValidator ? { passkeyValidator: c.PasskeyValidator } : {}),
   };
 }
