@@ -352,6 +352,35 @@ describe("PasskeyValidator: passkey (WebAuthn P-256) root validator", function (
     }
   });
 
+  it("without the precompile too (Solidity P-256): bad assertions give SIG_VALIDATION_FAILED, the good one passes", async () => {
+    const e = withoutPrecompile.ethers;
+    const w = await withoutPrecompile.networkHelpers.loadFixture(passkeyWorldWithout);
+    const op = await buildOp(
+      w.core,
+      w.account,
+      w.validatorAddress,
+      executeCalldata(ethTransfer(randomWallet().address, 1n)),
+    );
+    const signed = async (o: AssertionOptions = {}) =>
+      encodePasskeySignature(await w.passkey.signer(o)(getBytes(opHash(w.core, op))));
+    const validate = async (signature: string) => {
+      const data = w.validator.interface.encodeFunctionData("validateUserOp", [
+        packUserOp({ ...op, signature }),
+        opHash(w.core, op),
+      ]);
+      return BigInt(await e.provider.call({ to: w.validatorAddress, from: w.account, data }));
+    };
+    const bad: [string, string][] = [
+      ["wrong challenge", await signed({ challenge: getBytes(keccak256("0xbad0")) })],
+      ["UV flag missing", await signed({ flags: 0x01 })],
+      ["UP flag missing", await signed({ flags: 0x04 })],
+      ["high s", toHighS(await signed())],
+      ["malformed client data", await signed({ editClientData: (j) => j.replace(/","origin"/, ',"origin"') })],
+    ];
+    for (const [name, signature] of bad) expect(await validate(signature), name).to.equal(SIG_VALIDATION_FAILED);
+    expect(await validate(await signed())).to.equal(0n);
+  });
+
   it("ERC-1271: valid for the account and chain it was made for, not for another account or chain", async () => {
     const w = await networkHelpers.loadFixture(passkeyWorld);
     const account = await ethers.getContractAt("ReinsAccount", w.account);
