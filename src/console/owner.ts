@@ -24,8 +24,9 @@ export type RootOwner =
       kind: "passkey";
       /** The root validator (a PasskeyValidator). */
       validator: string;
-      /** The passkey's P-256 public key. */
+      /** The passkey's P-256 public key, x coordinate. */
       qx: string;
+      /** The passkey's P-256 public key, y coordinate. */
       qy: string;
     };
 

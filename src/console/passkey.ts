@@ -17,7 +17,9 @@ import { ActionRefused } from "./actions.js";
 
 /** An assertion as the page posts it: every field `0x`-hex of the authenticator's bytes. */
 export interface AssertionBody {
+  /** `AuthenticatorAssertionResponse.authenticatorData`. */
   authenticatorData: string;
+  /** `AuthenticatorAssertionResponse.clientDataJSON` (the UTF-8 bytes). */
   clientDataJSON: string;
   /** DER, as `AuthenticatorAssertionResponse.signature` gives it. */
   signature: string;
