@@ -17,7 +17,12 @@ import {
     ModeSelector,
     ModePayload
 } from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
-import {OwnerValidator} from "./OwnerValidator.sol";
+import {IReinsRecoverableRoot} from "./owner/IReinsRecoverableRoot.sol";
+
+/// @dev A root validator without {IReinsRecoverableRoot} that keeps `OwnerValidator.setOwner` semantics.
+interface IReinsOwnerRoot {
+    function setOwner(address newOwner) external;
+}
 
 /// @notice The account's root validator, as far as this module needs it.
 interface IReinsRootValidatorAccount {
@@ -37,7 +42,11 @@ interface IReinsHookRemoval {
  * which takes the owner's right to cancel away until a recovery completes or the lock expires.
  *
  * @dev Flow: `proposeRecovery` (M guardian signatures) → `recoveryDelay` → `completeRecovery` (anyone), which has
- * the account call `setOwner(newOwner)` on its root validator and then the configured `onRecovery` calls.
+ * the account make the calls its root validator names for the new owner ({IReinsRecoverableRoot-recoveryCalls})
+ * and then the configured `onRecovery` calls. The new owner is an ECDSA address whatever the root: with an
+ * `OwnerValidator` root that is `setOwner(newOwner)`; with a `PasskeyValidator` root the account installs
+ * `OwnerValidator` with `newOwner`, makes it the root and uninstalls the passkey validator (the lost passkey then
+ * signs nothing). A root without `recoveryCalls` gets `setOwner(newOwner)`, as before.
  *
  * Signatures: each element of `signatures` is `guardian (20 bytes) ‖ signature`, strictly increasing by guardian
  * address (so no guardian counts twice), each checked with `SignatureChecker` (ECDSA for EOAs, ERC-1271 for
@@ -57,8 +66,9 @@ interface IReinsHookRemoval {
  * - The lock outlives an uninstall (it expires on its own), so uninstalling the module does not lift it.
  *
  * Trust assumptions:
- * - The account's root validator implements {OwnerValidator-setOwner} semantics (the caller's owner becomes
- *   `newOwner`).
+ * - The account's root validator names correct recovery calls ({IReinsRecoverableRoot}), or implements
+ *   `setOwner(newOwner)` semantics (the caller's owner becomes `newOwner`). The root is the owner's own module, so
+ *   it is trusted by the account anyway.
  * - A thief holding the owner key can, unless the account prevents it, uninstall this module, replace the root
  *   validator, or change it during the delay. Other Reins modules must read {isLocked} and refuse such owner actions
  *   (and owner outflows) while locked; this module only provides the state.
@@ -297,9 +307,9 @@ contract GuardianRecovery is IERC7579Module, EIP712 {
     }
 
     /**
-     * @notice Complete the pending recovery of `account` once its delay passed; anyone may call. The account sets
-     * `newOwner` on its root validator, then makes the `onRecovery` calls (in "try" mode). Lifts the lock and
-     * discards a pending guardian change.
+     * @notice Complete the pending recovery of `account` once its delay passed; anyone may call. The account makes
+     * `newOwner` its owner (the root validator's {IReinsRecoverableRoot-recoveryCalls}, all-or-nothing), then makes
+     * the `onRecovery` calls (in "try" mode). Lifts the lock and discards a pending guardian change.
      */
     function completeRecovery(address account) external {
         Config storage config = _installedConfig(account);
@@ -321,11 +331,7 @@ contract GuardianRecovery is IERC7579Module, EIP712 {
             emit GuardianChangeCancelled(account);
         }
 
-        address rootValidator = IReinsRootValidatorAccount(account).rootValidator();
-        IERC7579Execution(account).executeFromExecutor(
-            _mode(ERC7579Utils.CALLTYPE_SINGLE, ERC7579Utils.EXECTYPE_DEFAULT),
-            abi.encodePacked(rootValidator, uint256(0), abi.encodeCall(OwnerValidator.setOwner, (pending.newOwner)))
-        );
+        _setNewOwner(account, pending.newOwner);
 
         Call[] storage calls = config.onRecovery;
         uint256 count = calls.length;
@@ -494,6 +500,22 @@ contract GuardianRecovery is IERC7579Module, EIP712 {
     }
 
     // ------------------------------------------------------------------------------------------ internals
+
+    /// @dev Has `account` make `newOwner` its owner, as its root validator says (or `setOwner` on it).
+    function _setNewOwner(address account, address newOwner) private {
+        address rootValidator = IReinsRootValidatorAccount(account).rootValidator();
+        try IReinsRecoverableRoot(rootValidator).recoveryCalls(account, newOwner) returns (Execution[] memory calls) {
+            IERC7579Execution(account).executeFromExecutor(
+                _mode(ERC7579Utils.CALLTYPE_BATCH, ERC7579Utils.EXECTYPE_DEFAULT),
+                ERC7579Utils.encodeBatch(calls)
+            );
+        } catch {
+            IERC7579Execution(account).executeFromExecutor(
+                _mode(ERC7579Utils.CALLTYPE_SINGLE, ERC7579Utils.EXECTYPE_DEFAULT),
+                abi.encodePacked(rootValidator, uint256(0), abi.encodeCall(IReinsOwnerRoot.setOwner, (newOwner)))
+            );
+        }
+    }
 
     function _cancelRecovery(address account, bool byGuardians) private {
         PendingRecovery storage pending = _recoveries[account];

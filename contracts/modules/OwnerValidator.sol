@@ -5,20 +5,14 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
 import {
     IERC7579Validator,
-    IERC7579Execution,
     IERC7579ModuleConfig,
     MODULE_TYPE_VALIDATOR,
     MODULE_TYPE_EXECUTOR
 } from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {ERC4337Utils} from "@openzeppelin/contracts/account/utils/ERC4337Utils.sol";
 import {Execution} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
-import {IReinsQueueGuard} from "../interfaces/IReinsQueueGuard.sol";
-import {CallPolicy} from "../libraries/CallPolicy.sol";
-
-/// @dev What the safety net reads from the guardian module: when the account's lock ends.
-interface ILockSource {
-    function lockedUntil(address account) external view returns (uint48);
-}
+import {OwnerSafetyNet} from "./owner/OwnerSafetyNet.sol";
+import {IReinsRecoverableRoot} from "./owner/IReinsRecoverableRoot.sol";
 
 /**
  * @title OwnerValidator
@@ -32,33 +26,23 @@ interface ILockSource {
  * ERC-1271 signatures are over `keccak256("\x19\x01" ‖ domain(account) ‖ keccak256(abi.encode(TYPEHASH, hash)))`,
  * so one owner's signature for one account cannot be replayed on another account or chain.
  *
- * Safety net: while it is on, an owner operation validates only if (1) the account is not locked by its
- * guardians — the lock end goes back as `validAfter`, so no TIMESTAMP is read — and (2) every call is one of:
- * `timelock.schedule` with this module as guard and at least `minDelay`; `timelock.cancel`; the guardian module's
- * `cancelRecovery`. Everything else — transfers, module changes, upgrades, turning the net off — waits in the
- * timelock, and when it runs this module (as the queue guard, installed as an executor) refuses while the account
- * is locked. Routine spending goes through an agent session the owner grants to its own hot key, with budgets and
- * tiers. Who wins a disagreement: M guardians (they can lock, which freezes the owner and its queued operations,
- * and recover); a thief holding the owner key can neither cancel a recovery while locked (the guardian module
- * refuses) nor move anything before the delay; a minority of guardians can do nothing.
+ * Safety net ({OwnerSafetyNet}, shared with `PasskeyValidator`): while it is on, owner operations may only
+ * schedule in the timelock (with this module as guard and at least `minDelay`), cancel, or cancel a recovery, and
+ * not while the guardians have locked the account. Routine spending goes through an agent session the owner grants
+ * to its own hot key, with budgets and tiers. Who wins a disagreement: M guardians (they can lock, which freezes the
+ * owner and its queued operations, and recover); a thief holding the owner key can neither cancel a recovery while
+ * locked (the guardian module refuses) nor move anything before the delay; a minority of guardians can do nothing.
+ * The flag shares the owner's slot, so an owner operation with the net off reads one slot.
+ *
+ * Guardian recovery ({IReinsRecoverableRoot}): the recovered owner is set here with {setOwner}.
  */
-contract OwnerValidator is IERC7579Validator, IReinsQueueGuard {
+contract OwnerValidator is IERC7579Validator, IReinsRecoverableRoot, OwnerSafetyNet {
     struct OwnerData {
         address owner;
         bool safetyNet;
     }
 
-    /// @notice Safety-net configuration of an account.
-    struct SafetyNet {
-        address lockSource;
-        address timelock;
-        uint48 minDelay;
-    }
-
-    bytes4 private constant _REQUEST_HOOK_REMOVAL = bytes4(keccak256("requestHookRemoval()"));
-
     mapping(address account => OwnerData) private _owners;
-    mapping(address account => SafetyNet) private _nets;
 
     bytes32 private constant _DOMAIN_TYPEHASH = keccak256(
         "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
@@ -73,20 +57,9 @@ contract OwnerValidator is IERC7579Validator, IReinsQueueGuard {
     error OwnerValidatorAlreadyInstalled(address account);
     /// @notice The calling account has no owner here.
     error OwnerValidatorNotInstalled(address account);
-    /// @notice With the safety net on, call `index` must wait in the timelock (or is scheduled with too short a
-    /// delay / another guard).
-    error OwnerValidatorDelayRequired(uint256 index, address target, bytes4 selector);
-    /// @notice The account is locked by its guardians until `until`.
-    error OwnerValidatorLocked(address account, uint48 until);
-    /// @notice Only the account's configured timelock may run queued owner operations.
-    error OwnerValidatorUnauthorized(address caller);
-    /// @notice Invalid safety-net configuration.
-    error OwnerValidatorInvalidSafetyNet();
 
     /// @notice The owner of `account` changed.
     event OwnerChanged(address indexed account, address indexed previousOwner, address indexed newOwner);
-    /// @notice The owner safety net of `account` was turned on or off.
-    event SafetyNetSet(address indexed account, bool enabled, SafetyNet config);
 
     /// @notice Install with `data` = the owner address (20 bytes, packed) or `abi.encode(owner)`. As an executor
     /// (for the safety net's queue) the data is ignored.
@@ -103,7 +76,7 @@ contract OwnerValidator is IERC7579Validator, IReinsQueueGuard {
         if (IERC7579ModuleConfig(msg.sender).isModuleInstalled(MODULE_TYPE_VALIDATOR, address(this), "")) return;
         address previous = _owners[msg.sender].owner;
         delete _owners[msg.sender];
-        delete _nets[msg.sender];
+        _clearSafetyNet(msg.sender);
         emit OwnerChanged(msg.sender, previous, address(0));
     }
 
@@ -114,37 +87,16 @@ contract OwnerValidator is IERC7579Validator, IReinsQueueGuard {
         _setOwner(msg.sender, newOwner);
     }
 
-    /**
-     * @notice Turn the owner safety net on for the calling account (tightening: at once). This module must also
-     * be installed as an executor, and `timelock` must be installed.
-     * @param config `lockSource` = the guardian module; `timelock` = the queue; `minDelay` = the least delay of an
-     * owner operation (choose it longer than the guardians need to lock).
-     */
-    function enableSafetyNet(SafetyNet calldata config) external {
-        if (_owners[msg.sender].owner == address(0)) revert OwnerValidatorNotInstalled(msg.sender);
-        if (config.lockSource.code.length == 0 || config.timelock.code.length == 0 || config.minDelay == 0) {
-            revert OwnerValidatorInvalidSafetyNet();
-        }
-        _nets[msg.sender] = config;
-        _owners[msg.sender].safetyNet = true;
-        emit SafetyNetSet(msg.sender, true, config);
-    }
-
-    /// @notice Turn the safety net off. While it is on, this call itself can only arrive through the timelock.
-    function disableSafetyNet() external {
-        _owners[msg.sender].safetyNet = false;
-        emit SafetyNetSet(msg.sender, false, _nets[msg.sender]);
-        delete _nets[msg.sender];
+    /// @inheritdoc IReinsRecoverableRoot
+    /// @dev One call: `setOwner(newOwner)` on this module.
+    function recoveryCalls(address, address newOwner) external view returns (Execution[] memory calls) {
+        calls = new Execution[](1);
+        calls[0] = Execution({target: address(this), value: 0, callData: abi.encodeCall(this.setOwner, (newOwner))});
     }
 
     /// @notice The owner of `account` (zero if none).
     function ownerOf(address account) external view returns (address) {
         return _owners[account].owner;
-    }
-
-    /// @notice The safety net of `account` (`enabled` false when off).
-    function safetyNetOf(address account) external view returns (bool enabled, SafetyNet memory config) {
-        return (_owners[account].safetyNet, _nets[account]);
     }
 
     /// @notice Whether `account` has an owner here.
@@ -159,30 +111,7 @@ contract OwnerValidator is IERC7579Validator, IReinsQueueGuard {
         if (!data.safetyNet) {
             return ok ? ERC4337Utils.SIG_VALIDATION_SUCCESS : ERC4337Utils.SIG_VALIDATION_FAILED;
         }
-        SafetyNet memory net = _nets[msg.sender];
-        // The one direct call allowed: the account's own delayed hook removal (a reverting hook must not lock the
-        // owner out; the account makes it wait HOOK_REMOVAL_DELAY, and a guardian lock still blocks it below).
-        if (userOp.callData.length != 4 || bytes4(userOp.callData) != _REQUEST_HOOK_REMOVAL) {
-            _checkDelayed(net, userOp.callData);
-        }
-        uint48 lockedUntil = ILockSource(net.lockSource).lockedUntil(msg.sender);
-        return ERC4337Utils.packValidationData(ok, lockedUntil, 0);
-    }
-
-    /// @inheritdoc IReinsQueueGuard
-    function executeQueued(
-        address account,
-        bytes32,
-        bytes32,
-        bytes32 mode,
-        bytes calldata executionCalldata,
-        bool
-    ) external returns (bytes[] memory) {
-        SafetyNet memory net = _nets[account];
-        if (msg.sender != net.timelock || net.timelock == address(0)) revert OwnerValidatorUnauthorized(msg.sender);
-        uint48 until = ILockSource(net.lockSource).lockedUntil(account);
-        if (until > block.timestamp) revert OwnerValidatorLocked(account, until);
-        return IERC7579Execution(account).executeFromExecutor(mode, executionCalldata);
+        return _validateWithSafetyNet(userOp, ok);
     }
 
     /// @inheritdoc IERC7579Validator
@@ -211,58 +140,19 @@ contract OwnerValidator is IERC7579Validator, IReinsQueueGuard {
         return moduleTypeId == MODULE_TYPE_VALIDATOR || moduleTypeId == MODULE_TYPE_EXECUTOR;
     }
 
-    /// @dev Safety net: every call must be a timelock schedule (guard = this, delay ≥ minDelay) or a cancel.
-    function _checkDelayed(SafetyNet memory net, bytes calldata callData) private view {
-        (bytes32 mode, bytes calldata payload) = CallPolicy.decodeExecute(callData);
-        (bool batch, bool ok) = CallPolicy.isBatch(mode, false);
-        if (!ok) revert OwnerValidatorDelayRequired(0, address(0), bytes4(0));
-        if (!batch) {
-            (address target, uint256 value, bytes calldata data) = CallPolicy.decodeSingle(payload);
-            _checkDelayedCall(net, 0, target, value, data);
-        } else {
-            Execution[] calldata calls = CallPolicy.decodeBatch(payload);
-            for (uint256 i = 0; i < calls.length; ++i) {
-                _checkDelayedCall(net, i, calls[i].target, calls[i].value, calls[i].callData);
-            }
-        }
+    /// @inheritdoc OwnerSafetyNet
+    function _safetyNetOn(address account) internal view override returns (bool) {
+        return _owners[account].safetyNet;
     }
 
-    function _checkDelayedCall(
-        SafetyNet memory net,
-        uint256 index,
-        address target,
-        uint256 value,
-        bytes calldata data
-    ) private view {
-        bytes4 selector = data.length >= 4 ? bytes4(data[0:4]) : bytes4(0);
-        if (value == 0) {
-            if (target == net.timelock) {
-                if (selector == _scheduleSelector()) {
-                    // schedule(mode, calldata, delay, validFor, approval, guard, context): words 2 and 5
-                    if (
-                        uint256(CallPolicy.word(data, 2)) >= net.minDelay &&
-                        address(uint160(uint256(CallPolicy.word(data, 5)))) == address(this)
-                    ) return;
-                } else if (selector == _cancelSelector()) {
-                    return;
-                }
-            } else if (target == net.lockSource && selector == _cancelRecoverySelector()) {
-                return;
-            }
-        }
-        revert OwnerValidatorDelayRequired(index, target, selector);
+    /// @inheritdoc OwnerSafetyNet
+    function _setSafetyNetFlag(address account, bool on) internal override {
+        _owners[account].safetyNet = on;
     }
 
-    function _scheduleSelector() private pure returns (bytes4) {
-        return bytes4(keccak256("schedule(bytes32,bytes,uint48,uint48,bool,address,bytes32)"));
-    }
-
-    function _cancelSelector() private pure returns (bytes4) {
-        return bytes4(keccak256("cancel(address,bytes32)"));
-    }
-
-    function _cancelRecoverySelector() private pure returns (bytes4) {
-        return bytes4(keccak256("cancelRecovery()"));
+    /// @inheritdoc OwnerSafetyNet
+    function _requireOwner(address account) internal view override {
+        if (_owners[account].owner == address(0)) revert OwnerValidatorNotInstalled(account);
     }
 
     function _isSignedBy(address owner, bytes32 digest, bytes calldata signature) private pure returns (bool) {

@@ -18,9 +18,12 @@
  * (so calldata costs match between accounts), and every block gets a pinned timestamp (a fixed start plus 12 s
  * per block), so the numbers are identical run to run.
  */
+import crypto from "node:crypto";
 import {
   AbiCoder,
   Interface,
+  getBytes,
+  hexlify,
   Wallet,
   ZeroAddress,
   ZeroHash,
@@ -44,6 +47,7 @@ import { ENTRYPOINT_V08, ensureEntryPoint } from "../../src/infra/singletons.js"
 import { signSessionOp } from "../../src/session/signature.js";
 import { getUserOpHash, nonceKey, packUserOp, type UserOperation } from "../../src/userop/userop.js";
 import { gasBreakdown, type GasNode, type Labels } from "./breakdown.js";
+import { P256_N, encodePasskeySignature, type PasskeyAssertion } from "../client/passkey.js";
 
 /** One row of `reports/gas.json`. */
 export interface GasResult {
@@ -94,6 +98,7 @@ export const SCENARIOS = [
   "erc20-transfer-agent",
   "erc20-queue-agent",
   "queued-execute",
+  "erc20-transfer-owner-passkey",
 ] as const;
 
 /** Which SimpleAccount scenario a Reins scenario is compared with. */
@@ -109,6 +114,7 @@ export const BASELINE_OF: Record<string, string | undefined> = {
   "native-transfer-agent": "native-transfer-owner",
   "erc20-transfer-agent": "erc20-transfer-owner",
   "erc20-queue-agent": "erc20-transfer-owner",
+  "erc20-transfer-owner-passkey": "erc20-transfer-owner",
 };
 
 /** Target ratios (Reins gasUsed / SimpleAccount gasUsed) from the benchmark issue. */
@@ -150,6 +156,51 @@ const SIMPLE_FACTORY = new Interface([
   "function createAccount(address owner, uint256 salt) returns (address)",
   "function getAddress(address owner, uint256 salt) view returns (address)",
 ]);
+
+/**
+ * A deterministic software passkey for `name` (P-256 key from a fixed string) that signs WebAuthn assertions with
+ * fixed authenticator and client data. ECDSA nonces are random, so it re-signs until r and the low s have no zero
+ * byte: the calldata cost, hence the gas, is then the same run to run.
+ */
+function benchPasskey(name: string) {
+  const d = Buffer.from(keccak256(toUtf8Bytes(`reins-bench/passkey/${name}`)).slice(2), "hex");
+  const ecdh = crypto.createECDH("prime256v1");
+  ecdh.setPrivateKey(d);
+  const pub = ecdh.getPublicKey(); // 0x04 ‖ x ‖ y
+  const [x, y] = [pub.subarray(1, 33), pub.subarray(33, 65)];
+  const key = crypto.createPrivateKey({
+    key: {
+      kty: "EC",
+      crv: "P-256",
+      d: d.toString("base64url"),
+      x: x.toString("base64url"),
+      y: y.toString("base64url"),
+    },
+    format: "jwk",
+  });
+  const authenticatorData = Buffer.concat([
+    crypto.createHash("sha256").update("reins.bench").digest(),
+    Buffer.from([0x05, 0, 0, 0, 0]), // UP | UV, sign count 0
+  ]);
+  const noZeroByte = (v: bigint) => !(v.toString(16).padStart(64, "0").match(/../g) ?? ([] as string[])).includes("00");
+  return {
+    qx: hexlify(x),
+    qy: hexlify(y),
+    sign(challenge: Uint8Array): PasskeyAssertion {
+      const clientDataJSON = Buffer.from(
+        `{"type":"webauthn.get","challenge":"${Buffer.from(challenge).toString("base64url")}","origin":"https://reins.bench"}`,
+      );
+      const message = Buffer.concat([authenticatorData, crypto.createHash("sha256").update(clientDataJSON).digest()]);
+      for (;;) {
+        const sig = crypto.sign("sha256", message, { key, dsaEncoding: "ieee-p1363" });
+        const r = BigInt(hexlify(sig.subarray(0, 32)));
+        const raw = BigInt(hexlify(sig.subarray(32)));
+        const s = raw > P256_N / 2n ? P256_N - raw : raw;
+        if (noZeroByte(r) && noZeroByte(s)) return { authenticatorData, clientDataJSON, signature: { r, s } };
+      }
+    },
+  };
+}
 
 /** Deterministic private key for `name`. */
 function wallet(name: string): Wallet {
@@ -623,6 +674,43 @@ export async function runBenchmark(ethers: HardhatEthers, options: BenchmarkOpti
     txHash: execReceipt.hash,
   });
   log(`${"queued-execute".padEnd(28)} reins  gasUsed ${execReceipt.gasUsed}`);
+
+  // ---------------------------------------------------------------------------------------------- passkey owner
+  // An account whose root validator is PasskeyValidator (WebAuthn P-256, verified by the P256VERIFY precompile of
+  // the default hardfork); deployed by an unmeasured first op, then the same ERC-20 transfer as
+  // `erc20-transfer-owner`. Last in the run, so it does not move any other scenario's addresses or clock.
+  const passkeyValidator = await deploy("PasskeyValidator", [ownerValidatorAddr]);
+  const passkeyValidatorAddr = await passkeyValidator.getAddress();
+  const passkey = benchPasskey("owner");
+  const passkeyInit = initializeCalldata(
+    passkeyValidatorAddr,
+    AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [passkey.qx, passkey.qy]),
+  );
+  const passkeyAddr: string = await factory.getFunction("getAccountAddress")(passkeyInit, ZeroHash);
+  const passkeyKey = nonceKey(passkeyValidatorAddr);
+  const passkeySign = async (op: UserOperation) => ({
+    ...op,
+    signature: encodePasskeySignature(passkey.sign(getBytes(getUserOpHash(op, ENTRYPOINT_V08, chainId)))),
+  });
+  await tx(() => deployer.sendTransaction({ to: passkeyAddr, value: 10n * 10n ** 18n }));
+  const passkeySetup = await sendOp(
+    await passkeySign(
+      await buildOp(passkeyAddr, passkeyKey, reinsCall([]), 100_000n, {
+        factory: factoryAddr,
+        factoryData: factory.interface.encodeFunctionData("createAccount", [passkeyInit, ZeroHash]),
+      }),
+    ),
+  );
+  if (!passkeySetup.success) throw new Error("passkey account setup failed: " + passkeySetup.reason);
+  await tx(() => entryPoint.connect(deployer).getFunction("depositTo")(passkeyAddr, { value: 10n ** 18n }));
+  await tx(() => token.getFunction("mint")(passkeyAddr, 1_000_000n * 10n ** 6n));
+  details.push(
+    await measure("erc20-transfer-owner-passkey", "reins", async (l) =>
+      passkeySign(
+        await buildOp(passkeyAddr, passkeyKey, reinsCall(transfer(recipient("erc20/passkey"), TOKEN_AMOUNT)), l),
+      ),
+    ),
+  );
 
   // ---------------------------------------------------------------------------------------------- breakdown
   const breakdowns = new Map<string, GasNode>();

@@ -47,6 +47,8 @@ export interface ReinsDeployment {
   recovery?: string;
   /** ReinsAccount7702, the EIP-7702 delegate an EOA upgrades to (`upgradeEoa`), when deployed. */
   account7702?: string;
+  /** PasskeyValidator (WebAuthn P-256 root validator), when deployed. */
+  passkeyValidator?: string;
 }
 
 /** Options of {@link ReinsOwner}. */

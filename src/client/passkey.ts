@@ -3,7 +3,17 @@
  * WebAuthn assertion (what `navigator.credentials.get` returns) into the validator's signature format, with low-s
  * normalisation, and sign owner UserOperations and ERC-1271 messages with a {@link PasskeySigner}.
  */
-import { AbiCoder, concat, getBytes, hexlify, keccak256, toUtf8Bytes, toUtf8String, type BytesLike } from "ethers";
+import {
+  AbiCoder,
+  concat,
+  decodeBase64,
+  getBytes,
+  hexlify,
+  keccak256,
+  toUtf8Bytes,
+  toUtf8String,
+  type BytesLike,
+} from "ethers";
 import { getUserOpHash, type UserOperation } from "../userop/userop.js";
 
 /** Order of the P-256 group. */
@@ -187,4 +197,42 @@ export async function signMessageWithPasskey(
 ): Promise<string> {
   const challenge = getBytes(passkeyMessageDigest(account, hash, chainId));
   return concat([validator, encodePasskeySignature(await signer(challenge))]);
+}
+
+/** What the client data of an assertion says it signed: its `type` and the challenge as hex bytes. */
+export interface AssertionClientData {
+  /** `"webauthn.get"` for an assertion. */
+  type: string;
+  /** The decoded (base64url) challenge, `0x`-hex. */
+  challenge: string;
+  /** The origin the browser reports (not checked on chain). */
+  origin: string;
+}
+
+/**
+ * Read the client data JSON of an assertion (to check, before sending anything, that the passkey signed the
+ * challenge it was asked to sign).
+ * @throws PasskeyAssertionError when it is not JSON or has no string `type` / `challenge`.
+ */
+export function assertionClientData(clientDataJSON: PasskeyAssertion["clientDataJSON"]): AssertionClientData {
+  let parsed: { type?: unknown; challenge?: unknown; origin?: unknown };
+  try {
+    parsed = JSON.parse(clientDataText(clientDataJSON)) as typeof parsed;
+  } catch {
+    throw new PasskeyAssertionError("clientDataJSON is not JSON");
+  }
+  if (typeof parsed.type !== "string" || typeof parsed.challenge !== "string") {
+    throw new PasskeyAssertionError("clientDataJSON has no string type or challenge");
+  }
+  if (!/^[A-Za-z0-9_-]*$/.test(parsed.challenge)) throw new PasskeyAssertionError("challenge is not base64url");
+  return {
+    type: parsed.type,
+    challenge: hexlify(base64urlBytes(parsed.challenge)),
+    origin: typeof parsed.origin === "string" ? parsed.origin : "",
+  };
+}
+
+function base64urlBytes(text: string): Uint8Array {
+  const b64 = text.replace(/-/g, "+").replace(/_/g, "/");
+  return decodeBase64(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
 }

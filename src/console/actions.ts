@@ -5,6 +5,10 @@
  * checks that it is the owner's over exactly that operation, checks the action again (a request executed,
  * cancelled or expired since the page loaded is refused), and sends it once through the configured sender
  * (bundler, or `handleOps` from the console's relayer key). The server never holds the owner key.
+ *
+ * The owner is whoever the account's root validator names ({@link rootOwner}): an ECDSA key (OwnerValidator;
+ * the wallet signs the typed data) or a passkey (PasskeyValidator; the page asks `navigator.credentials.get` with
+ * the userOpHash as the challenge and submits the assertion, checked by {@link checkedPasskeySignature}).
  */
 import { randomUUID } from "node:crypto";
 import { getAddress, verifyTypedData } from "ethers";
@@ -29,7 +33,10 @@ import {
   userOperationTypedDataJson,
   type UserOperation,
 } from "../userop/userop.js";
-import { chainNow, ownerOf, type ReadContext } from "./reads.js";
+import type { PasskeyAssertion } from "../client/passkey.js";
+import { chainNow, type ReadContext } from "./reads.js";
+import { UnsupportedRootError, describeOwner, rootOwner, type RootOwner } from "./owner.js";
+import { checkedPasskeySignature } from "./passkey.js";
 
 /** What the page may ask for. */
 export type ConsoleAction =
@@ -60,6 +67,8 @@ interface Prepared {
   action: ConsoleAction;
   op: UserOperation;
   userOpHash: string;
+  /** Who must sign it (the root validator when it was prepared). */
+  owner: RootOwner;
   createdAt: number;
   /** Set once a submit started: a second submit of the same id is refused (nothing is sent twice). */
   submitted?: Promise<OperationResultRaw>;
@@ -67,6 +76,15 @@ interface Prepared {
 
 /** Prepared operations older than this are refused (prepare again): 10 minutes. */
 export const PREPARED_TTL_MS = 10 * 60_000;
+
+/**
+ * Least verification gas of a passkey owner operation: OpenZeppelin's Solidity P-256 verifier (chains without the
+ * P256VERIFY precompile) needs a few hundred thousand, and a bundler's estimate with a dummy signature misses it.
+ */
+export const PASSKEY_VERIFICATION_GAS = 600_000n;
+
+/** What the page submits: the wallet's 65-byte ECDSA signature, or the passkey's WebAuthn assertion. */
+export type OwnerProof = { signature: string } | { assertion: PasskeyAssertion };
 
 const ID = /^0x[0-9a-fA-F]{64}$/;
 const STUB = "0x" + "11".repeat(32) + "22".repeat(32) + "1b";
@@ -252,11 +270,26 @@ export class ConsoleActions {
     }
   }
 
-  /** Build the unsigned owner operation for `action`; returns it with the typed data the wallet signs. */
+  /** The account's owner now; a root the console cannot sign for is refused (409). */
+  private async owner(): Promise<RootOwner> {
+    try {
+      return await rootOwner(this.c);
+    } catch (e) {
+      if (e instanceof UnsupportedRootError)
+        throw new ActionRefused(409, "unsupported owner", `${e.message}; nothing was sent`);
+      throw e;
+    }
+  }
+
+  /**
+   * Build the unsigned owner operation for `action`; returns it with the typed data the wallet signs (ECDSA owner)
+   * or the challenge the passkey signs (`userOpHash`, passkey owner: `ownerKind` says which).
+   */
   async prepare(action: ConsoleAction) {
     const { calls, summary } = await this.calls(action);
+    const owner = await this.owner();
     const entryPoint = IEntryPoint__factory.connect(this.sender.entryPoint, this.c.provider);
-    const nonce = await entryPoint.getNonce(this.c.account, nonceKey(this.c.deployment.ownerValidator));
+    const nonce = await entryPoint.getNonce(this.c.account, nonceKey(owner.validator));
     const d = DEFAULT_GAS_LIMITS.owner;
     let op: UserOperation = {
       sender: this.c.account,
@@ -274,17 +307,21 @@ export class ConsoleActions {
       });
       op = { ...op, ...e };
     }
+    if (owner.kind === "passkey" && op.verificationGasLimit < PASSKEY_VERIFICATION_GAS) {
+      op = { ...op, verificationGasLimit: PASSKEY_VERIFICATION_GAS };
+    }
     const chainId = await this.sender.chainId();
     const id = randomUUID();
     const userOpHash = getUserOpHash(op, this.sender.entryPoint, chainId);
     for (const [key, old] of this.prepared) {
       if (Date.now() - old.createdAt > 2 * PREPARED_TTL_MS) this.prepared.delete(key); // keep the map small
     }
-    this.prepared.set(id, { id, action, op, userOpHash, createdAt: Date.now() });
+    this.prepared.set(id, { id, action, op, userOpHash, owner, createdAt: Date.now() });
     return {
       id,
       summary,
-      owner: await ownerOf(this.c),
+      owner: describeOwner(owner),
+      ownerKind: owner.kind,
       chainId: chainId.toString(),
       userOpHash,
       op: toRpcUserOp(op),
@@ -293,11 +330,12 @@ export class ConsoleActions {
   }
 
   /**
-   * Send prepared operation `id` with the wallet's `signature`. Refused (nothing sent): unknown or stale id, a
-   * second submit of the same id, a signature that is not the owner's over this operation, an action no longer
-   * valid on chain, a nonce that moved since it was prepared.
+   * Send prepared operation `id` with the owner's proof: the wallet's `signature` (ECDSA owner) or the passkey's
+   * `assertion` (passkey owner). Refused (nothing sent): unknown or stale id, a second submit of the same id, a
+   * proof of the other kind, a signature that is not the owner's over this operation, an assertion over another
+   * challenge or by another passkey, an action no longer valid on chain, a nonce that moved since it was prepared.
    */
-  async submit(id: string, signature: string) {
+  async submit(id: string, proof: OwnerProof) {
     const p = this.prepared.get(id);
     if (!p)
       throw new ActionRefused(404, "unknown", "no such prepared operation (the console restarted?): prepare it again");
@@ -307,35 +345,24 @@ export class ConsoleActions {
       this.prepared.delete(id);
       throw new ActionRefused(409, "expired", "the prepared operation is older than 10 minutes: prepare it again");
     }
-    if (!/^0x[0-9a-fA-F]{130}$/.test(signature))
+    if (p.owner.kind === "ecdsa" && !("signature" in proof))
+      throw new ActionRefused(
+        400,
+        "bad input",
+        "the owner is an ECDSA key: expected {id, signature}; nothing was sent",
+      );
+    if (p.owner.kind === "passkey" && !("assertion" in proof))
+      throw new ActionRefused(400, "bad input", "the owner is a passkey: expected {id, assertion}; nothing was sent");
+    if ("signature" in proof && !/^0x[0-9a-fA-F]{130}$/.test(proof.signature))
       throw new ActionRefused(400, "bad input", "signature: expected 65 bytes of hex");
     // Claimed synchronously, before any await: a second submit of this id (a double click, a replayed request)
     // is refused above while this one runs, and after it.
     let sent = false;
     const run = (async () => {
-      const chainId = await this.sender.chainId();
-      const t = userOperationTypedData(p.op, this.sender.entryPoint, chainId);
-      let signer: string;
-      try {
-        signer = getAddress(verifyTypedData(t.domain, t.types, t.message, signature));
-      } catch {
-        throw new ActionRefused(
-          400,
-          "bad signature",
-          "the signature does not recover to any address; nothing was sent",
-        );
-      }
-      const owner = await ownerOf(this.c);
-      if (signer !== owner) {
-        throw new ActionRefused(
-          403,
-          "not owner",
-          `signed by ${signer}, but the account's owner is ${owner}; nothing was sent`,
-        );
-      }
+      const signature = await this.checkedSignature(p, proof);
       await this.calls(p.action); // the server-side re-check: is the action still valid on chain now?
       const entryPoint = IEntryPoint__factory.connect(this.sender.entryPoint, this.c.provider);
-      const nonce = await entryPoint.getNonce(this.c.account, nonceKey(this.c.deployment.ownerValidator));
+      const nonce = await entryPoint.getNonce(this.c.account, nonceKey(p.owner.validator));
       if (nonce !== p.op.nonce) {
         throw new ActionRefused(
           409,
@@ -352,7 +379,7 @@ export class ConsoleActions {
       result = await run;
     } catch (e) {
       // Refused before sending: the id is free again only for a wrong signature (the page may sign again).
-      if (!sent && e instanceof ActionRefused && (e.code === "bad signature" || e.code === "not owner"))
+      if (!sent && e instanceof ActionRefused && ["bad signature", "not owner", "wrong challenge"].includes(e.code))
         p.submitted = undefined;
       else if (!sent) this.prepared.delete(id);
       if (e instanceof ActionRefused) throw e;
@@ -367,6 +394,39 @@ export class ConsoleActions {
       );
     }
     return { userOpHash: result.userOpHash, txHash: result.txHash, gasCost: result.actualGasCost.toString() };
+  }
+
+  /** The operation's signature once the proof is checked against the owner now (refusals: nothing was sent). */
+  private async checkedSignature(p: Prepared, proof: OwnerProof): Promise<string> {
+    const owner = await this.owner();
+    if (owner.validator !== p.owner.validator || owner.kind !== p.owner.kind) {
+      throw new ActionRefused(
+        409,
+        "stale",
+        `the account's owner changed since this operation was prepared (root validator now ${owner.validator}); ` +
+          "nothing was sent: prepare again",
+      );
+    }
+    if ("assertion" in proof) {
+      return checkedPasskeySignature(this.c.provider, owner.validator, p.op, p.userOpHash, proof.assertion);
+    }
+    const chainId = await this.sender.chainId();
+    const t = userOperationTypedData(p.op, this.sender.entryPoint, chainId);
+    let signer: string;
+    try {
+      signer = getAddress(verifyTypedData(t.domain, t.types, t.message, proof.signature));
+    } catch {
+      throw new ActionRefused(400, "bad signature", "the signature does not recover to any address; nothing was sent");
+    }
+    const expected = describeOwner(owner);
+    if (signer !== expected) {
+      throw new ActionRefused(
+        403,
+        "not owner",
+        `signed by ${signer}, but the account's owner is ${expected}; nothing was sent`,
+      );
+    }
+    return proof.signature;
   }
 }
 

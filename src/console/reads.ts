@@ -22,6 +22,7 @@ import { amount, duration } from "../cli/format.js";
 import { transferOf } from "./decodeCalls.js";
 import type { ActivityEvent, ConsoleData } from "./data.js";
 import { scopeWords } from "./scope.js";
+import { describeOwner, rootOwner } from "./owner.js";
 import type { TokenBook, TokenMeta } from "./tokens.js";
 
 /** What every read needs. */
@@ -71,9 +72,13 @@ export async function accountView(c: ReadContext) {
   const sessions = AgentSessions__factory.connect(d.sessions, provider);
   const installed = async (type: bigint, module: string | undefined) =>
     module ? acc.isModuleInstalled(type, module, "0x") : false;
+  const root = await rootOwner(c).catch(() => null);
   const modules = [
+    ...(root?.kind === "passkey"
+      ? [{ name: "PasskeyValidator (root validator)", address: root.validator, installed: true }]
+      : []),
     {
-      name: "OwnerValidator (root validator)",
+      name: root?.kind === "passkey" ? "OwnerValidator" : "OwnerValidator (root validator)",
       address: d.ownerValidator,
       installed: await installed(MODULE_TYPE_VALIDATOR, d.ownerValidator),
     },
@@ -161,8 +166,10 @@ export async function accountView(c: ReadContext) {
   const deposit = await IEntryPoint__factory.connect(c.entryPoint, provider).balanceOf(account);
   return {
     account,
-    owner: await ownerOf(c),
-    rootValidator: d.ownerValidator,
+    owner: root ? describeOwner(root) : await ownerOf(c),
+    rootValidator: root?.validator ?? d.ownerValidator,
+    /** `ecdsa` (OwnerValidator), `passkey` (PasskeyValidator), or `unsupported`. */
+    rootKind: root?.kind ?? "unsupported",
     modules,
     paused: config.paused,
     securityDelay: duration(config.securityDelay),

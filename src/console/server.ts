@@ -2,7 +2,8 @@
  * {@link startConsole}: the owner console's HTTP server on 127.0.0.1. It serves the bundled page (Vite build in
  * `dist/console/`) and a JSON API: `GET /api/info|account|sessions|activity|inbox` (chain reads on the server),
  * `POST /api/prepare {action}` (an unsigned owner operation and its EIP-712 typed data) and
- * `POST /api/submit {id, signature}` (checked, then sent once through the bundler or the relayer key).
+ * `POST /api/submit {id, signature}` or `{id, assertion}` (an ECDSA owner's signature, or a passkey owner's WebAuthn
+ * assertion over the userOpHash; checked, then sent once through the bundler or the relayer key).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { existsSync, readFileSync, statSync } from "node:fs";
@@ -13,7 +14,9 @@ import type { ReinsDeployment } from "../client/owner.js";
 import type { OperationSender } from "../client/transport/sender.js";
 import { ActionRefused, ConsoleActions, parseAction } from "./actions.js";
 import type { ConsoleData } from "./data.js";
-import { accountView, activityView, inboxView, ownerOf, sessionsView, type ReadContext } from "./reads.js";
+import { accountView, activityView, inboxView, sessionsView, type ReadContext } from "./reads.js";
+import { describeOwner, rootOwner } from "./owner.js";
+import { parseAssertion } from "./passkey.js";
 import { TokenBook } from "./tokens.js";
 
 /** Options of {@link startConsole}. */
@@ -96,13 +99,19 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   const chainId = await options.sender.chainId();
 
   const api: Record<string, () => Promise<unknown>> = {
-    "/api/info": async () => ({
-      account: options.account,
-      owner: await ownerOf(ctx),
-      chainId: chainId.toString(),
-      entryPoint: options.sender.entryPoint,
-      relay: "estimate" in options.sender && options.sender.estimate ? "bundler" : "relayer",
-    }),
+    "/api/info": async () => {
+      const owner = await rootOwner(ctx);
+      return {
+        account: options.account,
+        owner: describeOwner(owner),
+        /** How the page has the owner sign: the wallet (`ecdsa`) or `navigator.credentials.get` (`passkey`). */
+        ownerKind: owner.kind,
+        rootValidator: owner.validator,
+        chainId: chainId.toString(),
+        entryPoint: options.sender.entryPoint,
+        relay: "estimate" in options.sender && options.sender.estimate ? "bundler" : "relayer",
+      };
+    },
     "/api/account": () => accountView(ctx),
     "/api/sessions": () => sessionsView(ctx),
     "/api/activity": () => activityView(ctx),
@@ -129,11 +138,15 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
           return send(res, 200, await actions.prepare(parseAction(body.action)));
         }
         if (req.method === "POST" && url.pathname === "/api/submit") {
-          const body = (await readBody(req)) as { id?: unknown; signature?: unknown };
-          if (typeof body.id !== "string" || typeof body.signature !== "string") {
-            throw new ActionRefused(400, "bad input", "expected {id, signature}");
+          const body = (await readBody(req)) as { id?: unknown; signature?: unknown; assertion?: unknown };
+          if (typeof body.id !== "string" || (typeof body.signature !== "string" && body.assertion === undefined)) {
+            throw new ActionRefused(400, "bad input", "expected {id, signature} or {id, assertion}");
           }
-          return send(res, 200, await actions.submit(body.id, body.signature));
+          const proof =
+            typeof body.signature === "string"
+              ? { signature: body.signature }
+              : { assertion: parseAssertion(body.assertion) };
+          return send(res, 200, await actions.submit(body.id, proof));
         }
         return send(res, 404, { error: "not found", code: "not found" });
       } catch (e) {

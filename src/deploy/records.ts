@@ -158,5 +158,6 @@ export function clientDeployment(record: DeploymentRecord): ReinsDeployment {
     timelock: c.ReinsTimelock,
     ...(c.GuardianRecovery ? { recovery: c.GuardianRecovery } : {}),
     ...(c.ReinsAccount7702 ? { account7702: c.ReinsAccount7702 } : {}),
+    ...(c.PasskeyValidator ? { passkeyValidator: c.PasskeyValidator } : {}),
   };
 }

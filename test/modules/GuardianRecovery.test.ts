@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { AbiCoder, Interface, TypedDataEncoder, ZeroAddress, concat, getAddress, type Wallet } from "ethers";
+import { AbiCoder, Interface, TypedDataEncoder, ZeroAddress, ZeroHash, concat, getAddress, type Wallet } from "ethers";
 import { MODULE_TYPE_EXECUTOR, accountInterface, executeCalldata } from "../../src/account/encoding.js";
 import { packUserOp } from "../../src/userop/userop.js";
 import {
@@ -17,6 +17,18 @@ import {
   type Core,
 } from "../helpers/reins.js";
 import type { GuardianRecovery, MockERC1271Guardian } from "../../types/ethers-contracts/index.js";
+import { signMessageWithPasskey } from "../../src/client/passkey.js";
+import { softwarePasskey } from "../../src/erc7562/scenarios/passkey.js";
+import {
+  deployPasskeyRecoveryWorld,
+  guardianSignatures,
+  passkeyAttempt,
+  passkeyCalls,
+  passkeyOp,
+  selfCall,
+  type PasskeyRecoveryWorld,
+} from "../helpers/passkey.js";
+import { HOUR, transferCall } from "../helpers/sessions.js";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -684,5 +696,149 @@ describe("GuardianRecovery", () => {
       }
       expect(await f.core.ownerValidator.ownerOf(f.address)).to.equal(f.owner.address);
     });
+  });
+});
+
+// ------------------------------------------------------------------------------------- passkey root
+
+function passkeyRecoveryWorld() {
+  return deployPasskeyRecoveryWorld(ethers, false);
+}
+
+/** Guardians 0 and 2 propose recovering the passkey world's account to `newOwner`. */
+async function proposeFor(p: PasskeyRecoveryWorld, newOwner: string) {
+  const digest = await p.recovery.recoveryDigest(p.w.accountAddress, newOwner);
+  return p.recovery.proposeRecovery(
+    p.w.accountAddress,
+    newOwner,
+    guardianSignatures(digest, [p.guardians[0], p.guardians[2]]),
+  );
+}
+
+describe("GuardianRecovery with a passkey root (PasskeyValidator)", () => {
+  it("a lost passkey is recovered to an ECDSA owner on OwnerValidator; the old passkey signs nothing; the owner rotates back to a new passkey", async () => {
+    const p = await networkHelpers.loadFixture(passkeyRecoveryWorld);
+    const { w, recovery } = p;
+    const ov = await w.core.ownerValidator.getAddress();
+    const newOwner = randomWallet();
+    const hash = ethers.id("order");
+    const oldSig = await signMessageWithPasskey(
+      w.accountAddress,
+      p.validatorAddress,
+      hash,
+      w.core.chainId,
+      p.passkey.signer,
+    );
+    expect(await w.account.isValidSignature(hash, oldSig)).to.equal("0x1626ba7e");
+
+    await proposeFor(p, newOwner.address);
+    await networkHelpers.time.increase(HOUR);
+    const tx = await recovery.connect(w.core.stranger).completeRecovery(w.accountAddress);
+    await expect(tx).to.emit(recovery, "RecoveryCompleted").withArgs(w.accountAddress, newOwner.address);
+    await expect(tx).to.emit(w.account, "RootValidatorChanged").withArgs(p.validatorAddress, ov);
+    await expect(tx).to.emit(p.validator, "PasskeyChanged").withArgs(w.accountAddress, ZeroHash, ZeroHash);
+    console.log(
+      `      gas: completeRecovery of a passkey root (install + root + uninstall + 2 onRecovery calls) ${(await tx.wait())!.gasUsed}`,
+    );
+
+    expect(await w.account.rootValidator()).to.equal(ov);
+    expect(await w.core.ownerValidator.ownerOf(w.accountAddress)).to.equal(newOwner.address);
+    expect(await w.account.isModuleInstalled(1n, p.validatorAddress, "0x")).to.equal(false);
+    expect(await p.validator.passkeyOf(w.accountAddress)).to.deep.equal([ZeroHash, ZeroHash]);
+    // the old passkey: no operation validates (AA24), no ERC-1271 signature either
+    await expect(passkeyAttempt(p, executeCalldata(transferCall(w, newOwner.address, 1n))))
+      .to.be.revertedWithCustomError(w.core.entryPoint, "FailedOp")
+      .withArgs(0n, "AA24 signature error");
+    expect(await w.account.isValidSignature(hash, oldSig)).to.equal("0xffffffff");
+
+    // the new ECDSA owner moves funds, then rotates to a new passkey in one owner operation
+    const next = softwarePasskey();
+    const key = AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [next.qx, next.qy]);
+    const rotate = signAsOwner(
+      w.core,
+      await buildOp(
+        w.core,
+        w.accountAddress,
+        ov,
+        executeCalldata([
+          transferCall(w, newOwner.address, 3n),
+          selfCall(w, "installModule", [1n, p.validatorAddress, key]),
+          selfCall(w, "setRootValidator", [p.validatorAddress]),
+          selfCall(w, "uninstallModule", [1n, ov, "0x"]),
+        ]),
+      ),
+      newOwner,
+    );
+    const [ev] = userOpEvents(w.core, await handleOps(w.core, [rotate]));
+    expect(ev.success, ev.revertReason).to.equal(true);
+    expect(await w.token.balanceOf(newOwner.address)).to.equal(3n);
+    expect(await w.account.rootValidator()).to.equal(p.validatorAddress);
+    // the lost passkey stays out after the rotation (a different key is installed now)
+    await expect(passkeyAttempt(p, executeCalldata(transferCall(w, newOwner.address, 1n))))
+      .to.be.revertedWithCustomError(w.core.entryPoint, "FailedOp")
+      .withArgs(0n, "AA24 signature error");
+    const op = await passkeyOp(p, executeCalldata(transferCall(w, newOwner.address, 1n)), next.signer);
+    expect(userOpEvents(w.core, await handleOps(w.core, [op]))[0].success).to.equal(true);
+    expect(await w.token.balanceOf(newOwner.address)).to.equal(4n);
+  });
+
+  it("with OwnerValidator still installed as an ordinary validator, the recovery re-keys it and makes it root", async () => {
+    const p = await networkHelpers.loadFixture(passkeyRecoveryWorld);
+    const { w, recovery } = p;
+    const ov = await w.core.ownerValidator.getAddress();
+    const spare = randomWallet();
+    const { event } = await passkeyCalls(p, selfCall(w, "installModule", [1n, ov, spare.address]));
+    expect(event.success, event.revertReason).to.equal(true);
+    const newOwner = randomWallet();
+    await proposeFor(p, newOwner.address);
+    await networkHelpers.time.increase(HOUR);
+    await expect(recovery.completeRecovery(w.accountAddress))
+      .to.emit(w.core.ownerValidator, "OwnerChanged")
+      .withArgs(w.accountAddress, spare.address, newOwner.address);
+    expect(await w.account.rootValidator()).to.equal(ov);
+    expect(await w.account.isModuleInstalled(1n, p.validatorAddress, "0x")).to.equal(false);
+    // the spare key is out too
+    const stale = signAsOwner(w.core, await buildOp(w.core, w.accountAddress, ov, executeCalldata([])), spare);
+    await expect(handleOps(w.core, [stale])).to.be.revertedWithCustomError(w.core.entryPoint, "FailedOp");
+  });
+
+  it("the passkey owner cancels a malicious recovery during the delay; completing it then fails", async () => {
+    const p = await networkHelpers.loadFixture(passkeyRecoveryWorld);
+    const { w, recovery } = p;
+    await proposeFor(p, randomWallet().address);
+    const { event } = await passkeyCalls(p, {
+      target: p.recoveryAddress,
+      data: recovery.interface.encodeFunctionData("cancelRecovery"),
+    });
+    expect(event.success, event.revertReason).to.equal(true);
+    await networkHelpers.time.increase(HOUR);
+    await expect(recovery.completeRecovery(w.accountAddress)).to.be.revertedWithCustomError(
+      recovery,
+      "GuardianRecoveryNoPendingRecovery",
+    );
+    expect(await w.account.rootValidator()).to.equal(p.validatorAddress);
+    expect((await passkeyCalls(p, [])).event.success).to.equal(true);
+  });
+
+  it("while the guardians' lock holds, the passkey owner cannot cancel; the recovery completes", async () => {
+    const p = await networkHelpers.loadFixture(passkeyRecoveryWorld);
+    const { w, recovery, guardians } = p;
+    await recovery.lock(
+      w.accountAddress,
+      guardianSignatures(await recovery.lockDigest(w.accountAddress), [guardians[1], guardians[2]]),
+    );
+    const newOwner = randomWallet();
+    await proposeFor(p, newOwner.address);
+    const { event } = await passkeyCalls(p, {
+      target: p.recoveryAddress,
+      data: recovery.interface.encodeFunctionData("cancelRecovery"),
+    });
+    expect(event.success).to.equal(false);
+    expect(recovery.interface.parseError(event.revertReason!)?.name).to.equal("GuardianRecoveryLocked");
+    await networkHelpers.time.increase(HOUR);
+    await recovery.completeRecovery(w.accountAddress);
+    expect(await recovery.isLocked(w.accountAddress)).to.equal(false);
+    expect(await w.core.ownerValidator.ownerOf(w.accountAddress)).to.equal(newOwner.address);
+    expect(await w.account.rootValidator()).to.equal(await w.core.ownerValidator.getAddress());
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { AbiCoder, ZeroHash, concat, type Wallet } from "ethers";
+import { AbiCoder, ZeroAddress, ZeroHash, concat, type Wallet } from "ethers";
 import {
   MODE_SINGLE,
   MODULE_TYPE_EXECUTOR,
@@ -9,7 +9,16 @@ import {
   executeCalldata,
 } from "../../src/account/encoding.js";
 import type { GuardianRecovery } from "../../types/ethers-contracts/index.js";
-import { buildOp, handleOps, randomWallet, signAsOwner, signDigest, userOpEvents } from "../helpers/reins.js";
+import { signMessageWithPasskey } from "../../src/client/passkey.js";
+import { packUserOp } from "../../src/userop/userop.js";
+import { buildOp, handleOps, opHash, randomWallet, signAsOwner, signDigest, userOpEvents } from "../helpers/reins.js";
+import {
+  deployPasskeyRecoveryWorld,
+  passkeyAttempt,
+  passkeyOp,
+  selfCall,
+  type PasskeyRecoveryWorld,
+} from "../helpers/passkey.js";
 import {
   DAY,
   HOUR,
@@ -306,5 +315,217 @@ describe("Owner safety net (stolen owner key)", () => {
       data: accountInterface.encodeFunctionData("uninstallModule", [MODULE_TYPE_EXECUTOR, ov, "0x"]),
     });
     expect(await w.core.ownerValidator.ownerOf(w.accountAddress)).to.equal(w.owner.address);
+  });
+});
+
+// ------------------------------------------------------------------------------------- passkey root
+
+function passkeySafetyNetWorld() {
+  return deployPasskeyRecoveryWorld(ethers, true);
+}
+
+/** A timelock schedule of `inner` with `delay` and `guard` (a call for the passkey world's account). */
+function passkeySchedule(
+  p: PasskeyRecoveryWorld,
+  inner: ReturnType<typeof transferCall>,
+  delay: bigint,
+  guard: string,
+) {
+  return scheduleCall(p.w, inner, delay, guard);
+}
+
+describe("Owner safety net with a passkey root (same rules, PasskeyValidator)", () => {
+  it("direct transfers, module changes, upgrades and turning the net off are refused; short or unguarded schedules too", async () => {
+    const p = await networkHelpers.loadFixture(passkeySafetyNetWorld);
+    const { w } = p;
+    const thief = randomWallet().address;
+    expect((await p.validator.safetyNetOf(w.accountAddress))[0]).to.equal(true);
+    for (const callData of [
+      executeCalldata(transferCall(w, thief, 1n)),
+      executeCalldata({ target: thief, value: 1n }),
+      executeCalldata({
+        target: w.accountAddress,
+        data: w.account.interface.encodeFunctionData("setRootValidator", [thief]),
+      }),
+      accountInterface.encodeFunctionData("upgradeToAndCall", [thief, "0x"]),
+      executeCalldata({
+        target: p.validatorAddress,
+        data: p.validator.interface.encodeFunctionData("disableSafetyNet"),
+      }),
+      executeCalldata({
+        target: p.validatorAddress,
+        data: p.validator.interface.encodeFunctionData("setPasskey", [p.passkey.qx, p.passkey.qy]),
+      }),
+      executeCalldata(passkeySchedule(p, transferCall(w, thief, 1n), MIN_DELAY - 1n, p.validatorAddress)),
+      executeCalldata(passkeySchedule(p, transferCall(w, thief, 1n), MIN_DELAY, ZeroAddress)),
+    ]) {
+      await expect(passkeyAttempt(p, callData)).to.be.revertedWithCustomError(w.core.entryPoint, "FailedOpWithRevert");
+    }
+    expect(await w.token.balanceOf(thief)).to.equal(0n);
+    expect((await p.validator.safetyNetOf(w.accountAddress))[0]).to.equal(true);
+    // the refusal is the safety net's, named by the module (an eth_call of validateUserOp as the account)
+    const op = await passkeyOp(p, executeCalldata(transferCall(w, thief, 1n)));
+    const data = p.validator.interface.encodeFunctionData("validateUserOp", [packUserOp(op), opHash(w.core, op)]);
+    await expect(ethers.provider.call({ to: p.validatorAddress, from: w.accountAddress, data }))
+      .to.be.revertedWithCustomError(p.validator, "OwnerValidatorDelayRequired")
+      .withArgs(0n, w.tokenAddress, "0xa9059cbb");
+  });
+
+  it("a stolen passkey's drain waits; guardians lock, the passkey cannot cancel, recovery hands the account to an ECDSA owner", async () => {
+    const p = await networkHelpers.loadFixture(passkeySafetyNetWorld);
+    const { w, recovery, guardians } = p;
+    const thief = randomWallet().address;
+    const before = await w.token.balanceOf(w.accountAddress);
+    // 1. the thief (holding the passkey) schedules a drain: the only thing it can do at once
+    const receipt = await passkeyAttempt(
+      p,
+      executeCalldata(passkeySchedule(p, transferCall(w, thief, before), MIN_DELAY, p.validatorAddress)),
+    );
+    expect(userOpEvents(w.core, receipt)[0].success).to.equal(true);
+    const scheduled = parseEvents(w, receipt).find((e) => e.name === "OperationScheduled")!;
+    const id = scheduled.args.id as string;
+    // 2. guardians lock: the passkey stops validating (AA22, not due until the lock ends)
+    await recovery.lock(
+      w.accountAddress,
+      sign(await recovery.lockDigest(w.accountAddress), [guardians[0], guardians[1]]),
+    );
+    const sched = executeCalldata(passkeySchedule(p, transferCall(w, thief, 1n), MIN_DELAY, p.validatorAddress));
+    await expect(passkeyAttempt(p, sched))
+      .to.be.revertedWithCustomError(w.core.entryPoint, "FailedOp")
+      .withArgs(0n, "AA22 expired or not due");
+    const newOwner = randomWallet();
+    await recovery.proposeRecovery(
+      w.accountAddress,
+      newOwner.address,
+      sign(await recovery.recoveryDigest(w.accountAddress, newOwner.address), [guardians[1], guardians[2]]),
+    );
+    // ... and cannot cancel the recovery
+    const cancel = executeCalldata({
+      target: p.recoveryAddress,
+      data: recovery.interface.encodeFunctionData("cancelRecovery"),
+    });
+    await expect(passkeyAttempt(p, cancel)).to.be.revert(ethers);
+    // 3. the recovery completes: OwnerValidator with the new ECDSA owner is root, the passkey validator is gone
+    await networkHelpers.time.increase(HOUR + 1n);
+    await recovery.completeRecovery(w.accountAddress);
+    const ov = await w.core.ownerValidator.getAddress();
+    expect(await w.account.rootValidator()).to.equal(ov);
+    expect(await w.core.ownerValidator.ownerOf(w.accountAddress)).to.equal(newOwner.address);
+    expect(await w.account.isModuleInstalled(1n, p.validatorAddress, "0x")).to.equal(false);
+    expect(await p.validator.isInitialized(w.accountAddress)).to.equal(false);
+    expect((await p.validator.safetyNetOf(w.accountAddress))[0]).to.equal(false);
+    // the queued drain was cancelled by the recovery's onRecovery calls and can never run
+    expect(await w.timelock.state(w.accountAddress, id)).to.equal(STATE.Cancelled);
+    await networkHelpers.time.increase(MIN_DELAY);
+    await expect(
+      w.timelock.execute(
+        w.accountAddress,
+        id,
+        scheduled.args.mode as string,
+        scheduled.args.executionCalldata as string,
+      ),
+    ).to.be.revertedWithCustomError(w.timelock, "ReinsTimelockUnexpectedState");
+    expect(await w.token.balanceOf(w.accountAddress)).to.equal(before);
+    // the stolen passkey signs nothing any more (its validator is not installed: AA24)
+    await expect(passkeyAttempt(p, executeCalldata([])))
+      .to.be.revertedWithCustomError(w.core.entryPoint, "FailedOp")
+      .withArgs(0n, "AA24 signature error");
+    // the new ECDSA owner's operations validate
+    const op = signAsOwner(
+      w.core,
+      await buildOp(w.core, w.accountAddress, ov, executeCalldata(transferCall(w, newOwner.address, 1n))),
+      newOwner,
+    );
+    expect(userOpEvents(w.core, await handleOps(w.core, [op]))[0].success).to.equal(true);
+    expect(await w.token.balanceOf(newOwner.address)).to.equal(1n);
+  });
+
+  it("while locked, a ready queued passkey operation cannot run; after the lock it can", async () => {
+    const p = await networkHelpers.loadFixture(passkeySafetyNetWorld);
+    const { w, recovery, guardians } = p;
+    const payee = randomWallet().address;
+    const receipt = await passkeyAttempt(
+      p,
+      executeCalldata(scheduleCall(w, transferCall(w, payee, 5n), MIN_DELAY, p.validatorAddress, 3n * DAY)),
+    );
+    const s = parseEvents(w, receipt).find((e) => e.name === "OperationScheduled")!;
+    await recovery.lock(
+      w.accountAddress,
+      sign(await recovery.lockDigest(w.accountAddress), [guardians[0], guardians[2]]),
+    );
+    await networkHelpers.time.increase(MIN_DELAY + 1n);
+    const run = () =>
+      w.timelock.execute(
+        w.accountAddress,
+        s.args.id as string,
+        s.args.mode as string,
+        s.args.executionCalldata as string,
+      );
+    await expect(run()).to.be.revertedWithCustomError(p.validator, "OwnerValidatorLocked");
+    await networkHelpers.time.increase(DAY + 1n);
+    await run();
+    expect(await w.token.balanceOf(payee)).to.equal(5n);
+  });
+
+  it("a stranger cannot run queued operations through the passkey guard; ERC-1271 is refused while the net is on", async () => {
+    const p = await networkHelpers.loadFixture(passkeySafetyNetWorld);
+    const { w } = p;
+    await expect(
+      p.validator.executeQueued(
+        w.accountAddress,
+        ZeroHash,
+        ZeroHash,
+        MODE_SINGLE,
+        encodeSingle(transferCall(w, w.core.stranger.address, 1n)),
+        false,
+      ),
+    ).to.be.revertedWithCustomError(p.validator, "OwnerValidatorUnauthorized");
+    const hash = ethers.id("permit");
+    const sig = await signMessageWithPasskey(
+      w.accountAddress,
+      p.validatorAddress,
+      hash,
+      w.core.chainId,
+      p.passkey.signer,
+    );
+    expect(await w.account.isValidSignature(hash, sig)).to.equal("0xffffffff");
+    // the same signature is good once the net is off (turned off through the timelock, after the delay)
+    const off = { target: p.validatorAddress, data: p.validator.interface.encodeFunctionData("disableSafetyNet") };
+    const receipt = await passkeyAttempt(p, executeCalldata(scheduleCall(w, off, MIN_DELAY, p.validatorAddress)));
+    const s = parseEvents(w, receipt).find((e) => e.name === "OperationScheduled")!;
+    await networkHelpers.time.increase(MIN_DELAY + 1n);
+    await w.timelock.execute(
+      w.accountAddress,
+      s.args.id as string,
+      s.args.mode as string,
+      s.args.executionCalldata as string,
+    );
+    expect((await p.validator.safetyNetOf(w.accountAddress))[0]).to.equal(false);
+    expect(await w.account.isValidSignature(hash, sig)).to.equal("0x1626ba7e");
+    // enableSafetyNet refuses an account without a passkey
+    const cfg = { lockSource: p.recoveryAddress, timelock: p.recoveryAddress, minDelay: 1n };
+    await expect(p.validator.connect(w.core.stranger).enableSafetyNet(cfg)).to.be.revertedWithCustomError(
+      p.validator,
+      "PasskeyValidatorNotInstalled",
+    );
+  });
+
+  it("uninstalling the passkey validator's executor role keeps the passkey and its safety net", async () => {
+    const p = await networkHelpers.loadFixture(passkeySafetyNetWorld);
+    const { w } = p;
+    // module changes must wait in the timelock: schedule the executor removal, run it after the delay
+    const remove = selfCall(w, "uninstallModule", [MODULE_TYPE_EXECUTOR, p.validatorAddress, "0x"]);
+    const receipt = await passkeyAttempt(p, executeCalldata(scheduleCall(w, remove, MIN_DELAY, p.validatorAddress)));
+    const s = parseEvents(w, receipt).find((e) => e.name === "OperationScheduled")!;
+    await networkHelpers.time.increase(MIN_DELAY + 1n);
+    await w.timelock.execute(
+      w.accountAddress,
+      s.args.id as string,
+      s.args.mode as string,
+      s.args.executionCalldata as string,
+    );
+    expect(await w.account.isModuleInstalled(MODULE_TYPE_EXECUTOR, p.validatorAddress, "0x")).to.equal(false);
+    expect(await p.validator.passkeyOf(w.accountAddress)).to.deep.equal([p.passkey.qx, p.passkey.qy]);
+    expect((await p.validator.safetyNetOf(w.accountAddress))[0]).to.equal(true);
   });
 });

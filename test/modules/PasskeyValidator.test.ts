@@ -139,15 +139,15 @@ interface PasskeyWorld {
   account: string;
 }
 
-async function deployValidator(e: Ethers) {
-  const validator = await e.deployContract("PasskeyValidator");
+async function deployValidator(e: Ethers, core: Core) {
+  const validator = await e.deployContract("PasskeyValidator", [await core.ownerValidator.getAddress()]);
   return { validator, validatorAddress: await validator.getAddress() };
 }
 
 /** A fresh account whose root validator is the passkey (deployed by its first owner op, which the passkey signs). */
 async function passkeyWorldOn(e: Ethers): Promise<PasskeyWorld> {
   const core = await deployCore(e);
-  const { validator, validatorAddress } = await deployValidator(e);
+  const { validator, validatorAddress } = await deployValidator(e, core);
   const passkey = newPasskey();
   const initCall = initializeCalldata(validatorAddress, passkey.installData);
   const account = await core.factory.getAccountAddress(initCall, ZeroHash);
@@ -273,7 +273,8 @@ describe("PasskeyValidator: passkey (WebAuthn P-256) root validator", function (
   it("install data, rotation by the account, views", async () => {
     const w = await networkHelpers.loadFixture(passkeyWorld);
     expect(await w.validator.isModuleType(1n)).to.equal(true);
-    expect(await w.validator.isModuleType(2n)).to.equal(false);
+    expect(await w.validator.isModuleType(2n)).to.equal(true); // executor: the safety net's queue guard
+    expect(await w.validator.isModuleType(3n)).to.equal(false);
     expect(await w.validator.passkeyOf(w.account)).to.deep.equal([w.passkey.qx, w.passkey.qy]);
     expect(await w.validator.isInitialized(w.account)).to.equal(true);
     await expect(w.validator.onInstall("0x1234")).to.be.revertedWithCustomError(
@@ -351,6 +352,35 @@ describe("PasskeyValidator: passkey (WebAuthn P-256) root validator", function (
     }
   });
 
+  it("without the precompile too (Solidity P-256): bad assertions give SIG_VALIDATION_FAILED, the good one passes", async () => {
+    const e = withoutPrecompile.ethers;
+    const w = await withoutPrecompile.networkHelpers.loadFixture(passkeyWorldWithout);
+    const op = await buildOp(
+      w.core,
+      w.account,
+      w.validatorAddress,
+      executeCalldata(ethTransfer(randomWallet().address, 1n)),
+    );
+    const signed = async (o: AssertionOptions = {}) =>
+      encodePasskeySignature(await w.passkey.signer(o)(getBytes(opHash(w.core, op))));
+    const validate = async (signature: string) => {
+      const data = w.validator.interface.encodeFunctionData("validateUserOp", [
+        packUserOp({ ...op, signature }),
+        opHash(w.core, op),
+      ]);
+      return BigInt(await e.provider.call({ to: w.validatorAddress, from: w.account, data }));
+    };
+    const bad: [string, string][] = [
+      ["wrong challenge", await signed({ challenge: getBytes(keccak256("0xbad0")) })],
+      ["UV flag missing", await signed({ flags: 0x01 })],
+      ["UP flag missing", await signed({ flags: 0x04 })],
+      ["high s", toHighS(await signed())],
+      ["malformed client data", await signed({ editClientData: (j) => j.replace(/","origin"/, ',"origin"') })],
+    ];
+    for (const [name, signature] of bad) expect(await validate(signature), name).to.equal(SIG_VALIDATION_FAILED);
+    expect(await validate(await signed())).to.equal(0n);
+  });
+
   it("ERC-1271: valid for the account and chain it was made for, not for another account or chain", async () => {
     const w = await networkHelpers.loadFixture(passkeyWorld);
     const account = await ethers.getContractAt("ReinsAccount", w.account);
@@ -389,7 +419,7 @@ describe("PasskeyValidator: passkey (WebAuthn P-256) root validator", function (
 
   it("an ECDSA account installs the passkey, makes it root, grants a session and approves a queued request", async () => {
     const sw = await networkHelpers.loadFixture(sessionWorld);
-    const { validatorAddress } = await deployValidator(ethers);
+    const { validatorAddress } = await deployValidator(ethers, sw.core);
     const passkey = newPasskey();
     const ownerValidator = await sw.core.ownerValidator.getAddress();
     // the ECDSA owner installs the passkey validator and makes it root

@@ -8,7 +8,15 @@
  */
 import crypto from "node:crypto";
 import { AbiCoder, Interface, ZeroHash, hexlify, parseEther } from "ethers";
-import { executeCalldata, initializeCalldata, type Call } from "../../account/encoding.js";
+import {
+  MODE_SINGLE,
+  MODULE_TYPE_EXECUTOR,
+  accountInterface,
+  encodeSingle,
+  executeCalldata,
+  initializeCalldata,
+  type Call,
+} from "../../account/encoding.js";
 import { encodePasskeySignature, type PasskeySigner } from "../../client/passkey.js";
 import { getUserOpHash, type UserOperation } from "../../userop/userop.js";
 import { sendHandleOps, type Scenario, type ScenarioBundle, type ScenarioContext } from "../scenario.js";
@@ -55,12 +63,21 @@ export interface PasskeyAccountWorld {
   ownerOp: (calls: Call | Call[], deploy?: boolean) => Promise<UserOperation>;
 }
 
+const DAY = 24n * 3600n;
+const SAFETY_NET = new Interface([
+  "function enableSafetyNet((address lockSource, address timelock, uint48 minDelay) config)",
+]);
+
 const EP = new Interface(["function getNonce(address sender, uint192 key) view returns (uint256)"]);
 
-/** Deploy PasskeyValidator, ReinsAccount and ReinsAccountFactory; pick a counterfactual passkey-root account. */
+/**
+ * Deploy OwnerValidator (the recovery target PasskeyValidator's constructor names), PasskeyValidator, ReinsAccount
+ * and ReinsAccountFactory; pick a counterfactual passkey-root account.
+ */
 export async function deployPasskeyWorld(ctx: ScenarioContext): Promise<PasskeyAccountWorld> {
   const { ethers, deployer, entryPoint, chainId } = ctx;
-  const validatorC = await ethers.deployContract("PasskeyValidator", deployer);
+  const ownerValidatorC = await ethers.deployContract("OwnerValidator", deployer);
+  const validatorC = await ethers.deployContract("PasskeyValidator", [await ownerValidatorC.getAddress()], deployer);
   const implementationC = await ethers.deployContract("ReinsAccount", deployer);
   const implementation = await implementationC.getAddress();
   const factory = await ethers.deployContract(
@@ -125,6 +142,59 @@ export const passkeyScenarios: Scenario[] = [
       const to = await ctx.deployer.getAddress();
       await sendHandleOps(ctx.deployer, ctx.entryPoint, [await w.ownerOp({ target: to, value: 0n }, true)]);
       return { ops: [await w.ownerOp({ target: to, value: parseEther("0.01") })], names: w.names };
+    },
+  },
+  {
+    name: "Reins: passkey owner op with the owner safety net on (validation reads the guardian lock)",
+    expect: "pass",
+    build: async (ctx): Promise<ScenarioBundle> => {
+      const w = await deployPasskeyWorld(ctx);
+      const { ethers, deployer } = ctx;
+      const recovery = await ethers.deployContract("GuardianRecovery", deployer);
+      const timelock = await ethers.deployContract("ReinsTimelock", deployer);
+      const recoveryAddress = await recovery.getAddress();
+      const timelockAddress = await timelock.getAddress();
+      const install = AbiCoder.defaultAbiCoder().encode(
+        ["address[]", "uint8", "uint32", "uint32", "uint32", "tuple(address target, bytes data)[]"],
+        [[await deployer.getAddress()], 1, DAY, DAY, DAY, []],
+      );
+      const enable = SAFETY_NET.encodeFunctionData("enableSafetyNet", [
+        { lockSource: recoveryAddress, timelock: timelockAddress, minDelay: DAY },
+      ]);
+      await sendHandleOps(deployer, ctx.entryPoint, [
+        await w.ownerOp(
+          [
+            {
+              target: w.account,
+              data: accountInterface.encodeFunctionData("installModule", [
+                MODULE_TYPE_EXECUTOR,
+                recoveryAddress,
+                install,
+              ]),
+            },
+            {
+              target: w.account,
+              data: accountInterface.encodeFunctionData("installModule", [MODULE_TYPE_EXECUTOR, w.validator, "0x"]),
+            },
+            { target: w.validator, data: enable },
+          ],
+          true,
+        ),
+      ]);
+      // the only kind of owner operation the net lets through at once: a delayed schedule guarded by the validator
+      const schedule = timelock.interface.encodeFunctionData("schedule", [
+        MODE_SINGLE,
+        encodeSingle({ target: await deployer.getAddress(), value: parseEther("0.01") }),
+        DAY,
+        DAY,
+        false,
+        w.validator,
+        ZeroHash,
+      ]);
+      return {
+        ops: [await w.ownerOp({ target: timelockAddress, data: schedule })],
+        names: { ...w.names, [recoveryAddress]: "GuardianRecovery", [timelockAddress]: "ReinsTimelock" },
+      };
     },
   },
 ];

@@ -36,7 +36,11 @@ export async function postJson<T>(what: string, body: unknown): Promise<T> {
 /** `/api/info`. */
 export interface Info {
   account: string;
+  /** The owner address (ECDSA), or a description of the passkey. */
   owner: string;
+  /** How owner operations are signed: the browser wallet (`ecdsa`) or a passkey (`passkey`). */
+  ownerKind: "ecdsa" | "passkey";
+  rootValidator: string;
   chainId: string;
   entryPoint: string;
   relay: "bundler" | "relayer";

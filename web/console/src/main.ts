@@ -120,7 +120,7 @@ async function act(el: HTMLElement): Promise<void> {
   if (!action || busy || !info) return;
   busy = true;
   document.querySelectorAll<HTMLButtonElement>("button[data-act]").forEach((b) => (b.disabled = true));
-  show("Waiting for the wallet's signature…", "info");
+  show(info.ownerKind === "passkey" ? "Waiting for the passkey…" : "Waiting for the wallet's signature…", "info");
   try {
     const sent = await runAction(action, info);
     show(`Done: ${sent.summary} (transaction ${sent.txHash}).`, "ok");

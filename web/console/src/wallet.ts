@@ -4,6 +4,7 @@
  * submit the signature. Every refusal is a sentence for the person that says whether anything was sent.
  */
 import { ApiError, postJson, type Info } from "./api.js";
+import { runPasskeyAction } from "./passkey.js";
 
 /** An EIP-1193 provider (MetaMask-class wallets inject one as `window.ethereum`). */
 export interface Eip1193 {
@@ -30,12 +31,15 @@ export type Action =
   | { kind: "applyChange"; changeHash: string }
   | { kind: "cancelChange"; changeHash: string };
 
-interface Prepared {
+/** What `/api/prepare` answers. */
+export interface Prepared {
   id: string;
   summary: string;
   owner: string;
   chainId: string;
   typedData: string;
+  /** The EntryPoint v0.8 userOpHash: the passkey's WebAuthn challenge. */
+  userOpHash: string;
 }
 
 /** What a sent action returns. */
@@ -44,8 +48,12 @@ export interface Sent {
   userOpHash: string;
 }
 
-/** Run `action` as an owner operation signed by the wallet. Throws {@link UserMessage} with the reason. */
+/**
+ * Run `action` as an owner operation signed by the wallet (ECDSA owner) or by the passkey (passkey owner, see
+ * passkey.ts). Throws {@link UserMessage} with the reason.
+ */
 export async function runAction(action: Action, info: Info): Promise<Sent & { summary: string }> {
+  if (info.ownerKind === "passkey") return runPasskeyAction(action);
   const eth = window.ethereum;
   if (!eth) throw new UserMessage("No browser wallet found (EIP-1193 window.ethereum); nothing was sent.");
   const chainHex = String(await eth.request({ method: "eth_chainId" }));

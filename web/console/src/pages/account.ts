@@ -7,6 +7,8 @@ export interface AccountData {
   account: string;
   owner: string;
   rootValidator: string;
+  /** Who signs owner operations: `ecdsa` (OwnerValidator, the wallet) or `passkey` (PasskeyValidator). */
+  rootKind: "ecdsa" | "passkey" | "unsupported";
   modules: { name: string; address: string; installed: boolean }[];
   paused: boolean;
   securityDelay: string;
@@ -40,7 +42,7 @@ export function accountPage(a: AccountData): string {
     <table class="kv" data-testid="account-facts">
       ${row("Account", `<span class="mono">${esc(a.account)}</span>`)}
       ${row("Owner", `<span class="mono" data-testid="owner">${esc(a.owner)}</span>`)}
-      ${row("Root validator", `OwnerValidator ${short(a.rootValidator)}`)}
+      ${row("Root validator", `<span data-testid="root-kind" data-kind="${esc(a.rootKind)}">${a.rootKind === "passkey" ? "PasskeyValidator (passkey owner)" : a.rootKind === "ecdsa" ? "OwnerValidator" : "unsupported validator"}</span> ${short(a.rootValidator)}`)}
       ${row("Agents", a.paused ? `<span class="badge danger" data-testid="account-paused">paused</span>` : `<span class="badge ok" data-testid="account-paused">running</span>`)}
       ${row("Security delay", esc(a.securityDelay) + (a.securityDelay === "0s" ? ` <span class="badge warn">loosening applies at once</span>` : ""))}
       ${row("EntryPoint deposit", `${esc(a.entryPointDeposit.text)} ETH`)}
