@@ -47,7 +47,7 @@ import { ENTRYPOINT_V08, ensureEntryPoint } from "../../src/infra/singletons.js"
 import { signSessionOp } from "../../src/session/signature.js";
 import { getUserOpHash, nonceKey, packUserOp, type UserOperation } from "../../src/userop/userop.js";
 import { gasBreakdown, type GasNode, type Labels } from "./breakdown.js";
-import { P256_N, encodePasskeySignature, type PasskeyAssertion } from "../client/passkey.js";
+import { P256_N, encodePasskeySignature, type PasskeyAssertion } from "../../src/client/passkey.js";
 
 /** One row of `reports/gas.json`. */
 export interface GasResult {

@@ -13,6 +13,7 @@ import {
   type ModuleInit,
 } from "../account/encoding.js";
 import { nonceKey, userOperationTypedData, type UserOperation } from "../userop/userop.js";
+import { encodePasskeySignature, signUserOpWithPasskey, type PasskeySigner } from "./passkey.js";
 import {
   AgentSessions__factory,
   IEntryPoint__factory,
@@ -51,14 +52,35 @@ export interface ReinsDeployment {
   passkeyValidator?: string;
 }
 
+/**
+ * A passkey owner: the account's root validator is `PasskeyValidator` with this P-256 key, and every owner
+ * operation is signed by a WebAuthn assertion over its userOpHash (`navigator.credentials.get` in a browser, a
+ * security key, or a software key in tests).
+ */
+export interface PasskeyOwner {
+  /** Produces the assertion for a challenge (the userOpHash). */
+  passkey: PasskeySigner;
+  /** The credential's public key (P-256 x and y, 32 bytes each), installed by {@link ReinsOwner.createAccount}. */
+  qx: string;
+  qy: string;
+  /** The PasskeyValidator (default: `deployment.passkeyValidator`). */
+  validator?: string;
+}
+
+/** Whether an owner is a {@link PasskeyOwner} (else an ethers `Signer`). */
+export function isPasskeyOwner(owner: Signer | PasskeyOwner): owner is PasskeyOwner {
+  return typeof (owner as PasskeyOwner).passkey === "function";
+}
+
 /** Options of {@link ReinsOwner}. */
 export interface ReinsOwnerOptions {
   /**
    * The owner's signer: any ethers `Signer` (a `Wallet`, a KMS or hardware signer, a browser wallet through
    * `BrowserProvider`). It signs each owner operation as the EntryPoint v0.8 EIP-712 typed data
    * ({@link userOperationTypedData}), which is the userOpHash itself; needs no ETH (the account pays).
+   * Or a {@link PasskeyOwner}: the root validator is then PasskeyValidator and operations carry WebAuthn assertions.
    */
-  owner: Signer;
+  owner: Signer | PasskeyOwner;
   provider: Provider;
   deployment: ReinsDeployment;
   sender: OperationSender;
@@ -105,10 +127,16 @@ export type ChangeOutcome =
 
 /** Stub owner signature for estimation: 65 well-formed bytes that recover to some other address. */
 const OWNER_STUB = "0x" + "11".repeat(32) + "22".repeat(32) + "1b";
+/** Stub passkey signature for estimation: a well-formed assertion (UP and UV set) that verifies for no key. */
+const PASSKEY_STUB = encodePasskeySignature({
+  authenticatorData: "0x" + "00".repeat(32) + "0500000001",
+  clientDataJSON: JSON.stringify({ type: "webauthn.get", challenge: "A".repeat(43), origin: "https://stub" }),
+  signature: { r: 1n, s: 1n },
+});
 
 /** The owner's client for one Reins account. */
 export class ReinsOwner {
-  readonly owner: Signer;
+  readonly owner: Signer | PasskeyOwner;
   readonly provider: Provider;
   readonly deployment: ReinsDeployment;
   readonly sender: OperationSender;
@@ -153,7 +181,13 @@ export class ReinsOwner {
       if (!d.recovery) throw new ReinsError("config", "guardians given, but the deployment has no GuardianRecovery");
       guardians.push(guardianRecoveryModule(d.recovery, opts.guardians, d));
     }
-    return initializeCalldata(d.ownerValidator, await this.ownerAddress(), [
+    const root = isPasskeyOwner(this.owner)
+      ? {
+          validator: this.rootValidator(),
+          data: AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [this.owner.qx, this.owner.qy]),
+        }
+      : { validator: d.ownerValidator, data: await this.ownerAddress() };
+    return initializeCalldata(root.validator, root.data, [
       { moduleTypeId: MODULE_TYPE_VALIDATOR, module: d.sessions, initData: delay },
       { moduleTypeId: MODULE_TYPE_EXECUTOR, module: d.sessions, initData: delay },
       { moduleTypeId: MODULE_TYPE_EXECUTOR, module: d.timelock, initData: "0x" },
@@ -204,7 +238,7 @@ export class ReinsOwner {
 
   private async run(calls: Call | Call[], initCode: Partial<UserOperation> = {}): Promise<OperationResultRaw> {
     const entryPoint = IEntryPoint__factory.connect(this.sender.entryPoint, this.provider);
-    const nonce = await entryPoint.getNonce(this.account, nonceKey(this.deployment.ownerValidator));
+    const nonce = await entryPoint.getNonce(this.account, nonceKey(this.rootValidator()));
     const d = DEFAULT_GAS_LIMITS.owner;
     const draft: UserOperation = {
       sender: this.account,
@@ -220,7 +254,7 @@ export class ReinsOwner {
     return submitOperation({
       sender: this.sender,
       draft,
-      stubSignature: OWNER_STUB,
+      stubSignature: isPasskeyOwner(this.owner) ? PASSKEY_STUB : OWNER_STUB,
       sign: (_hash, op) => this.signOperation(op),
       fixed: this.gas,
     });
@@ -231,13 +265,29 @@ export class ReinsOwner {
    * (the userOpHash; what `OwnerValidator` checks), so a KMS, hardware or browser wallet can sign it.
    */
   async signOperation(op: UserOperation): Promise<string> {
-    const typed = userOperationTypedData(op, this.sender.entryPoint, await this.sender.chainId());
+    const chainId = await this.sender.chainId();
+    if (isPasskeyOwner(this.owner)) {
+      return (await signUserOpWithPasskey(op, this.owner.passkey, this.sender.entryPoint, chainId)).signature;
+    }
+    const typed = userOperationTypedData(op, this.sender.entryPoint, chainId);
     return this.owner.signTypedData(typed.domain, typed.types, typed.message);
   }
 
-  /** The owner's address. */
+  /** The owner's address (an ECDSA owner; a passkey owner has none: throws). */
   async ownerAddress(): Promise<string> {
+    if (isPasskeyOwner(this.owner)) {
+      throw new ReinsError("config", "ReinsOwner: a passkey owner has no address (its root is PasskeyValidator)");
+    }
     return getAddress(await this.owner.getAddress());
+  }
+
+  /** The root validator owner operations go through: OwnerValidator, or PasskeyValidator for a passkey owner. */
+  rootValidator(): string {
+    if (!isPasskeyOwner(this.owner)) return this.deployment.ownerValidator;
+    const validator = this.owner.validator ?? this.deployment.passkeyValidator;
+    if (!validator)
+      throw new ReinsError("config", "passkey owner: no PasskeyValidator (pass validator, or a deployment with one)");
+    return validator;
   }
 
   private sessionsCall(data: string): Call {
