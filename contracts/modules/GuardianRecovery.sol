@@ -18,6 +18,7 @@ import {
     ModePayload
 } from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
 import {IReinsRecoverableRoot} from "./owner/IReinsRecoverableRoot.sol";
+import {SecurityDelayed} from "./shared/SecurityDelayed.sol";
 
 /// @dev A root validator without {IReinsRecoverableRoot} that keeps `OwnerValidator.setOwner` semantics.
 interface IReinsOwnerRoot {
@@ -77,7 +78,7 @@ interface IReinsHookRemoval {
  * - ERC-1271 guardians are trusted to approve only what they mean to: their approval is read when the
  *   signatures are submitted.
  */
-contract GuardianRecovery is IERC7579Module, EIP712 {
+contract GuardianRecovery is IERC7579Module, EIP712, SecurityDelayed {
     /// @notice A call the account makes (with no value) after a recovery changed its owner.
     struct Call {
         address target;
@@ -90,11 +91,11 @@ contract GuardianRecovery is IERC7579Module, EIP712 {
         uint48 readyAt;
     }
 
-    /// @dev A guardian-set change waiting for the security delay. `readyAt == 0` means none.
+    /// @dev The guardian set a pending change installs; its delay is kept by {SecurityDelayed} under
+    /// {_GUARDIAN_CHANGE}.
     struct PendingGuardianChange {
         address[] guardians;
         uint8 threshold;
-        uint48 readyAt;
     }
 
     /// @dev Per-account configuration. `threshold == 0` means not installed.
@@ -118,6 +119,9 @@ contract GuardianRecovery is IERC7579Module, EIP712 {
     bytes32 public constant LOCK_TYPEHASH = keccak256("Lock(address account,uint256 nonce)");
     /// @notice EIP-712 type of a guardians' cancellation of a pending recovery.
     bytes32 public constant CANCEL_RECOVERY_TYPEHASH = keccak256("CancelRecovery(address account,uint256 nonce)");
+
+    /// @dev The {SecurityDelayed} key of an account's pending guardian-set change (one per account).
+    bytes32 private constant _GUARDIAN_CHANGE = keccak256("GuardianRecovery.guardianChange");
 
     mapping(address account => Config) private _configs;
     mapping(address guardian => mapping(address account => bool)) private _isGuardian;
@@ -246,7 +250,7 @@ contract GuardianRecovery is IERC7579Module, EIP712 {
         }
         delete _configs[account];
         delete _recoveries[account];
-        delete _guardianChanges[account];
+        _discardGuardianChange(account);
         uint256 nonce = ++_nonces[account];
         emit RecoveryConfigCleared(account, nonce);
     }
@@ -326,10 +330,7 @@ contract GuardianRecovery is IERC7579Module, EIP712 {
             delete _lockedUntil[account];
             emit AccountUnlocked(account);
         }
-        if (_guardianChanges[account].readyAt != 0) {
-            delete _guardianChanges[account];
-            emit GuardianChangeCancelled(account);
-        }
+        _discardGuardianChange(account);
 
         _setNewOwner(account, pending.newOwner);
 
@@ -397,26 +398,22 @@ contract GuardianRecovery is IERC7579Module, EIP712 {
      */
     function proposeGuardianChange(address[] calldata guardians, uint8 threshold) external {
         address account = msg.sender;
-        Config storage config = _installedConfig(account);
+        _installedConfig(account); // reverts when not installed
         _checkNoRecoveryOrLock(account);
         _validateGuardians(guardians, threshold);
-        uint48 readyAt = uint48(block.timestamp) + config.securityDelay;
+        uint48 readyAt = _proposeChange(account, _GUARDIAN_CHANGE);
         PendingGuardianChange storage change = _guardianChanges[account];
         change.guardians = guardians;
         change.threshold = threshold;
-        change.readyAt = readyAt;
         emit GuardianChangeProposed(account, guardians, threshold, readyAt);
     }
 
     /// @notice Apply the pending guardian change of `account` once `securityDelay` passed; anyone may call.
     function applyGuardianChange(address account) external {
         Config storage config = _installedConfig(account);
-        PendingGuardianChange memory change = _guardianChanges[account];
-        if (change.readyAt == 0) revert GuardianRecoveryNoPendingGuardianChange(account);
-        if (block.timestamp < change.readyAt) {
-            revert GuardianRecoveryGuardianChangeNotReady(account, change.readyAt, block.timestamp);
-        }
+        _applyChange(account, _GUARDIAN_CHANGE); // reverts unless pending and past its delay
         _checkNoRecoveryOrLock(account);
+        PendingGuardianChange memory change = _guardianChanges[account];
         delete _guardianChanges[account];
         ++_nonces[account];
         address[] storage old = config.guardians;
@@ -430,9 +427,8 @@ contract GuardianRecovery is IERC7579Module, EIP712 {
     /// @notice The calling account cancels its pending guardian change.
     function cancelGuardianChange() external {
         address account = msg.sender;
-        if (_guardianChanges[account].readyAt == 0) revert GuardianRecoveryNoPendingGuardianChange(account);
+        _cancelChange(account, _GUARDIAN_CHANGE); // reverts GuardianRecoveryNoPendingGuardianChange if none
         delete _guardianChanges[account];
-        emit GuardianChangeCancelled(account);
     }
 
     // ------------------------------------------------------------------------------------------ getters
@@ -480,8 +476,10 @@ contract GuardianRecovery is IERC7579Module, EIP712 {
     function pendingGuardianChange(
         address account
     ) external view returns (address[] memory guardians, uint8 threshold, uint48 readyAt) {
+        uint48 readyAt = _changeReadyAt(account, _GUARDIAN_CHANGE);
+        if (readyAt == 0) return (new address[](0), 0, 0);
         PendingGuardianChange storage change = _guardianChanges[account];
-        return (change.guardians, change.threshold, change.readyAt);
+        return (change.guardians, change.threshold, readyAt);
     }
 
     /// @notice The EIP-712 digest guardians sign to propose recovering `account` to `newOwner` now.
@@ -500,6 +498,30 @@ contract GuardianRecovery is IERC7579Module, EIP712 {
     }
 
     // ------------------------------------------------------------------------------------------ internals
+
+    /// @dev Guardian changes wait the account's own `securityDelay`. One epoch: a pending change is discarded
+    /// explicitly (completed recovery, uninstall), never voided by a counter.
+    function _securityDelay(address account) internal view override returns (uint256 delay, uint32 epoch) {
+        return (_configs[account].securityDelay, 0);
+    }
+
+    /// @dev Keeps this module's errors: none pending, or not ready yet (with the numbers).
+    function _revertNotReady(address account, bytes32, uint48 readyAt) internal view override {
+        if (readyAt == 0) revert GuardianRecoveryNoPendingGuardianChange(account);
+        revert GuardianRecoveryGuardianChangeNotReady(account, readyAt, block.timestamp);
+    }
+
+    /// @dev This module's own events report its changes ({GuardianChangeProposed}, {GuardiansChanged},
+    /// {GuardianChangeCancelled}); the shared ones are not emitted.
+    function _changeEvent(ChangeEvent kind, address account, bytes32, uint48, uint32) internal override {
+        if (kind == ChangeEvent.Cancelled) emit GuardianChangeCancelled(account);
+    }
+
+    /// @dev Drops a pending guardian change, if any (emits {GuardianChangeCancelled}).
+    function _discardGuardianChange(address account) private {
+        if (_discardChange(account, _GUARDIAN_CHANGE)) delete _guardianChanges[account];
+    }
+
 
     /// @dev Has `account` make `newOwner` its owner, as its root validator says (or `setOwner` on it).
     function _setNewOwner(address account, address newOwner) private {
