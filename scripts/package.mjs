@@ -21,7 +21,9 @@ const PRODUCTION = ["account", "modules", "interfaces", "libraries"];
 const DEPLOYED = [
   "account/ReinsAccount.sol/ReinsAccount.json",
   "account/ReinsAccountFactory.sol/ReinsAccountFactory.json",
+  "account/ReinsAccount7702.sol/ReinsAccount7702.json",
   "modules/OwnerValidator.sol/OwnerValidator.json",
+  "modules/PasskeyValidator.sol/PasskeyValidator.json",
   "modules/ReinsTimelock.sol/ReinsTimelock.json",
   "modules/AgentSessions.sol/AgentSessions.json",
   "modules/GuardianRecovery.sol/GuardianRecovery.json",

@@ -5,6 +5,7 @@
  * `node` against Hardhat's chain served over HTTP. The consumer's node_modules must not hold Reins' development
  * dependencies, and the package's postinstall must do nothing there.
  */
+import { ARTIFACTS } from "../../src/deploy/plan.js";
 import { expect } from "chai";
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -106,6 +107,11 @@ describe("package: npm pack, install in a scratch project, README example", func
       "contracts/interfaces/IAgentSessions.sol",
     ]) {
       expect(files, f).to.include(f);
+    }
+    // every contract of the deployment plan, so `reins deploy` works from the package
+    for (const fqn of Object.values(ARTIFACTS)) {
+      const [source, name] = fqn.split(":");
+      expect(files, fqn).to.include(`dist/artifacts/${source}/${name}.json`);
     }
     for (const f of files) {
       expect(f, "no sources, tests, mocks' sources or configs").to.not.match(
