@@ -2,7 +2,6 @@
 pragma solidity 0.8.28;
 
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {
     IERC7579Module,
     IERC7579Execution,
@@ -18,23 +17,8 @@ import {
     ModePayload
 } from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
 import {IReinsRecoverableRoot} from "./owner/IReinsRecoverableRoot.sol";
-import {SecurityDelayed} from "./shared/SecurityDelayed.sol";
-
-/// @dev A root validator without {IReinsRecoverableRoot} that keeps `OwnerValidator.setOwner` semantics.
-interface IReinsOwnerRoot {
-    function setOwner(address newOwner) external;
-}
-
-/// @notice The account's root validator, as far as this module needs it.
-interface IReinsRootValidatorAccount {
-    /// @notice The account's root (owner) validator.
-    function rootValidator() external view returns (address);
-}
-
-/// @dev The account's delayed hook removal (see ReinsAccount).
-interface IReinsHookRemoval {
-    function requestHookRemoval() external;
-}
+import {IReinsOwnerRoot, IReinsRootValidatorAccount, IReinsHookRemoval} from "./recovery/GuardianRecoveryStorage.sol";
+import {GuardianChanges} from "./recovery/GuardianChanges.sol";
 
 /**
  * @title GuardianRecovery
@@ -42,7 +26,10 @@ interface IReinsHookRemoval {
  * key of a Reins account after a delay during which the owner can cancel. Guardians can also lock the account,
  * which takes the owner's right to cancel away until a recovery completes or the lock expires.
  *
- * @dev Flow: `proposeRecovery` (M guardian signatures) → `recoveryDelay` → `completeRecovery` (anyone), which has
+ * @dev Parts (`modules/recovery/`): state, errors and events ({GuardianRecoveryStorage}), what guardians sign
+ * ({GuardianApprovals}), guardian-set changes ({GuardianChanges}); this contract: install, recovery, lock.
+ *
+ * Flow: `proposeRecovery` (M guardian signatures) → `recoveryDelay` → `completeRecovery` (anyone), which has
  * the account make the calls its root validator names for the new owner ({IReinsRecoverableRoot-recoveryCalls})
  * and then the configured `onRecovery` calls. The new owner is an ECDSA address whatever the root: with an
  * `OwnerValidator` root that is `setOwner(newOwner)`; with a `PasskeyValidator` root the account installs
@@ -78,126 +65,7 @@ interface IReinsHookRemoval {
  * - ERC-1271 guardians are trusted to approve only what they mean to: their approval is read when the
  *   signatures are submitted.
  */
-contract GuardianRecovery is IERC7579Module, EIP712, SecurityDelayed {
-    /// @notice A call the account makes (with no value) after a recovery changed its owner.
-    struct Call {
-        address target;
-        bytes data;
-    }
-
-    /// @dev A recovery waiting for its delay. `readyAt == 0` means none.
-    struct PendingRecovery {
-        address newOwner;
-        uint48 readyAt;
-    }
-
-    /// @dev The guardian set a pending change installs; its delay is kept by {SecurityDelayed} under
-    /// {_GUARDIAN_CHANGE}.
-    struct PendingGuardianChange {
-        address[] guardians;
-        uint8 threshold;
-    }
-
-    /// @dev Per-account configuration. `threshold == 0` means not installed.
-    struct Config {
-        uint8 threshold;
-        uint32 recoveryDelay;
-        uint32 securityDelay;
-        uint32 lockDuration;
-        address[] guardians;
-        Call[] onRecovery;
-    }
-
-    /// @notice Most guardians an account may have (bounds the gas of every signature check and set change).
-    uint256 public constant MAX_GUARDIANS = 32;
-    /// @notice Most `onRecovery` calls an account may configure.
-    uint256 public constant MAX_RECOVERY_CALLS = 16;
-
-    /// @notice EIP-712 type of a recovery approval.
-    bytes32 public constant RECOVERY_TYPEHASH = keccak256("Recovery(address account,address newOwner,uint256 nonce)");
-    /// @notice EIP-712 type of a lock approval.
-    bytes32 public constant LOCK_TYPEHASH = keccak256("Lock(address account,uint256 nonce)");
-    /// @notice EIP-712 type of a guardians' cancellation of a pending recovery.
-    bytes32 public constant CANCEL_RECOVERY_TYPEHASH = keccak256("CancelRecovery(address account,uint256 nonce)");
-
-    /// @dev The {SecurityDelayed} key of an account's pending guardian-set change (one per account).
-    bytes32 private constant _GUARDIAN_CHANGE = keccak256("GuardianRecovery.guardianChange");
-
-    mapping(address account => Config) private _configs;
-    mapping(address guardian => mapping(address account => bool)) private _isGuardian;
-    mapping(address account => uint256) private _nonces;
-    mapping(address account => PendingRecovery) private _recoveries;
-    mapping(address account => PendingGuardianChange) private _guardianChanges;
-    mapping(address account => uint48) private _lockedUntil;
-
-    /// @notice `onInstall` for an account that already has a configuration here.
-    error GuardianRecoveryAlreadyInstalled(address account);
-    /// @notice The account has no configuration here.
-    error GuardianRecoveryNotInstalled(address account);
-    /// @notice `threshold` is zero or above the number of guardians.
-    error GuardianRecoveryInvalidThreshold(uint256 threshold, uint256 guardianCount);
-    /// @notice More guardians than {MAX_GUARDIANS}.
-    error GuardianRecoveryTooManyGuardians(uint256 count, uint256 max);
-    /// @notice The guardian at `index` is zero or appears twice.
-    error GuardianRecoveryInvalidGuardian(uint256 index, address guardian);
-    /// @notice A delay or the lock duration is zero.
-    error GuardianRecoveryInvalidDelay(uint256 recoveryDelay, uint256 securityDelay, uint256 lockDuration);
-    /// @notice More `onRecovery` calls than {MAX_RECOVERY_CALLS}.
-    error GuardianRecoveryTooManyRecoveryCalls(uint256 count, uint256 max);
-    /// @notice The `onRecovery` call at `index` has a zero target.
-    error GuardianRecoveryInvalidRecoveryCall(uint256 index);
-    /// @notice The proposed new owner is zero.
-    error GuardianRecoveryZeroOwner();
-    /// @notice Fewer signatures than the threshold.
-    error GuardianRecoveryInsufficientSignatures(uint256 given, uint256 threshold);
-    /// @notice The signature at `index` is shorter than the 20-byte guardian prefix.
-    error GuardianRecoveryMalformedSignature(uint256 index, uint256 length);
-    /// @notice The signature at `index` is not strictly after the previous guardian (duplicate or unordered).
-    error GuardianRecoveryUnorderedSignatures(uint256 index, address guardian, address previous);
-    /// @notice The signer named at `index` is not a guardian of the account.
-    error GuardianRecoveryNotGuardian(uint256 index, address signer);
-    /// @notice The signature at `index` does not verify for its guardian.
-    error GuardianRecoveryInvalidSignature(uint256 index, address guardian);
-    /// @notice A recovery is already pending (to `newOwner`, ready at `readyAt`).
-    error GuardianRecoveryPending(address account, address newOwner, uint256 readyAt);
-    /// @notice No recovery is pending for the account.
-    error GuardianRecoveryNoPendingRecovery(address account);
-    /// @notice The recovery's delay has not passed yet.
-    error GuardianRecoveryNotReady(address account, uint256 readyAt, uint256 now_);
-    /// @notice The account is locked by its guardians until `lockedUntil`; the owner cannot do this.
-    error GuardianRecoveryLocked(address account, uint256 lockedUntil);
-    /// @notice No guardian change is pending for the account.
-    error GuardianRecoveryNoPendingGuardianChange(address account);
-    /// @notice The guardian change's security delay has not passed yet.
-    error GuardianRecoveryGuardianChangeNotReady(address account, uint256 readyAt, uint256 now_);
-
-    /// @notice The guardian set of `account` is now `guardians` with `threshold` (install or applied change).
-    event GuardiansChanged(address indexed account, address[] guardians, uint8 threshold);
-    /// @notice The module was configured for `account`.
-    event RecoveryConfigured(
-        address indexed account,
-        uint32 recoveryDelay,
-        uint32 securityDelay,
-        uint32 lockDuration,
-        uint256 onRecoveryCalls
-    );
-    /// @notice The module's configuration and pending operations for `account` were removed.
-    event RecoveryConfigCleared(address indexed account, uint256 nonce);
-    /// @notice Guardians proposed making `newOwner` the owner of `account` from `readyAt` on.
-    event RecoveryProposed(address indexed account, address indexed newOwner, uint256 nonce, uint48 readyAt);
-    /// @notice The pending recovery of `account` to `newOwner` was cancelled by the owner or by the guardians.
-    event RecoveryCancelled(address indexed account, address indexed newOwner, bool byGuardians);
-    /// @notice `newOwner` became the owner of `account`.
-    event RecoveryCompleted(address indexed account, address indexed newOwner);
-    /// @notice Guardians locked `account` until `lockedUntil`.
-    event AccountLocked(address indexed account, uint48 lockedUntil);
-    /// @notice The lock of `account` was lifted by a completed recovery.
-    event AccountUnlocked(address indexed account);
-    /// @notice `account` proposed a new guardian set, applicable from `readyAt` on.
-    event GuardianChangeProposed(address indexed account, address[] guardians, uint8 threshold, uint48 readyAt);
-    /// @notice The pending guardian change of `account` was cancelled (by the owner, or discarded by a recovery).
-    event GuardianChangeCancelled(address indexed account);
-
+contract GuardianRecovery is IERC7579Module, GuardianChanges {
     constructor() EIP712("GuardianRecovery", "1") {}
 
     // ------------------------------------------------------------------------------------------ ERC-7579
@@ -390,47 +258,6 @@ contract GuardianRecovery is IERC7579Module, EIP712, SecurityDelayed {
         return _lockedUntil[account];
     }
 
-    // ------------------------------------------------------------------------------------------ guardian changes
-
-    /**
-     * @notice The calling account proposes a new guardian set, applicable by anyone after `securityDelay`.
-     * Replaces (and restarts) a pending proposal. Refused while locked or while a recovery is pending.
-     */
-    function proposeGuardianChange(address[] calldata guardians, uint8 threshold) external {
-        address account = msg.sender;
-        _installedConfig(account); // reverts when not installed
-        _checkNoRecoveryOrLock(account);
-        _validateGuardians(guardians, threshold);
-        uint48 readyAt = _proposeChange(account, _GUARDIAN_CHANGE);
-        PendingGuardianChange storage change = _guardianChanges[account];
-        change.guardians = guardians;
-        change.threshold = threshold;
-        emit GuardianChangeProposed(account, guardians, threshold, readyAt);
-    }
-
-    /// @notice Apply the pending guardian change of `account` once `securityDelay` passed; anyone may call.
-    function applyGuardianChange(address account) external {
-        Config storage config = _installedConfig(account);
-        _applyChange(account, _GUARDIAN_CHANGE); // reverts unless pending and past its delay
-        _checkNoRecoveryOrLock(account);
-        PendingGuardianChange memory change = _guardianChanges[account];
-        delete _guardianChanges[account];
-        ++_nonces[account];
-        address[] storage old = config.guardians;
-        for (uint256 i = 0; i < old.length; ++i) {
-            delete _isGuardian[old[i]][account];
-        }
-        delete config.guardians;
-        _setGuardians(account, config, change.guardians, change.threshold);
-    }
-
-    /// @notice The calling account cancels its pending guardian change.
-    function cancelGuardianChange() external {
-        address account = msg.sender;
-        _cancelChange(account, _GUARDIAN_CHANGE); // reverts GuardianRecoveryNoPendingGuardianChange if none
-        delete _guardianChanges[account];
-    }
-
     // ------------------------------------------------------------------------------------------ getters
 
     /// @notice The guardians of `account`.
@@ -472,56 +299,7 @@ contract GuardianRecovery is IERC7579Module, EIP712, SecurityDelayed {
         return (pending.newOwner, pending.readyAt);
     }
 
-    /// @notice The pending guardian change of `account` (empty, zero, zero if none).
-    function pendingGuardianChange(
-        address account
-    ) external view returns (address[] memory guardians, uint8 threshold, uint48 readyAt) {
-        uint48 readyAt = _changeReadyAt(account, _GUARDIAN_CHANGE);
-        if (readyAt == 0) return (new address[](0), 0, 0);
-        PendingGuardianChange storage change = _guardianChanges[account];
-        return (change.guardians, change.threshold, readyAt);
-    }
-
-    /// @notice The EIP-712 digest guardians sign to propose recovering `account` to `newOwner` now.
-    function recoveryDigest(address account, address newOwner) public view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(RECOVERY_TYPEHASH, account, newOwner, _nonces[account])));
-    }
-
-    /// @notice The EIP-712 digest guardians sign to lock `account` now.
-    function lockDigest(address account) public view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(LOCK_TYPEHASH, account, _nonces[account])));
-    }
-
-    /// @notice The EIP-712 digest guardians sign to cancel the pending recovery of `account`.
-    function cancelRecoveryDigest(address account) public view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(CANCEL_RECOVERY_TYPEHASH, account, _nonces[account])));
-    }
-
     // ------------------------------------------------------------------------------------------ internals
-
-    /// @dev Guardian changes wait the account's own `securityDelay`. One epoch: a pending change is discarded
-    /// explicitly (completed recovery, uninstall), never voided by a counter.
-    function _securityDelay(address account) internal view override returns (uint256 delay, uint32 epoch) {
-        return (_configs[account].securityDelay, 0);
-    }
-
-    /// @dev Keeps this module's errors: none pending, or not ready yet (with the numbers).
-    function _revertNotReady(address account, bytes32, uint48 readyAt) internal view override {
-        if (readyAt == 0) revert GuardianRecoveryNoPendingGuardianChange(account);
-        revert GuardianRecoveryGuardianChangeNotReady(account, readyAt, block.timestamp);
-    }
-
-    /// @dev This module's own events report its changes ({GuardianChangeProposed}, {GuardiansChanged},
-    /// {GuardianChangeCancelled}); the shared ones are not emitted.
-    function _changeEvent(ChangeEvent kind, address account, bytes32, uint48, uint32) internal override {
-        if (kind == ChangeEvent.Cancelled) emit GuardianChangeCancelled(account);
-    }
-
-    /// @dev Drops a pending guardian change, if any (emits {GuardianChangeCancelled}).
-    function _discardGuardianChange(address account) private {
-        if (_discardChange(account, _GUARDIAN_CHANGE)) delete _guardianChanges[account];
-    }
-
 
     /// @dev Has `account` make `newOwner` its owner, as its root validator says (or `setOwner` on it).
     function _setNewOwner(address account, address newOwner) private {
@@ -546,69 +324,6 @@ contract GuardianRecovery is IERC7579Module, EIP712, SecurityDelayed {
         delete _recoveries[account];
         ++_nonces[account];
         emit RecoveryCancelled(account, newOwner, byGuardians);
-    }
-
-    /// @dev Checks `signatures` (`guardian ‖ signature`, strictly increasing guardians) against `digest`.
-    function _checkSignatures(
-        address account,
-        Config storage config,
-        bytes32 digest,
-        bytes[] calldata signatures
-    ) private view {
-        uint256 threshold = config.threshold;
-        if (signatures.length < threshold) revert GuardianRecoveryInsufficientSignatures(signatures.length, threshold);
-        address previous = address(0);
-        for (uint256 i = 0; i < signatures.length; ++i) {
-            bytes calldata entry = signatures[i];
-            if (entry.length < 20) revert GuardianRecoveryMalformedSignature(i, entry.length);
-            address guardian = address(bytes20(entry[0:20]));
-            if (guardian <= previous) revert GuardianRecoveryUnorderedSignatures(i, guardian, previous);
-            if (!_isGuardian[guardian][account]) revert GuardianRecoveryNotGuardian(i, guardian);
-            if (!SignatureChecker.isValidSignatureNowCalldata(guardian, digest, entry[20:])) {
-                revert GuardianRecoveryInvalidSignature(i, guardian);
-            }
-            previous = guardian;
-        }
-    }
-
-    function _setGuardians(
-        address account,
-        Config storage config,
-        address[] memory guardians,
-        uint8 threshold
-    ) private {
-        _validateGuardians(guardians, threshold);
-        for (uint256 i = 0; i < guardians.length; ++i) {
-            _isGuardian[guardians[i]][account] = true;
-        }
-        config.guardians = guardians;
-        config.threshold = threshold;
-        emit GuardiansChanged(account, guardians, threshold);
-    }
-
-    /// @dev Threshold in `[1, n]`, `n <= MAX_GUARDIANS`, guardians non-zero and distinct (quadratic, n is small).
-    function _validateGuardians(address[] memory guardians, uint8 threshold) private pure {
-        uint256 n = guardians.length;
-        if (n > MAX_GUARDIANS) revert GuardianRecoveryTooManyGuardians(n, MAX_GUARDIANS);
-        if (threshold == 0 || threshold > n) revert GuardianRecoveryInvalidThreshold(threshold, n);
-        for (uint256 i = 0; i < n; ++i) {
-            if (guardians[i] == address(0)) revert GuardianRecoveryInvalidGuardian(i, guardians[i]);
-            for (uint256 j = 0; j < i; ++j) {
-                if (guardians[j] == guardians[i]) revert GuardianRecoveryInvalidGuardian(i, guardians[i]);
-            }
-        }
-    }
-
-    function _checkNoRecoveryOrLock(address account) private view {
-        PendingRecovery storage pending = _recoveries[account];
-        if (pending.readyAt != 0) revert GuardianRecoveryPending(account, pending.newOwner, pending.readyAt);
-        uint48 lockedUntil_ = _lockedUntil[account];
-        if (lockedUntil_ > block.timestamp) revert GuardianRecoveryLocked(account, lockedUntil_);
-    }
-
-    function _installedConfig(address account) private view returns (Config storage config) {
-        config = _configs[account];
-        if (config.threshold == 0) revert GuardianRecoveryNotInstalled(account);
     }
 
     function _mode(CallType callType, ExecType execType) private pure returns (bytes32) {

@@ -10,6 +10,7 @@ import {OwnerValidator} from "../modules/OwnerValidator.sol";
 import {AgentSessions} from "../modules/AgentSessions.sol";
 import {ReinsTimelock} from "../modules/ReinsTimelock.sol";
 import {GuardianRecovery} from "../modules/GuardianRecovery.sol";
+import {GuardianRecoveryStorage} from "../modules/recovery/GuardianRecoveryStorage.sol";
 import {IAgentSessions} from "../interfaces/IAgentSessions.sol";
 import {IReinsTimelock} from "../interfaces/IReinsTimelock.sol";
 import {MockERC20} from "../mocks/MockERC20.sol";
@@ -99,8 +100,11 @@ contract ReinsInvariantTest is TestBase {
     function _recoveryInit() internal view returns (bytes memory) {
         address[] memory guardians = new address[](1);
         guardians[0] = vm.addr(GUARDIAN_KEY);
-        GuardianRecovery.Call[] memory onRecovery = new GuardianRecovery.Call[](1);
-        onRecovery[0] = GuardianRecovery.Call(address(sessions), abi.encodeCall(AgentSessions.revokeAllSessions, ()));
+        GuardianRecoveryStorage.Call[] memory onRecovery = new GuardianRecoveryStorage.Call[](1);
+        onRecovery[0] = GuardianRecoveryStorage.Call(
+            address(sessions),
+            abi.encodeCall(AgentSessions.revokeAllSessions, ())
+        );
         return abi.encode(guardians, uint8(1), uint32(2 days), uint32(1 days), uint32(3 days), onRecovery);
     }
 
