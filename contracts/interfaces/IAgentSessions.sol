@@ -22,6 +22,17 @@ interface IAgentSessions {
         Approval
     }
 
+    /// @notice The budget limit an over-limit spend hit ({AgentSessionsBudgetExceeded}); mirrored by name in the
+    /// TypeScript client (`BUDGET_LIMIT_CODES` in src/client/errors.ts).
+    enum BudgetLimit {
+        InstantThreshold,
+        Ceiling,
+        Period,
+        Lifetime,
+        FleetPeriod,
+        FleetLifetime
+    }
+
     /// @notice The field of a configuration that is invalid.
     enum ConfigField {
         Agent,
@@ -189,9 +200,8 @@ interface IAgentSessions {
     error AgentSessionsPaymasterNotAllowed(address paymaster);
     /// @notice The session has no budget for a token it tries to move (default deny).
     error AgentSessionsNoBudget(address token);
-    /// @notice Spend over a limit: `which` is 0 instant threshold, 1 ceiling, 2 period, 3 lifetime, 4 fleet period,
-    /// 5 fleet lifetime.
-    error AgentSessionsBudgetExceeded(address token, uint8 which, uint256 amount, uint256 limit);
+    /// @notice Spend over the limit `which` (for a tier limit, the tier's: instant threshold or ceiling).
+    error AgentSessionsBudgetExceeded(address token, BudgetLimit which, uint256 amount, uint256 limit);
     /// @notice The caller may not do this.
     error AgentSessionsUnauthorized(address caller);
     /// @notice A session configuration is invalid: `field` names what is wrong.

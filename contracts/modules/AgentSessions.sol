@@ -447,8 +447,8 @@ contract AgentSessions is
         bytes calldata payload,
         Assessment memory a
     ) private returns (bool) {
+        if (!_accounts[account].hasBreaker) return false;
         address breaker = _breakerOf[account];
-        if (breaker == address(0)) return false;
         if (!ICircuitBreaker(breaker).recordOperation(account, mode, payload, a.tokens, a.amounts)) return false;
         _accounts[account].paused = true;
         emit Paused(account, breaker);
@@ -653,11 +653,6 @@ contract AgentSessions is
         }
     }
 
-    function _watchList(address account) private view returns (address[] memory assets) {
-        assets = new address[](_accounts[account].watchCount);
-        for (uint256 i = 0; i < assets.length; ++i) assets[i] = _watchAt[_indexKey(0, i)][account];
-    }
-
     function _chargeAndLog(Run memory run, address token, uint256 charged) private {
         if (charged == 0) return;
         if (run.tier != Tier.Approval) _charge(run.account, run.sessionId, token, charged, run.tier);
@@ -668,7 +663,12 @@ contract AgentSessions is
         BudgetData storage b = _budgets[_budgetKey(sessionId, token)][account];
         uint256 tierLimit = tier == Tier.Instant ? b.instantThreshold : b.ceiling;
         if (amount > tierLimit)
-            revert AgentSessionsBudgetExceeded(token, tier == Tier.Instant ? 0 : 1, amount, tierLimit);
+            revert AgentSessionsBudgetExceeded(
+                token,
+                tier == Tier.Instant ? BudgetLimit.InstantThreshold : BudgetLimit.Ceiling,
+                amount,
+                tierLimit
+            );
         (bool ok, uint256 periodLeft, uint256 lifetimeLeft) = b.window.tryRecord(
             amount,
             b.periodCap,
@@ -678,7 +678,12 @@ contract AgentSessions is
         );
         if (!ok) {
             bool periodHit = amount > periodLeft;
-            revert AgentSessionsBudgetExceeded(token, periodHit ? 2 : 3, amount, periodHit ? periodLeft : lifetimeLeft);
+            revert AgentSessionsBudgetExceeded(
+                token,
+                periodHit ? BudgetLimit.Period : BudgetLimit.Lifetime,
+                amount,
+                periodHit ? periodLeft : lifetimeLeft
+            );
         }
         FleetData storage f = _fleet[token][account];
         if (_accounts[account].hasFleet && f.set) {
@@ -693,7 +698,7 @@ contract AgentSessions is
                 bool periodHit = amount > periodLeft;
                 revert AgentSessionsBudgetExceeded(
                     token,
-                    periodHit ? 4 : 5,
+                    periodHit ? BudgetLimit.FleetPeriod : BudgetLimit.FleetLifetime,
                     amount,
                     periodHit ? periodLeft : lifetimeLeft
                 );
@@ -752,12 +757,5 @@ contract AgentSessions is
             abi.encodePacked(address(timelock), uint256(0), call)
         );
         requestId = abi.decode(ret[0], (bytes32));
-    }
-
-    function _budgetTokensOf(bytes32 sessionId, address account) private view returns (address[] memory tokens) {
-        tokens = new address[](_budgetTokenCount[sessionId][account]);
-        for (uint256 i = 0; i < tokens.length; ++i) {
-            tokens[i] = _budgetTokenAt[_indexKey(sessionId, i)][account];
-        }
     }
 }

@@ -219,13 +219,17 @@ contract AgentSessionsAdmin is AgentSessionsStorage {
     function unwatchAsset(address asset) external delegated {
         address account = _account();
         ISessionsAccountConfig.AccountData storage a = _accounts[account];
-        uint256 count = a.watchCount;
-        uint256 index = _watchIndex(account, asset, count);
-        if (index == count || !_loosening(account)) return;
-        uint256 last = count - 1;
-        _watchAt[_indexKey(0, index)][account] = _watchAt[_indexKey(0, last)][account];
-        delete _watchAt[_indexKey(0, last)][account];
-        a.watchCount = uint8(last);
+        uint256 listed = a.watchCount - (a.watchesNative ? 1 : 0);
+        uint256 index = asset == address(0) ? (a.watchesNative ? 0 : listed) : _watchIndex(account, asset, listed);
+        if (index == listed || !_loosening(account)) return;
+        if (asset == address(0)) {
+            a.watchesNative = false;
+        } else {
+            uint256 last = listed - 1;
+            _watchAt[_indexKey(0, index)][account] = _watchAt[_indexKey(0, last)][account];
+            delete _watchAt[_indexKey(0, last)][account];
+        }
+        --a.watchCount;
         emit AssetWatched(account, asset, false);
     }
 
@@ -287,6 +291,7 @@ contract AgentSessionsAdmin is AgentSessionsStorage {
         address account = _account();
         if (_breakerOf[account] != address(0) && !_loosening(account)) return;
         _breakerOf[account] = breaker;
+        _accounts[account].hasBreaker = breaker != address(0);
         emit BreakerSet(account, breaker);
     }
 
@@ -395,9 +400,7 @@ contract AgentSessionsAdmin is AgentSessionsStorage {
         BudgetData storage b = _budgets[_budgetKey(sessionId, budget.token)][account];
         if (budget.ceiling > type(uint112).max) revert AgentSessionsInvalidConfig(ConfigField.InstantThreshold);
         if (b.period == 0) {
-            uint256 n = _budgetTokenCount[sessionId][account];
-            _budgetTokenAt[_indexKey(sessionId, n)][account] = budget.token;
-            _budgetTokenCount[sessionId][account] = n + 1;
+            _appendBudgetToken(sessionId, account, budget.token);
             _watch(account, budget.token);
         } else if (b.period != budget.period) b.window.clearWindow(); // sub-bucket length changes with the period
         b.instantThreshold = uint112(budget.instantThreshold); // ≤ ceiling ≤ 2^112 - 1, checked above
@@ -411,9 +414,17 @@ contract AgentSessionsAdmin is AgentSessionsStorage {
     function _watch(address account, address asset) private {
         ISessionsAccountConfig.AccountData storage a = _accounts[account];
         uint256 count = a.watchCount;
-        if (_watchIndex(account, asset, count) != count) return;
+        bool native = a.watchesNative;
+        if (
+            asset == address(0)
+                ? native
+                : _watchIndex(account, asset, count - (native ? 1 : 0)) != count - (native ? 1 : 0)
+        ) {
+            return;
+        }
         if (count == _MAX_WATCHED) revert AgentSessionsInvalidConfig(ConfigField.Watch);
-        _watchAt[_indexKey(0, count)][account] = asset;
+        if (asset == address(0)) a.watchesNative = true;
+        else _watchAt[_indexKey(0, count - (native ? 1 : 0))][account] = asset;
         a.watchCount = uint8(count + 1);
         emit AssetWatched(account, asset, true);
     }
