@@ -100,7 +100,7 @@ contract ReinsInvariantTest is TestBase {
         address[] memory guardians = new address[](1);
         guardians[0] = vm.addr(GUARDIAN_KEY);
         GuardianRecovery.Call[] memory onRecovery = new GuardianRecovery.Call[](1);
-        onRecovery[0] = GuardianRecovery.Call(address(sessions), abi.encodeCall(AgentSessions.revokeAllSessions, ()));
+        onRecovery[0] = GuardianRecovery.Call(address(sessions), abi.encodeCall(IAgentSessions.revokeAllSessions, ()));
         return abi.encode(guardians, uint8(1), uint32(2 days), uint32(1 days), uint32(3 days), onRecovery);
     }
 
