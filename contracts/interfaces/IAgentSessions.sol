@@ -22,6 +22,34 @@ interface IAgentSessions {
         Approval
     }
 
+    /// @notice What an operation would meet on one budgeted token of its session ({AgentSessions-previewOperation}).
+    struct TokenPreview {
+        address token;
+        /// @dev Calldata-visible spend of the operation on this token.
+        uint256 amount;
+        /// @dev Tier of this token's spend, and the limit that decided it (the instant threshold when instant).
+        Tier tier;
+        uint256 limit;
+        /// @dev What is left of the session's sliding-window period cap and lifetime cap now.
+        uint256 periodLeft;
+        uint256 lifetimeLeft;
+    }
+
+    /// @notice What an operation of a session would do now ({AgentSessions-previewOperation}).
+    struct OperationPreview {
+        /// @dev Empty when the session may make these calls now (live, unpaused, inside its window, uses left, every
+        /// call in scope with a budget for each interpreted outflow); otherwise the revert data of the refusing rule.
+        bytes refusal;
+        /// @dev The operation's tier (the highest over the tokens spent; instant when nothing is spent), the token
+        /// that decided it, its amount and the limit it hit (zero address and zeros when nothing is spent).
+        Tier tier;
+        address token;
+        uint256 amount;
+        uint256 limit;
+        /// @dev Every budgeted token of the session, in budget order.
+        TokenPreview[] tokens;
+    }
+
     /// @notice The budget limit an over-limit spend hit ({AgentSessionsBudgetExceeded}); mirrored by name in the
     /// TypeScript client (`BUDGET_LIMIT_CODES` in src/client/errors.ts).
     enum BudgetLimit {

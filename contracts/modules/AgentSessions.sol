@@ -10,6 +10,7 @@ import {AgentSessionsExecution} from "./sessions/AgentSessionsExecution.sol";
 import {AgentSessionsConfiguration} from "./sessions/AgentSessionsConfiguration.sol";
 import {AgentSessionsControls} from "./sessions/AgentSessionsControls.sol";
 import {AgentSessionsViews} from "./sessions/AgentSessionsViews.sol";
+import {AgentSessionsPreview} from "./sessions/AgentSessionsPreview.sol";
 import {AgentSessionsAdmin} from "./AgentSessionsAdmin.sol";
 
 /**
@@ -37,7 +38,7 @@ import {AgentSessionsAdmin} from "./AgentSessionsAdmin.sol";
  * - Configuration and controls: {AgentSessionsAdmin}, run by `delegatecall` (same storage, same ABI).
  * Parts (abstract, one contract once compiled): {AgentSessionsStorage}, {AgentSessionsSignature},
  * {AgentSessionsScope}, {AgentSessionsValidation}, {AgentSessionsBudgets}, {AgentSessionsExecution},
- * {AgentSessionsConfiguration}, {AgentSessionsControls}, {AgentSessionsViews},
+ * {AgentSessionsConfiguration}, {AgentSessionsControls}, {AgentSessionsViews}, {AgentSessionsPreview},
  * {AgentTransferAuthorizations}.
  * Invariants: a session never authorises a call outside its current scope and window; nothing an agent signs can
  * reach the account, the EntryPoint, this module, the timelock, the breaker, a grant delegate or an installed
@@ -48,7 +49,8 @@ contract AgentSessions is
     AgentSessionsValidation,
     AgentSessionsExecution,
     AgentSessionsControls,
-    AgentSessionsViews
+    AgentSessionsViews,
+    AgentSessionsPreview
 {
     constructor(
         IReinsTimelock timelock_
