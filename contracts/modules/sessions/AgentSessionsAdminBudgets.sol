@@ -78,6 +78,7 @@ abstract contract AgentSessionsAdminBudgets is AgentSessionsAdminBase {
             delete _watchAt[_indexKey(0, last)][account];
         }
         --a.watchCount;
+        ++a.watchVersion;
         emit AssetWatched(account, asset, false);
     }
 
@@ -121,6 +122,7 @@ abstract contract AgentSessionsAdminBudgets is AgentSessionsAdminBase {
         if (asset == address(0)) a.watchesNative = true;
         else _watchAt[_indexKey(0, count - (native ? 1 : 0))][account] = asset;
         a.watchCount = uint8(count + 1);
+        ++a.watchVersion;
         emit AssetWatched(account, asset, true);
     }
 }

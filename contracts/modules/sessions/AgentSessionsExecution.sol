@@ -117,7 +117,7 @@ abstract contract AgentSessionsExecution is
         bytes calldata payload,
         Assessment memory a
     ) internal returns (bytes[] memory result) {
-        address[] memory measured = _measured(run.account, a.tokens);
+        address[] memory measured = _measured(run.account, run.sessionId, a.tokens);
         uint256[] memory before = _balances(run.account, measured);
         address running = _RUNNING.asAddress().tload();
         bytes32 runningSession = _RUNNING_SESSION.asBytes32().tload();
@@ -136,7 +136,18 @@ abstract contract AgentSessionsExecution is
     }
 
     /// @dev The session's budgeted tokens first (same indexes as the assessment), then every other watched asset.
-    function _measured(address account, address[] memory tokens) internal view returns (address[] memory out) {
+    /// @dev Once every watched asset was found budgeted, the session's head slot records it for the account's
+    /// current watch-list version, and later executions skip reading the list until the list changes.
+    function _measured(
+        address account,
+        bytes32 sessionId,
+        address[] memory tokens
+    ) internal returns (address[] memory out) {
+        uint256 head = _budgetTokenHead[sessionId][account];
+        uint256 version = _accounts[account].watchVersion;
+        uint256 covered = _HEAD_COVERED_FLAG | (version << _HEAD_COVERED_SHIFT);
+        uint256 coveredMask = _HEAD_COVERED_FLAG | (uint256(type(uint32).max) << _HEAD_COVERED_SHIFT);
+        if (head & coveredMask == covered) return tokens;
         address[] memory watched = _watchList(account);
         out = new address[](tokens.length + watched.length);
         uint256 n = tokens.length;
@@ -149,6 +160,7 @@ abstract contract AgentSessionsExecution is
         assembly ("memory-safe") {
             mstore(out, n)
         }
+        if (n == tokens.length) _budgetTokenHead[sessionId][account] = (head & ~coveredMask) | covered;
     }
 
     function _chargeAndLog(Run memory run, address token, uint256 charged) internal {

@@ -210,6 +210,11 @@ abstract contract AgentSessionsStorage is IAgentSessions {
     uint256 private constant _HEAD_COUNT_SHIFT = 160; // non-native token count (8 bits)
     uint256 private constant _HEAD_NATIVE_SHIFT = 168; // position of native ETH in the list + 1 (8 bits, 0: none)
     uint256 internal constant _MAX_BUDGET_TOKENS = 255;
+    // Watch coverage: set when an execution found every watched asset among the session's budget tokens, for the
+    // account's watch list at version `watchVersion` (32 bits); while the version is unchanged the list need not be
+    // read again.
+    uint256 internal constant _HEAD_COVERED_SHIFT = 176;
+    uint256 internal constant _HEAD_COVERED_FLAG = 1 << 208;
 
     /// @dev The session's budgeted tokens in the order their budgets were first set (native ETH as address(0)).
     function _budgetTokensOf(bytes32 sessionId, address account) internal view returns (address[] memory tokens) {
