@@ -100,40 +100,39 @@ abstract contract AgentSessionsBudgets is AgentSessionsStorage {
                 amount,
                 tierLimit
             );
-        (bool ok, uint256 periodLeft, uint256 lifetimeLeft) = b.window.tryRecord(
-            amount,
-            b.periodCap,
-            b.lifetimeCap,
-            b.period,
-            block.timestamp
-        );
-        if (!ok) {
-            bool periodHit = amount > periodLeft;
-            revert AgentSessionsBudgetExceeded(
-                token,
-                periodHit ? BudgetLimit.Period : BudgetLimit.Lifetime,
-                amount,
-                periodHit ? periodLeft : lifetimeLeft
-            );
-        }
+        _record(b.window, token, amount, b.periodCap, b.lifetimeCap, b.period, BudgetLimit.Period);
         FleetData storage f = _fleet[token][account];
         if (_accounts[account].hasFleet && f.set) {
-            (ok, periodLeft, lifetimeLeft) = f.window.tryRecord(
-                amount,
-                f.periodCap,
-                f.lifetimeCap,
-                f.period,
-                block.timestamp
-            );
-            if (!ok) {
-                bool periodHit = amount > periodLeft;
-                revert AgentSessionsBudgetExceeded(
-                    token,
-                    periodHit ? BudgetLimit.FleetPeriod : BudgetLimit.FleetLifetime,
-                    amount,
-                    periodHit ? periodLeft : lifetimeLeft
-                );
-            }
+            _record(f.window, token, amount, f.periodCap, f.lifetimeCap, f.period, BudgetLimit.FleetPeriod);
         }
+    }
+
+    /// @dev Records `amount` in `window`, or reverts with the cap it would break: `periodLimit` (the session's or
+    /// the fleet's period) or the lifetime limit that follows it in {BudgetLimit}.
+    function _record(
+        SpendWindow.State storage window,
+        address token,
+        uint256 amount,
+        uint256 periodCap,
+        uint256 lifetimeCap,
+        uint256 period,
+        BudgetLimit periodLimit
+    ) private {
+        (bool ok, uint256 periodLeft, uint256 lifetimeLeft) = window.tryRecord(
+            amount,
+            periodCap,
+            lifetimeCap,
+            period,
+            block.timestamp
+        );
+        if (ok) return;
+        bool periodHit = amount > periodLeft;
+        BudgetLimit lifetimeLimit = BudgetLimit(uint8(periodLimit) + 1);
+        revert AgentSessionsBudgetExceeded(
+            token,
+            periodHit ? periodLimit : lifetimeLimit,
+            amount,
+            periodHit ? periodLeft : lifetimeLeft
+        );
     }
 }
