@@ -22,6 +22,45 @@ interface IAgentSessions {
         Approval
     }
 
+    /// @notice What an operation would meet on one budgeted token of its session ({AgentSessions-previewOperation}).
+    struct TokenPreview {
+        address token;
+        /// @dev Calldata-visible spend of the operation on this token.
+        uint256 amount;
+        /// @dev Tier of this token's spend, and the limit that decided it (the instant threshold when instant).
+        Tier tier;
+        uint256 limit;
+        /// @dev What is left of the session's sliding-window period cap and lifetime cap now.
+        uint256 periodLeft;
+        uint256 lifetimeLeft;
+    }
+
+    /// @notice What an operation of a session would do now ({AgentSessions-previewOperation}).
+    struct OperationPreview {
+        /// @dev Empty when the session may make these calls now (live, unpaused, inside its window, uses left, every
+        /// call in scope with a budget for each interpreted outflow); otherwise the revert data of the refusing rule.
+        bytes refusal;
+        /// @dev The operation's tier (the highest over the tokens spent; instant when nothing is spent), the token
+        /// that decided it, its amount and the limit it hit (zero address and zeros when nothing is spent).
+        Tier tier;
+        address token;
+        uint256 amount;
+        uint256 limit;
+        /// @dev Every budgeted token of the session, in budget order.
+        TokenPreview[] tokens;
+    }
+
+    /// @notice The budget limit an over-limit spend hit ({AgentSessionsBudgetExceeded}); mirrored by name in the
+    /// TypeScript client (`BUDGET_LIMIT_CODES` in src/client/errors.ts).
+    enum BudgetLimit {
+        InstantThreshold,
+        Ceiling,
+        Period,
+        Lifetime,
+        FleetPeriod,
+        FleetLifetime
+    }
+
     /// @notice The field of a configuration that is invalid.
     enum ConfigField {
         Agent,
@@ -189,9 +228,8 @@ interface IAgentSessions {
     error AgentSessionsPaymasterNotAllowed(address paymaster);
     /// @notice The session has no budget for a token it tries to move (default deny).
     error AgentSessionsNoBudget(address token);
-    /// @notice Spend over a limit: `which` is 0 instant threshold, 1 ceiling, 2 period, 3 lifetime, 4 fleet period,
-    /// 5 fleet lifetime.
-    error AgentSessionsBudgetExceeded(address token, uint8 which, uint256 amount, uint256 limit);
+    /// @notice Spend over the limit `which` (for a tier limit, the tier's: instant threshold or ceiling).
+    error AgentSessionsBudgetExceeded(address token, BudgetLimit which, uint256 amount, uint256 limit);
     /// @notice The caller may not do this.
     error AgentSessionsUnauthorized(address caller);
     /// @notice A session configuration is invalid: `field` names what is wrong.
@@ -207,4 +245,50 @@ interface IAgentSessions {
     error AgentSessionsEmptyBatch();
     /// @notice The watched asset `token` dropped by `drop` during the operation and the session has no budget for it.
     error AgentSessionsUnbudgetedOutflow(address token, uint256 drop);
+
+    // ============================================================================================ functions
+    // The configuration and control functions of {AgentSessions} (run by its {AgentSessionsAdmin} half), which
+    // other modules and the account call. The grant-delegate functions (`grantSessionFor`, `renewSessionFor`,
+    // `tightenBudgetFor`, `revokeFor`) are still declared by RiskEngineEnvelope's own interface.
+
+    /// @notice Grant a session (loosening: waits the security delay; zero id while queued). Called by the account.
+    function grantSession(SessionConfig calldata config) external returns (bytes32 sessionId);
+    /// @notice Accept (loosening: delayed) or drop a grant delegate.
+    function setGrantDelegate(address delegate, bool enabled) external;
+    /// @notice Revoke a session at once (the account).
+    function revokeSession(bytes32 sessionId) external;
+    /// @notice The agent revokes its own session.
+    function revokeSelf(address account, bytes32 sessionId) external;
+    /// @notice Revoke every session of the account at once (epoch bump; queued agent requests cancelled).
+    function revokeAllSessions() external;
+    /// @notice Change a session's end: later is loosening (delayed), earlier applies at once.
+    function renewSession(bytes32 sessionId, uint48 validUntil) external;
+    /// @notice Add or replace a permission (loosening: delayed).
+    function addPermission(bytes32 sessionId, Permission calldata permission) external;
+    /// @notice Remove a permission (tightening: at once).
+    function removePermission(bytes32 sessionId, address target, bytes4 selector) external;
+    /// @notice Set a session's budget for one token (any raised field or another period: delayed).
+    function setBudget(bytes32 sessionId, TokenBudget calldata budget) external;
+    /// @notice Set the fleet budget of `token` (raising: delayed).
+    function setFleetBudget(address token, uint128 periodCap, uint128 lifetimeCap, uint32 period) external;
+    /// @notice Set the security delay for loosening changes (lowering: delayed).
+    function setSecurityDelay(uint32 delay) external;
+    /// @notice Watch assets (tightening: at once).
+    function watchAssets(address[] calldata assets) external;
+    /// @notice Stop watching an asset (loosening: delayed).
+    function unwatchAsset(address asset) external;
+    /// @notice Apply a matured loosening change proposed by `account` (anyone).
+    function applyChange(address account, bytes calldata data) external;
+    /// @notice Cancel a pending loosening change (the account).
+    function cancelChange(bytes32 changeHash) external;
+    /// @notice Add or remove a watchdog (the account).
+    function setWatchdog(address watchdog, bool enabled) external;
+    /// @notice Freeze every agent session of `account` (a watchdog or the account).
+    function pause(address account, bool cancelQueued) external;
+    /// @notice Unfreeze (the account only).
+    function unpause() external;
+    /// @notice A watchdog revokes one session.
+    function revokeByWatchdog(address account, bytes32 sessionId) external;
+    /// @notice Attach, replace (delayed) or detach (delayed) the account's circuit breaker.
+    function setBreaker(address breaker) external;
 }

@@ -16,6 +16,9 @@ interface ISessionsAccountConfig {
         bool installed;
         bool hasFleet; // any fleet budget set: lets operations of accounts without one skip the fleet reads
         uint8 watchCount; // number of watched assets (AgentSessions.watchAssets), read with the rest of this slot
+        bool watchesNative; // native ETH is one of them (kept here, not in a list slot: `watchCount - 1` list slots)
+        bool hasBreaker; // a breaker is attached: lets operations of accounts without one skip its slot
+        uint32 watchVersion; // bumped by every change of the watched assets (see AgentSessions' watch coverage)
     }
 
     /// @notice The account's security delay, session epoch and pause flag.

@@ -98,6 +98,25 @@ library CallPolicy {
         return ERC7579Utils.decodeBatch(payload);
     }
 
+    /**
+     * @notice Number of calls of a payload: 1 for a single call, the array length for a batch. With {callAt}, the
+     * one single-or-batch dispatch every reader of a payload uses.
+     */
+    function callCount(bool batch, bytes calldata payload) internal pure returns (uint256) {
+        return batch ? decodeBatch(payload).length : 1;
+    }
+
+    /// @notice Call `i` of a payload (`i` is 0 for a single call; for a batch, an index below {callCount}).
+    function callAt(
+        bool batch,
+        bytes calldata payload,
+        uint256 i
+    ) internal pure returns (address target, uint256 value, bytes calldata data) {
+        if (!batch) return decodeSingle(payload);
+        Execution calldata call = decodeBatch(payload)[i];
+        return (call.target, call.value, call.callData);
+    }
+
     /// @notice Selector of `data`: zero for empty data; reverts for 1–3 bytes.
     function selectorOf(bytes calldata data) internal pure returns (bytes4) {
         if (data.length == 0) return bytes4(0);

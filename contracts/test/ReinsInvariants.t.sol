@@ -103,7 +103,7 @@ contract ReinsInvariantTest is TestBase {
         GuardianRecoveryStorage.Call[] memory onRecovery = new GuardianRecoveryStorage.Call[](1);
         onRecovery[0] = GuardianRecoveryStorage.Call(
             address(sessions),
-            abi.encodeCall(AgentSessions.revokeAllSessions, ())
+            abi.encodeCall(IAgentSessions.revokeAllSessions, ())
         );
         return abi.encode(guardians, uint8(1), uint32(2 days), uint32(1 days), uint32(3 days), onRecovery);
     }

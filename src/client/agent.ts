@@ -21,7 +21,7 @@ import {
   type AgentSessions,
 } from "../../types/ethers-contracts/index.js";
 import { ReinsError, SessionExpired, SignatureRejected, decodeReinsError, revertDataOf } from "./errors.js";
-import { assessTier, type TierName } from "./actions/assessTier.js";
+import { TIERS, type TierName } from "./actions/assessTier.js";
 import { executeQueued, findQueued } from "./actions/queue.js";
 import {
   DEFAULT_GAS_LIMITS,
@@ -30,6 +30,9 @@ import {
   type GasOverrides,
   type OperationSender,
 } from "./transport/sender.js";
+
+const ACCOUNT = ReinsAccount__factory.createInterface();
+const SESSIONS = AgentSessions__factory.createInterface();
 
 /** Outcome of {@link AgentSession.preflight}. */
 export type PreflightResult =
@@ -154,11 +157,11 @@ export class AgentSession {
   /**
    * What sending `calls` would do now, without sending: (a) runs the validation phase through an `eth_call` of
    * `handleOps` with a stub signature (a policy violation reverts with its error; a clean validation ends in
-   * `AA24`, expected for the stub) and checks the validity window; (b) computes the tier exactly as the module
-   * will, from `budgetOf` / `fleetRemaining`.
+   * `AA24`, expected for the stub); (b) asks the module itself, in one `eth_call` of `previewOperation`, whether
+   * the session may make the calls now (window, uses, scope) and which tier they fall in per token; (c) simulates
+   * the execution of an instant operation.
    */
   async preflight(calls: Call | Call[]): Promise<PreflightResult> {
-    const list = Array.isArray(calls) ? calls : [calls];
     const op = { ...(await this.buildOperation(calls)), signature: stubSessionSignature(this.sessionId) };
     const entryPoint = IEntryPoint__factory.connect(this.sender.entryPoint, this.provider);
     try {
@@ -169,22 +172,20 @@ export class AgentSession {
       const error = decodeReinsError(e);
       if (!(error instanceof SignatureRejected)) return { outcome: "refuse", error };
     }
-    const session = await this.sessions.getSession(this.sessionId, this.account);
-    const now = BigInt((await this.provider.getBlock("latest"))!.timestamp);
-    if (now < session.validAfter || now > session.validUntil) {
-      return {
-        outcome: "refuse",
-        error: new SessionExpired({ validAfter: session.validAfter, validUntil: session.validUntil, now }),
-      };
+    const [mode, payload] = ACCOUNT.decodeFunctionData("execute", executeCalldata(calls));
+    const preview = await this.sessions.previewOperation(this.account, this.sessionId, mode, payload);
+    if (preview.refusal !== "0x") {
+      const refused = SESSIONS.parseError(preview.refusal);
+      if (refused?.name === "AgentSessionsOutsideWindow") {
+        const [, validAfter, validUntil, now] = refused.args;
+        return { outcome: "refuse", error: new SessionExpired({ validAfter, validUntil, now }) };
+      }
+      return { outcome: "refuse", error: decodeReinsError(preview.refusal) };
     }
-    let a;
-    try {
-      a = await assessTier(this.sessions, this.account, this.sessionId, list);
-    } catch (e) {
-      return { outcome: "refuse", error: decodeReinsError(e) };
+    const tier = TIERS[Number(preview.tier)];
+    if (tier !== "instant") {
+      return { outcome: "queue", tier, token: getAddress(preview.token), amount: preview.amount, limit: preview.limit };
     }
-    if (a.tier !== "instant")
-      return { outcome: "queue", tier: a.tier, token: a.token, amount: a.amount, limit: a.limit };
     const simulated = await this.simulateExecution(op);
     if (simulated) return { outcome: "refuse", error: simulated };
     return { outcome: "execute" };

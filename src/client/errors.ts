@@ -112,17 +112,22 @@ export class ForbiddenTarget extends ReinsError {
   }
 }
 
-/** Which limit a {@link BudgetExceeded} hit, in the order of the contract's `which` code. */
-export const BUDGET_LIMITS = [
-  "instant threshold",
-  "ceiling",
-  "period",
-  "lifetime",
-  "fleet period",
-  "fleet lifetime",
-] as const;
+/**
+ * The contract's `IAgentSessions.BudgetLimit` enum, member by member (Solidity name → the label used here), in
+ * declaration order. `test/client/errors.test.ts` checks the names and their order against the Solidity source.
+ */
+export const BUDGET_LIMIT_CODES = {
+  InstantThreshold: "instant threshold",
+  Ceiling: "ceiling",
+  Period: "period",
+  Lifetime: "lifetime",
+  FleetPeriod: "fleet period",
+  FleetLifetime: "fleet lifetime",
+} as const;
+/** Which limit a {@link BudgetExceeded} hit, indexed by the contract's `BudgetLimit` code. */
+export const BUDGET_LIMITS = Object.values(BUDGET_LIMIT_CODES);
 /** A budget limit name. */
-export type BudgetLimit = (typeof BUDGET_LIMITS)[number];
+export type BudgetLimit = (typeof BUDGET_LIMIT_CODES)[keyof typeof BUDGET_LIMIT_CODES];
 
 /** A spend went over a budget limit while it was charged. */
 export class BudgetExceeded extends ReinsError {

@@ -20,7 +20,7 @@ import { MODULE_TYPE_EXECUTOR, MODULE_TYPE_VALIDATOR } from "../../src/account/e
 import { counterfactualAccount, randomWallet } from "../helpers/reins.js";
 import { clientWorld, grantPayments, pay, paymentsPolicy, type ClientWorld } from "./fixture.js";
 
-const { ethers, networkHelpers } = await network.create();
+const { ethers, networkHelpers, provider: rpc } = await network.create();
 const HOUR = 3600n;
 
 async function expectReject<T extends ReinsError>(p: Promise<unknown>, cls: new (...a: never[]) => T): Promise<T> {
@@ -219,6 +219,38 @@ describe("Reins client: owner and agent", function () {
     expect(e.token).to.equal(other.target);
     expect(e.included, "refused before inclusion").to.equal(undefined);
     expect(await ethers.provider.getBalance(w.account)).to.equal(balance);
+  });
+
+  it("a two-token preflight reads the tiers from the module's previewOperation (round trips counted)", async function () {
+    const two = await grantPayments(w, (b) =>
+      b
+        .allowTransfer("ETH", { to: w.recipients, max: "1" })
+        .budget("ETH", { instant: "0.01", ceiling: "0.1", perPeriod: "0.2", period: "24h", lifetime: "1" }),
+    );
+    const calls = [pay(w, w.recipients[0], 500n), { target: w.recipients[1], value: 10n ** 15n }];
+    const methods: string[] = [];
+    const request = rpc.request.bind(rpc);
+    rpc.request = async (args: { method: string; params?: unknown[] | object }) => {
+      methods.push(args.method);
+      return request(args);
+    };
+    let pre;
+    try {
+      pre = await two.preflight(calls);
+    } finally {
+      rpc.request = request;
+    }
+    expect(pre).to.deep.equal({
+      outcome: "queue",
+      tier: "delayed",
+      token: w.tokenAddress,
+      amount: 500n * 10n ** 6n,
+      limit: 100n * 10n ** 6n,
+    });
+    // buildOperation's reads, the validation eth_call, one previewOperation eth_call; no log scan, no budgetOf
+    expect(methods).to.not.include("eth_getLogs");
+    console.log(`      two-token preflight: ${methods.length} round trips (${methods.join(", ")})`);
+    expect(methods.length).to.be.at.most(8);
   });
 
   it("preflight's tier follows the remaining period budget", async function () {

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { expect } from "chai";
 import { AbiCoder } from "ethers";
 import {
@@ -6,6 +7,7 @@ import {
   IEntryPoint__factory,
 } from "../../types/ethers-contracts/index.js";
 import {
+  BUDGET_LIMIT_CODES,
   BudgetExceeded,
   GasBudgetExceeded,
   InvalidCallData,
@@ -31,6 +33,17 @@ const inner = (name: string, args: unknown[]) => sessions.encodeErrorResult(name
 const withRevert = (data: string) => ep.encodeErrorResult("FailedOpWithRevert", [0, "AA23 reverted", data]);
 
 describe("Reins client: typed errors", function () {
+  it("mirrors the contract's BudgetLimit enum by name, member for member and in order", function () {
+    const source = readFileSync("contracts/interfaces/IAgentSessions.sol", "utf8");
+    const body = /enum BudgetLimit \{([^}]*)\}/.exec(source)?.[1];
+    expect(body, "enum BudgetLimit in IAgentSessions.sol").to.be.a("string");
+    const members = body!
+      .split(",")
+      .map((m) => m.trim())
+      .filter((m) => m.length > 0);
+    expect(Object.keys(BUDGET_LIMIT_CODES)).to.deep.equal(members);
+  });
+
   it("decodes every BudgetExceeded limit into its readable name", function () {
     const names = ["instant threshold", "ceiling", "period", "lifetime", "fleet period", "fleet lifetime"];
     names.forEach((which, i) => {

@@ -107,7 +107,9 @@ abstract contract AgentSessionsStorage is IAgentSessions {
     mapping(bytes32 budgetKey => mapping(address account => BudgetData)) internal _budgets;
     // A session's budgeted tokens, as an account-keyed list (a dynamic array's elements would not be associated
     // with the account under ERC-7562, and initial sessions are granted during the account's deployment).
-    mapping(bytes32 sessionId => mapping(address account => uint256)) internal _budgetTokenCount;
+    // The head packs the first non-native token, the number of non-native tokens and the position of native ETH
+    // in the list (see {_budgetTokensOf}), so the usual one- or two-token session (a token and ETH) is one slot.
+    mapping(bytes32 sessionId => mapping(address account => uint256)) internal _budgetTokenHead;
     mapping(bytes32 tokenIndexKey => mapping(address account => address)) internal _budgetTokenAt;
     mapping(address token => mapping(address account => FleetData)) internal _fleet;
     mapping(address watchdog => mapping(address account => bool)) internal _watchdogs;
@@ -118,7 +120,8 @@ abstract contract AgentSessionsStorage is IAgentSessions {
     mapping(bytes32 sessionId => mapping(address account => address)) internal _grantedBy;
     // The assets the account watches: every execution of an agent operation measures each of them, and a drop that
     // no budget of the session pays for reverts it (default deny on observed effects).
-    // The count lives in AccountData (already read by every execution).
+    // The count and the native-ETH flag live in AccountData (already read by every execution); the list holds the
+    // other assets (see {_watchList}).
     mapping(bytes32 watchIndexKey => mapping(address account => address)) internal _watchAt;
     // EIP-3009 transfer authorizations an agent operation paid for (see {AgentTransferAuthorizations}).
     mapping(bytes32 digest => mapping(address account => Reservation)) internal _reservations;
@@ -171,7 +174,7 @@ abstract contract AgentSessionsStorage is IAgentSessions {
             target == address(this) ||
             target == address(timelock) ||
             target == _ENTRYPOINT ||
-            target == _breakerOf[account]
+            (_accounts[account].hasBreaker && target == _breakerOf[account])
         ) revert AgentSessionsForbiddenTarget(index, target);
         if (account.code.length != 0) {
             IERC7579ModuleConfig cfg = IERC7579ModuleConfig(account);
@@ -204,9 +207,57 @@ abstract contract AgentSessionsStorage is IAgentSessions {
         return keccak256(abi.encode(scope, i));
     }
 
-    /// @dev Index of `asset` in the account's watch list, or `count` when it is not watched.
-    function _watchIndex(address account, address asset, uint256 count) internal view returns (uint256) {
-        for (uint256 i = 0; i < count; ++i) if (_watchAt[_indexKey(0, i)][account] == asset) return i;
-        return count;
+    uint256 private constant _HEAD_COUNT_SHIFT = 160; // non-native token count (8 bits)
+    uint256 private constant _HEAD_NATIVE_SHIFT = 168; // position of native ETH in the list + 1 (8 bits, 0: none)
+    uint256 internal constant _MAX_BUDGET_TOKENS = 255;
+    // Watch coverage: set when an execution found every watched asset among the session's budget tokens, for the
+    // account's watch list at version `watchVersion` (32 bits); while the version is unchanged the list need not be
+    // read again.
+    uint256 internal constant _HEAD_COVERED_SHIFT = 176;
+    uint256 internal constant _HEAD_COVERED_FLAG = 1 << 208;
+
+    /// @dev The session's budgeted tokens in the order their budgets were first set (native ETH as address(0)).
+    function _budgetTokensOf(bytes32 sessionId, address account) internal view returns (address[] memory tokens) {
+        uint256 head = _budgetTokenHead[sessionId][account];
+        uint256 n = uint8(head >> _HEAD_COUNT_SHIFT);
+        uint256 nativeAt = uint8(head >> _HEAD_NATIVE_SHIFT); // position + 1
+        tokens = new address[](n + (nativeAt == 0 ? 0 : 1));
+        uint256 j; // next non-native token
+        for (uint256 i = 0; i < tokens.length; ++i) {
+            if (i + 1 == nativeAt) continue; // address(0)
+            tokens[i] = j == 0 ? address(uint160(head)) : _budgetTokenAt[_indexKey(sessionId, j)][account];
+            ++j;
+        }
+    }
+
+    /// @dev Appends `token` to the session's budgeted tokens (the caller checked it is not in the list yet).
+    function _appendBudgetToken(bytes32 sessionId, address account, address token) internal {
+        uint256 head = _budgetTokenHead[sessionId][account];
+        uint256 n = uint8(head >> _HEAD_COUNT_SHIFT);
+        uint256 nativeAt = uint8(head >> _HEAD_NATIVE_SHIFT);
+        uint256 length = n + (nativeAt == 0 ? 0 : 1);
+        if (length == _MAX_BUDGET_TOKENS) revert AgentSessionsInvalidConfig(ConfigField.Watch);
+        if (token == address(0)) {
+            head |= (length + 1) << _HEAD_NATIVE_SHIFT;
+        } else {
+            if (n == 0) head |= uint160(token);
+            else _budgetTokenAt[_indexKey(sessionId, n)][account] = token;
+            head = (head & ~(uint256(0xff) << _HEAD_COUNT_SHIFT)) | ((n + 1) << _HEAD_COUNT_SHIFT);
+        }
+        _budgetTokenHead[sessionId][account] = head;
+    }
+
+    /// @dev The assets `account` watches: the listed ones in list order, then native ETH if watched.
+    function _watchList(address account) internal view returns (address[] memory assets) {
+        ISessionsAccountConfig.AccountData storage a = _accounts[account];
+        assets = new address[](a.watchCount);
+        uint256 listed = assets.length - (a.watchesNative ? 1 : 0);
+        for (uint256 i = 0; i < listed; ++i) assets[i] = _watchAt[_indexKey(0, i)][account];
+    }
+
+    /// @dev Index of `asset` (not native ETH) in the account's watch list of `listed` slots, or `listed` if absent.
+    function _watchIndex(address account, address asset, uint256 listed) internal view returns (uint256) {
+        for (uint256 i = 0; i < listed; ++i) if (_watchAt[_indexKey(0, i)][account] == asset) return i;
+        return listed;
     }
 }

@@ -325,14 +325,14 @@ contract ReinsHandler {
                 type(uint128).max,
                 PERIOD
             );
-            (target, data) = (address(sessions), abi.encodeCall(AgentSessions.setBudget, (sessionIds[i], raised)));
+            (target, data) = (address(sessions), abi.encodeCall(IAgentSessions.setBudget, (sessionIds[i], raised)));
         } else if (kind == 6) {
             bytes32 id = _queue.length == 0 ? bytes32(0) : _queue[amount % _queue.length].id;
             (target, data) = (address(timelock), abi.encodeCall(ReinsTimelock.approve, (id)));
         } else if (kind == 7) {
             (target, data) = (address(entryPoint), abi.encodeWithSignature("withdrawTo(address,uint256)", to, 1 ether));
         } else {
-            (target, data) = (address(sessions), abi.encodeCall(AgentSessions.unpause, ()));
+            (target, data) = (address(sessions), abi.encodeCall(IAgentSessions.unpause, ()));
         }
         return (bytes32(0), abi.encodePacked(target, uint256(0), data));
     }
