@@ -5,6 +5,7 @@ import {EntryPoint} from "@account-abstraction/contracts/core/EntryPoint.sol";
 import {IEntryPoint} from "@account-abstraction/contracts/interfaces/IEntryPoint.sol";
 import {MODULE_TYPE_VALIDATOR, MODULE_TYPE_EXECUTOR} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {ReinsAccount} from "../account/ReinsAccount.sol";
+import {ReinsAccountStorage} from "../account/base/ReinsAccountStorage.sol";
 import {ReinsAccountFactory} from "../account/ReinsAccountFactory.sol";
 import {OwnerValidator} from "../modules/OwnerValidator.sol";
 import {AgentSessions} from "../modules/AgentSessions.sol";
@@ -55,13 +56,13 @@ contract ReinsInvariantTest is TestBase {
         recovery = new GuardianRecovery();
         token = new MockERC20("Test USD", "TUSD", 6);
 
-        ReinsAccount.ModuleInit[] memory modules = new ReinsAccount.ModuleInit[](4);
-        modules[0] = ReinsAccount.ModuleInit(MODULE_TYPE_VALIDATOR, address(sessions), "");
-        modules[1] = ReinsAccount.ModuleInit(MODULE_TYPE_EXECUTOR, address(sessions), "");
+        ReinsAccountStorage.ModuleInit[] memory modules = new ReinsAccountStorage.ModuleInit[](4);
+        modules[0] = ReinsAccountStorage.ModuleInit(MODULE_TYPE_VALIDATOR, address(sessions), "");
+        modules[1] = ReinsAccountStorage.ModuleInit(MODULE_TYPE_EXECUTOR, address(sessions), "");
         address[] memory cancellers = new address[](1);
         cancellers[0] = address(sessions);
-        modules[2] = ReinsAccount.ModuleInit(MODULE_TYPE_EXECUTOR, address(timelock), abi.encode(cancellers));
-        modules[3] = ReinsAccount.ModuleInit(MODULE_TYPE_EXECUTOR, address(recovery), _recoveryInit());
+        modules[2] = ReinsAccountStorage.ModuleInit(MODULE_TYPE_EXECUTOR, address(timelock), abi.encode(cancellers));
+        modules[3] = ReinsAccountStorage.ModuleInit(MODULE_TYPE_EXECUTOR, address(recovery), _recoveryInit());
         bytes memory initCall = abi.encodeCall(
             ReinsAccount.initialize,
             (address(ownerValidator), abi.encodePacked(vm.addr(OWNER_KEY)), modules)

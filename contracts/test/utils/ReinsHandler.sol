@@ -3,7 +3,7 @@ pragma solidity 0.8.28;
 
 import {IEntryPoint} from "@account-abstraction/contracts/interfaces/IEntryPoint.sol";
 import {PackedUserOperation} from "@account-abstraction/contracts/interfaces/PackedUserOperation.sol";
-import {MODULE_TYPE_VALIDATOR} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {MODULE_TYPE_VALIDATOR, IERC7579ModuleConfig} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {ReinsAccount} from "../../account/ReinsAccount.sol";
 import {AgentSessions} from "../../modules/AgentSessions.sol";
 import {ReinsTimelock} from "../../modules/ReinsTimelock.sol";
@@ -314,7 +314,7 @@ contract ReinsHandler {
         if (kind == 4) {
             (target, data) = (
                 address(account),
-                abi.encodeCall(ReinsAccount.installModule, (MODULE_TYPE_VALIDATOR, address(this), ""))
+                abi.encodeCall(IERC7579ModuleConfig.installModule, (MODULE_TYPE_VALIDATOR, address(this), ""))
             );
         } else if (kind == 5) {
             IAgentSessions.TokenBudget memory raised = IAgentSessions.TokenBudget(
