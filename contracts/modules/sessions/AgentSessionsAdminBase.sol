@@ -42,10 +42,8 @@ abstract contract AgentSessionsAdminBase is AgentSessionsStorage {
     }
 
     function _propose(address account, bytes memory data) internal {
-        ISessionsAccountConfig.AccountData storage a = _accounts[account];
         bytes32 changeHash = keccak256(data);
-        uint48 readyAt = uint48(block.timestamp + a.securityDelay);
-        _pendingChanges[changeHash][account] = PendingChange(readyAt, a.epoch);
+        uint48 readyAt = _proposeChange(account, changeHash);
         emit ChangeProposed(account, changeHash, readyAt, data);
     }
 

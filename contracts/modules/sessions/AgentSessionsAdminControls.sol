@@ -48,11 +48,7 @@ abstract contract AgentSessionsAdminControls is AgentSessionsAdminBase {
     /// proposed in (anyone may call).
     function applyChange(address account, bytes calldata data) external delegated {
         bytes32 changeHash = keccak256(data);
-        PendingChange memory p = _pendingChanges[changeHash][account];
-        if (p.readyAt == 0 || block.timestamp < p.readyAt) revert AgentSessionsChangeNotReady(changeHash, p.readyAt);
-        uint32 epoch = _accounts[account].epoch;
-        if (p.epoch != epoch) revert AgentSessionsChangeVoided(changeHash, p.epoch, epoch);
-        delete _pendingChanges[changeHash][account];
+        _applyChange(account, changeHash); // not ready, or of an earlier epoch: reverts with this module's errors
         _APPLYING.asAddress().tstore(account);
         bool ok = LowLevelCall.callNoReturn(address(this), 0, data);
         _APPLYING.asAddress().tstore(address(0));
@@ -62,9 +58,7 @@ abstract contract AgentSessionsAdminControls is AgentSessionsAdminBase {
 
     /// @notice Cancel a pending loosening change (the account).
     function cancelChange(bytes32 changeHash) external delegated {
-        if (_pendingChanges[changeHash][msg.sender].readyAt == 0) revert AgentSessionsChangeNotReady(changeHash, 0);
-        delete _pendingChanges[changeHash][msg.sender];
-        emit ChangeCancelled(msg.sender, changeHash);
+        _cancelChange(msg.sender, changeHash); // emits ChangeCancelled; none pending: AgentSessionsChangeNotReady
     }
 
     /// @notice Add or remove a watchdog (the account). Removing is tightening; adding only grants pause rights.

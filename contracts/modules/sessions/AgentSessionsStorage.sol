@@ -13,6 +13,7 @@ import {IReinsTimelock} from "../../interfaces/IReinsTimelock.sol";
 import {ISessionsAccountConfig} from "../../interfaces/ISessionsAccountConfig.sol";
 import {SpendWindow} from "../../libraries/SpendWindow.sol";
 import {CallPolicy} from "../../libraries/CallPolicy.sol";
+import {SecurityDelayed} from "../shared/SecurityDelayed.sol";
 
 /**
  * @title AgentSessionsStorage
@@ -21,9 +22,12 @@ import {CallPolicy} from "../../libraries/CallPolicy.sol";
  * both phases must agree on: whether a session may act now ({_liveSession}, {_checkWindow}) and which targets no
  * session may ever reach ({_checkTarget}).
  * @dev Both contracts inherit this one first and declare no state of their own, so their layouts are identical.
+ * Loosening changes wait the account's security delay through the shared {SecurityDelayed} mechanism (keyed by
+ * the hash of the change's call data, voided when the account's session epoch moves on), with this module's own
+ * errors and events.
  * Every mapping read in validation has the account as its innermost key (ERC-7562 storage association).
  */
-abstract contract AgentSessionsStorage is IAgentSessions {
+abstract contract AgentSessionsStorage is IAgentSessions, SecurityDelayed {
     using TransientSlot for *;
 
     /// @dev Three slots. Validation reads all three and writes only the second (uses, gasSpent).
@@ -77,18 +81,12 @@ abstract contract AgentSessionsStorage is IAgentSessions {
         SpendWindow.State window;
     }
 
-    /// @dev A loosening change waiting for the security delay; it dies when the account's epoch moves on.
     /// @dev An EIP-3009 `TransferWithAuthorization` an agent operation charged to its session's budget; the
     /// account's ERC-1271 accepts its digest until `validBefore`, while the session stays live.
     struct Reservation {
         bytes32 sessionId;
         address token;
         uint48 validBefore;
-    }
-
-    struct PendingChange {
-        uint48 readyAt;
-        uint32 epoch;
     }
 
     address internal constant _ENTRYPOINT = 0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108;
@@ -113,7 +111,6 @@ abstract contract AgentSessionsStorage is IAgentSessions {
     mapping(bytes32 tokenIndexKey => mapping(address account => address)) internal _budgetTokenAt;
     mapping(address token => mapping(address account => FleetData)) internal _fleet;
     mapping(address watchdog => mapping(address account => bool)) internal _watchdogs;
-    mapping(bytes32 changeHash => mapping(address account => PendingChange)) internal _pendingChanges;
     mapping(address account => address) internal _breakerOf;
     // epoch + 1 of the account when the delegate was accepted (0: not a delegate); void after a revoke-all.
     mapping(address delegate => mapping(address account => uint32)) internal _delegates;
@@ -259,5 +256,27 @@ abstract contract AgentSessionsStorage is IAgentSessions {
     function _watchIndex(address account, address asset, uint256 listed) internal view returns (uint256) {
         for (uint256 i = 0; i < listed; ++i) if (_watchAt[_indexKey(0, i)][account] == asset) return i;
         return listed;
+    }
+
+    /// @dev Loosening changes wait the account's security delay and die with its session epoch.
+    function _securityDelay(address account) internal view override returns (uint256 delay, uint32 epoch) {
+        ISessionsAccountConfig.AccountData storage a = _accounts[account];
+        return (a.securityDelay, a.epoch);
+    }
+
+    /// @dev This module's error for a change that is not pending or not ready (`readyAt` 0: none).
+    function _revertNotReady(address, bytes32 changeHash, uint48 readyAt) internal pure override {
+        revert AgentSessionsChangeNotReady(changeHash, readyAt);
+    }
+
+    /// @dev This module's error for a change of an earlier epoch.
+    function _revertVoided(address, bytes32 changeHash, uint32 proposed, uint32 current) internal pure override {
+        revert AgentSessionsChangeVoided(changeHash, proposed, current);
+    }
+
+    /// @dev This module's own events report its changes ({ChangeProposed} with the call data, {ChangeApplied},
+    /// {ChangeCancelled}); the shared ones are not emitted.
+    function _changeEvent(ChangeEvent kind, address account, bytes32 changeHash, uint48, uint32) internal override {
+        if (kind == ChangeEvent.Cancelled) emit ChangeCancelled(account, changeHash);
     }
 }

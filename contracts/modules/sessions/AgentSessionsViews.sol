@@ -84,8 +84,7 @@ abstract contract AgentSessionsViews is AgentSessionsStorage, ISessionsAccountCo
 
     /// @notice When a proposed change becomes applicable (zero if none, or voided by a later epoch).
     function pendingChange(address account, bytes32 changeHash) external view returns (uint48) {
-        PendingChange memory p = _pendingChanges[changeHash][account];
-        return p.epoch == _accounts[account].epoch ? p.readyAt : 0;
+        return _changeReadyAt(account, changeHash);
     }
 
     /// @notice Whether a permission exists.
