@@ -50,7 +50,7 @@ contract ValueBudgetHarness {
     }
 
     /// @notice The configuration and the recorded lifetime total.
-    function state() external view returns (ValueBudget.Config calldata config, uint256 lifetime) {
+    function state() external view returns (ValueBudget.Config memory config, uint256 lifetime) {
         return (_budget.config, _budget.window.lifetime);
     }
 
