@@ -17,9 +17,9 @@ import {ValuePricing} from "./ValuePricing.sol";
  *    `ValuePricing.Source` plus the token's decimals. Setters run {configure} / {ValuePricing.checkSource};
  *    {loosens} tells whether a change waits the security delay (as for token budgets); a changed unit needs
  *    {clear} and counts as loosening.
- * 2. Assessment (`_assess`, after the per-token loop, before charging): sum the calldata amounts' values,
- *    `(f, v) = ValuePricing.valueOf(source, tokenDecimals, amount, unitDecimals)` per token with a non-zero
- *    amount, the sum rounded up term by term. A failure `f` (also: a token of the value scope with no source)
+ * 2. Assessment (`_assess`, after the per-token loop, before charging): value the calldata amounts of the
+ *    tokens in the value scope with `ValuePricing.valueOfAll(sources, decimals, amounts, unitDecimals)` (each
+ *    token's value rounded up, zero amounts skipped). A failure `f` (also: a token of the value scope with no source)
  *    gives {assessFailure} (owner approval, reason in the event); else `assess(budget, sum, block.timestamp)`
  *    for the session budget and the fleet budget. The operation's tier is
  *    `stricter(tokenTier, sessionValueTier, fleetValueTier)`; `Tier` values 0..2 equal `IAgentSessions.Tier`

@@ -165,6 +165,36 @@ library ValuePricing {
     }
 
     /**
+     * @notice The value of an operation's spend in several tokens: the sum of each non-zero amount's {valueOf}
+     * (each rounded up). The first failure stops the sum (execution phase only).
+     * @param sources Price source per token.
+     * @param tokenDecimals Decimals per token.
+     * @param amounts Amount per token (0: skipped, its source is not read).
+     * @param unitDecimals The budget unit's decimals.
+     * @return failure `None`, or the first token's failure (then `total` is 0).
+     * @return failedIndex Index of the token that failed (0 when none did).
+     * @return total The summed value.
+     */
+    function valueOfAll(
+        Source[] memory sources,
+        uint256[] memory tokenDecimals,
+        uint256[] memory amounts,
+        uint256 unitDecimals
+    ) internal view returns (PriceFailure failure, uint256 failedIndex, uint256 total) {
+        for (uint256 i; i < amounts.length; ++i) {
+            if (amounts[i] == 0) continue;
+            uint256 value;
+            (failure, value) = valueOf(sources[i], tokenDecimals[i], amounts[i], unitDecimals);
+            if (failure == PriceFailure.None) {
+                bool ok;
+                (ok, total) = Math.tryAdd(total, value);
+                if (!ok) failure = PriceFailure.Overflow;
+            }
+            if (failure != PriceFailure.None) return (failure, i, 0);
+        }
+    }
+
+    /**
      * @notice The arithmetic of {valueOf} for a known price: `ceil(amount * price * 10^unitDecimals /
      * 10^(tokenDecimals + priceDecimals))`.
      * @param amount Amount in token base units (<= 2^128).

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+// solhint-disable-next-line no-console
+import {console} from "hardhat/console.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ValueBudget} from "../libraries/ValueBudget.sol";
 import {ValuePricing} from "../libraries/ValuePricing.sol";
@@ -48,6 +50,51 @@ contract ValueBudgetTest is TestBase {
         h.charge(180 * USD, ValueBudget.Tier.Delayed, T0 + 1 hours);
         v = h.assessSpend(_feed(btcUsd), 8, 250_000, T0 + 2 hours); // $150 > $125 left
         _expect(v, ValueBudget.Tier.Approval, ValueBudget.Limit.Period, 150 * USD, 125 * USD);
+    }
+
+    /// @notice One operation paying in the three tokens: the sum of the three values (each rounded up); a zero
+    /// amount's source is not read; the first failing token stops the sum and is named.
+    function test_valueOfAllSumsAnOperation() public {
+        ValuePricing.Source[] memory sources = new ValuePricing.Source[](3);
+        (sources[0], sources[1], sources[2]) = (_usdc(), _feed(ethUsd), _feed(btcUsd));
+        uint256[] memory decimals = new uint256[](3);
+        (decimals[0], decimals[1], decimals[2]) = (6, 18, 8);
+        uint256[] memory amounts = new uint256[](3);
+        (amounts[0], amounts[1], amounts[2]) = (15e6, 0.005 ether + 1, 25_000);
+        (ValuePricing.PriceFailure f, uint256 idx, uint256 total) = h.valueOfAll(sources, decimals, amounts, 8);
+        assertEq(uint8(f), 0, "valued");
+        assertEq(idx, 0, "no failed index");
+        assertEq(total, 45 * USD + 1, "$15 + ($15 + 1 wei, rounded up) + $15");
+        ethUsd.setMode(MockAggregator.Mode.Revert);
+        (f, idx, total) = h.valueOfAll(sources, decimals, amounts, 8);
+        assertEq(uint8(f), uint8(ValuePricing.PriceFailure.FeedReverted), "failure");
+        assertEq(idx, 1, "the ETH feed failed");
+        assertEq(total, 0, "no value on failure");
+        amounts[1] = 0;
+        (f, , total) = h.valueOfAll(sources, decimals, amounts, 8);
+        assertEq(uint8(f), 0, "a zero amount does not read its feed");
+        assertEq(total, 30 * USD, "USDC + BTC");
+    }
+
+    /// @notice Gas of a valuation (fixed rate, aggregator) and of assess + charge, logged and bounded.
+    function test_gasValuation() public {
+        (, , uint256 fixedGas) = h.valueOf(_usdc(), 6, 15e6, 8);
+        (, , uint256 feedGas) = h.valueOf(_feed(ethUsd), 18, 0.005 ether, 8);
+        (, uint256 firstCharge) = h.measureAssessAndCharge(_feed(ethUsd), 18, 0.005 ether);
+        vm.cool(address(h));
+        vm.cool(address(ethUsd));
+        (ValueBudget.Tier tier, uint256 coldCharge) = h.measureAssessAndCharge(_feed(ethUsd), 18, 0.005 ether);
+        assertEq(uint8(tier), 0, "instant");
+        /* solhint-disable no-console */
+        console.log("ValuePricing.valueOf gas: fixed rate:", fixedGas);
+        console.log("ValuePricing.valueOf gas: mock aggregator, cold (2 calls, 5 slots):", feedGas);
+        console.log("ValueBudget assessSpend + charge gas: aggregator, first charge:", firstCharge);
+        console.log("ValueBudget assessSpend + charge gas: aggregator, cold budget and feed:", coldCharge);
+        /* solhint-enable no-console */
+        // Regression bounds (the harness call copies the source from calldata; the mock feed reads 5 cold slots).
+        assertLe(fixedGas, 3_000, "fixed");
+        assertLe(feedGas, 20_000, "aggregator");
+        assertLe(coldCharge, 45_000, "cold assess + charge");
     }
 
     /// @notice A price move between two operations: each is valued at the price of its own block.

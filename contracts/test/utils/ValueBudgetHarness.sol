@@ -70,4 +70,27 @@ contract ValueBudgetHarness {
         (failure, value) = ValuePricing.valueOf(src, tokenDecimals, amount, unitDecimals);
         gasUsed = g - gasleft();
     }
+
+    /// @notice {ValuePricing.valueOfAll}.
+    function valueOfAll(
+        ValuePricing.Source[] calldata sources,
+        uint256[] calldata tokenDecimals,
+        uint256[] calldata amounts,
+        uint256 unitDecimals
+    ) external view returns (ValuePricing.PriceFailure failure, uint256 failedIndex, uint256 total) {
+        return ValuePricing.valueOfAll(sources, tokenDecimals, amounts, unitDecimals);
+    }
+
+    /// @notice Gas of {ValueBudget.assessSpend} followed by {ValueBudget.charge} (the library calls alone).
+    function measureAssessAndCharge(
+        ValuePricing.Source calldata src,
+        uint256 tokenDecimals,
+        uint256 amount
+    ) external returns (ValueBudget.Tier tier, uint256 gasUsed) {
+        uint256 g = gasleft();
+        ValueBudget.Verdict memory v = _budget.assessSpend(src, tokenDecimals, amount, block.timestamp);
+        _budget.charge(v.value, v.tier, block.timestamp);
+        gasUsed = g - gasleft();
+        tier = v.tier;
+    }
 }
