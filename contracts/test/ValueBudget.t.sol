@@ -174,6 +174,72 @@ contract ValueBudgetTest is TestBase {
         _assertFails(zeroRate, ValuePricing.PriceFailure.NoSource, "fixed rate zero");
     }
 
+    /**
+     * @notice Random answers, update times, bounds and modes of a feed: a spend is valued only when the feed
+     * answered a positive price inside its bounds no older than maxStaleness; otherwise the verdict is owner
+     * approval with the reason and no value, never instant or delayed, however small the amount.
+     */
+    function testFuzz_feedNeverAFreePass(
+        int256 answer,
+        uint256 age,
+        uint128 minPrice,
+        uint128 maxPrice,
+        uint8 modeSeed,
+        uint256 amount
+    ) public {
+        ValuePricing.Source memory src;
+        bool healthy;
+        (src, healthy, answer) = _randomFeed(answer, age, minPrice, maxPrice, modeSeed);
+        amount = bound(amount, 1, 1e30);
+        (ValuePricing.PriceFailure f, uint256 value, ) = h.valueOf(src, 18, amount, 8);
+        assertTrue((f == ValuePricing.PriceFailure.None) == healthy, "valued exactly when the feed is healthy");
+        ValueBudget.Verdict memory v = h.assessSpend(src, 18, amount, T0);
+        if (healthy) {
+            assertGe(value, Math.mulDiv(amount, uint256(answer), 1e18), "value rounded up");
+            assertEq(v.value, value, "assessed value");
+            return;
+        }
+        assertEq(value, 0, "no value from an unhealthy feed");
+        assertEq(uint8(v.tier), uint8(ValueBudget.Tier.Approval), "unhealthy feed: owner approval");
+        assertEq(uint8(v.limit), uint8(ValueBudget.Limit.Price), "limit: price");
+        assertEq(v.bound, uint8(f), "reason in the verdict");
+    }
+
+    /// @dev A feed with a random answer, update time (often around maxStaleness, sometimes 0 or in the future),
+    /// bounds and mode (normal 5/8 of the time), whether it is healthy by the rules of {ValuePricing.priceOf}, and
+    /// the answer it gives.
+    function _randomFeed(
+        int256 answer,
+        uint256 age,
+        uint128 minPrice,
+        uint128 maxPrice,
+        uint8 modeSeed
+    ) internal returns (ValuePricing.Source memory src, bool healthy, int256 answered) {
+        // Half of the time an answer inside ordered bounds, so that healthy feeds are common too.
+        if (modeSeed >= 128) {
+            if (minPrice > maxPrice) (minPrice, maxPrice) = (maxPrice, minPrice);
+            answer = int256(bound(uint256(answer), minPrice, maxPrice));
+        }
+        age = age % 4 == 0 ? bound(age, 0, 2 hours) : age;
+        bool future = age > T0 && age % 2 == 0;
+        uint256 updatedAt = future ? T0 + (age % 1 days) + 1 : (age > T0 ? 0 : T0 - age);
+        MockAggregator feed = new MockAggregator(8, 1);
+        feed.setRound(answer, updatedAt);
+        MockAggregator.Mode mode = MockAggregator.Mode(modeSeed % 8 < 5 ? 0 : (modeSeed % 8) - 4);
+        feed.setMode(mode);
+        src = _feed(feed);
+        (src.minPrice, src.maxPrice) = (minPrice, maxPrice);
+        answered = answer;
+        healthy =
+            mode == MockAggregator.Mode.Normal &&
+            answer > 0 &&
+            updatedAt != 0 &&
+            updatedAt <= T0 &&
+            T0 - updatedAt <= 1 hours &&
+            uint256(answer) >= minPrice &&
+            uint256(answer) <= maxPrice;
+    }
+
     /// @notice A token without a price source cannot be spent through the value budget: owner approval with the
     /// reason; so does a failing feed, at any amount (even one far below the instant threshold).
     function test_unpricedSpendNeedsApproval() public {
