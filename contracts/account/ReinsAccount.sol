@@ -7,16 +7,10 @@ import {ERC7579Utils, Mode, CallType, ExecType} from "@openzeppelin/contracts/ac
 import {IEntryPoint, PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {
-    IERC7579Module,
     IERC7579Validator,
-    IERC7579Hook,
     IERC7579Execution,
     IERC7579AccountConfig,
-    IERC7579ModuleConfig,
-    MODULE_TYPE_VALIDATOR,
-    MODULE_TYPE_EXECUTOR,
-    MODULE_TYPE_FALLBACK,
-    MODULE_TYPE_HOOK
+    MODULE_TYPE_EXECUTOR
 } from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {UUPSUpgradeable} from "@openzeppelin/contracts/proxy/utils/UUPSUpgradeable.sol";
 import {TransientSlot} from "@openzeppelin/contracts/utils/TransientSlot.sol";
