@@ -323,4 +323,37 @@ describe("EIP-7702 mode: an EOA becomes a Reins account at its own address", fun
     await (await eoa.sendTransaction({ to: payee, value: 1n })).wait();
     expect(await ethers.provider.getBalance(payee)).to.equal(before + 1n);
   });
+
+  it("the watchdog and the circuit breaker work on a delegated EOA as on a proxy account", async function () {
+    const { eoa, owner } = await fundedEoa();
+    await upgradeEoa(owner, eoa, impl, { securityDelay: 0 });
+    const payee = randomWallet().address;
+    const agent = await grantPayments(owner, eoa.address, randomWallet().connect(ethers.provider), payee);
+    // Watchdog: pauses every session; the owner unpauses.
+    const watchdog = randomWallet().connect(ethers.provider);
+    await (await core.deployer.sendTransaction({ to: watchdog.address, value: parseEther("1") })).wait();
+    await owner.setWatchdog(watchdog.address);
+    await (await sessions.connect(watchdog).pause(eoa.address, false)).wait();
+    expect(await sessions.isPaused(eoa.address)).to.equal(true);
+    expect(await rejection(agent.send(transfer(payee, 1n)))).to.be.instanceOf(ReinsError);
+    await owner.unpause();
+    expect((await agent.send(transfer(payee, 1n))).status).to.equal("executed");
+    // Breaker: at most one agent operation per hour; the second trips it, pauses, and moves nothing.
+    const breaker = await ethers.deployContract("CircuitBreaker", [deployment.sessions]);
+    await owner.execute([
+      {
+        target: deployment.sessions,
+        data: sessions.interface.encodeFunctionData("setBreaker", [await breaker.getAddress()]),
+      },
+      {
+        target: await breaker.getAddress(),
+        data: breaker.interface.encodeFunctionData("configure", [{ window: 3600n, maxOps: 1n, maxNewRecipients: 0n }]),
+      },
+    ]);
+    await agent.send(transfer(payee, 2n));
+    expect(await token.balanceOf(payee)).to.equal(3n * USD);
+    await agent.send(transfer(payee, 4n)).catch(() => undefined); // trips: the operation does nothing
+    expect(await sessions.isPaused(eoa.address)).to.equal(true);
+    expect(await token.balanceOf(payee)).to.equal(3n * USD);
+  });
 });
