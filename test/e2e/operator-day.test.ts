@@ -137,7 +137,18 @@ describe("e2e: an operator's day with the reins CLI (reins dev: anvil + Alto, se
     provider?.destroy();
     if (dev && dev.exitCode === null && dev.signalCode === null) {
       dev.kill("SIGTERM");
-      await Promise.race([closed(dev), new Promise((r) => setTimeout(r, 15_000))]);
+      // A generous deadline for the orderly stop (it stops anvil and Alto first); past it, force it and still wait
+      // for the close, so nothing outlives the test.
+      const stopped = await Promise.race([
+        closed(dev).then(() => true),
+        new Promise((r) => setTimeout(r, 60_000, false)),
+      ]);
+      if (!stopped) {
+        dev.kill("SIGKILL");
+        // anvil and Alto may hold the pipes open: stop them too before waiting for the close
+        if (ready) for (const pid of [ready.pids.anvil, ready.pids.alto]) if (alive(pid)) process.kill(-pid, "SIGKILL");
+        await closed(dev);
+      }
     }
     killAllCli();
     if (ready) for (const pid of [ready.pids.anvil, ready.pids.alto]) if (alive(pid)) process.kill(-pid, "SIGKILL");
