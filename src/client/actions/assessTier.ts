@@ -1,13 +1,13 @@
 /**
- * The tier an agent operation falls in, computed off-chain exactly as `AgentSessions._assess` / `_tierOf` do:
- * calldata-visible spend per token (native value and everything `CallPolicy.outflow` interprets: transfers,
- * allowances, permits and operator grants, in canonical form only), then per token the remaining period, lifetime
- * and fleet budgets, the ceiling and the instant threshold.
+ * What an agent operation spends and the tier it falls in. The calldata-visible spend per token (native value and
+ * everything `CallPolicy.outflow` interprets: transfers, allowances, permits and operator grants, in canonical form
+ * only) is decoded here for display; the tier and the budget-token list come from the module itself
+ * (`previewOperation`, `budgetTokens`), so the client keeps no copy of the tier rules.
  */
 import { ZeroAddress, dataLength, dataSlice, getAddress } from "ethers";
-import type { Call } from "../../account/encoding.js";
+import { accountInterface, executeCalldata, type Call } from "../../account/encoding.js";
 import type { AgentSessions } from "../../../types/ethers-contracts/index.js";
-import { NoBudget } from "../errors.js";
+import { decodeReinsError, type NoBudget } from "../errors.js";
 
 /** Tier names, in contract order. */
 export const TIERS = ["instant", "delayed", "approval"] as const;
@@ -184,41 +184,15 @@ export function calldataSpend(account: string, calls: readonly Call[]): Map<stri
   return spend;
 }
 
-/** The session's budgeted tokens in the order the contract stores them (order of first `BudgetSet`). */
+/** The session's budgeted tokens in the order the contract stores them (the module's `budgetTokens` view). */
 export async function budgetTokens(sessions: AgentSessions, account: string, sessionId: string): Promise<string[]> {
-  const logs = await sessions.queryFilter(sessions.filters.BudgetSet(account, sessionId), 0);
-  const out: string[] = [];
-  for (const log of logs) {
-    const token = getAddress(log.args.token);
-    if (!out.includes(token)) out.push(token);
-  }
-  return out;
-}
-
-/** `_tierOf` for one token and amount. */
-export async function tierOf(
-  sessions: AgentSessions,
-  account: string,
-  sessionId: string,
-  token: string,
-  amount: bigint,
-): Promise<{ tier: TierName; limit: bigint }> {
-  const [budget, periodLeft, lifetimeLeft] = await sessions.budgetOf(sessionId, account, token);
-  if (amount > periodLeft) return { tier: "approval", limit: periodLeft };
-  if (amount > lifetimeLeft) return { tier: "approval", limit: lifetimeLeft };
-  const [fleetSet, fleetPeriod, fleetLifetime] = await sessions.fleetRemaining(account, token);
-  if (fleetSet) {
-    if (amount > fleetPeriod) return { tier: "approval", limit: fleetPeriod };
-    if (amount > fleetLifetime) return { tier: "approval", limit: fleetLifetime };
-  }
-  if (amount > budget.ceiling) return { tier: "approval", limit: budget.ceiling };
-  if (amount > budget.instantThreshold) return { tier: "delayed", limit: budget.instantThreshold };
-  return { tier: "instant", limit: budget.instantThreshold };
+  return (await sessions.budgetTokens(sessionId, account)).map((t) => getAddress(t));
 }
 
 /**
- * `_assess`: the worst tier over every token the calls spend. Throws {@link NoBudget} for a spent token without a
- * budget (the contract's default deny, raised in validation).
+ * The worst tier over every token the calls spend, as the module decides it: one `eth_call` of AgentSessions'
+ * `previewOperation` (no client copy of the rules). Throws the typed error of a refusal (e.g. {@link NoBudget} for
+ * a spent token without a budget, the contract's default deny, or a scope or window refusal).
  */
 export async function assessTier(
   sessions: AgentSessions,
@@ -227,17 +201,14 @@ export async function assessTier(
   calls: readonly Call[],
 ): Promise<TierAssessment> {
   const spend = calldataSpend(account, calls);
-  const tokens = await budgetTokens(sessions, account, sessionId);
-  for (const token of spend.keys()) if (!tokens.includes(token)) throw new NoBudget(token);
-  let result = { tier: 0, worst: ZeroAddress, amount: 0n, limit: 0n };
-  let chosen = false; // a limit of 0 is a real limit (a used-up period): "nothing chosen yet" is its own flag
-  for (const token of tokens) {
-    const amount = spend.get(token) ?? 0n;
-    if (amount === 0n) continue;
-    const { tier, limit } = await tierOf(sessions, account, sessionId, token, amount);
-    const t = TIERS.indexOf(tier);
-    if (!chosen || t > result.tier) result = { tier: t, worst: token, amount, limit };
-    chosen = true;
-  }
-  return { tier: TIERS[result.tier], token: result.worst, amount: result.amount, limit: result.limit, spend };
+  const [mode, payload] = accountInterface.decodeFunctionData("execute", executeCalldata([...calls]));
+  const preview = await sessions.previewOperation(account, sessionId, mode, payload);
+  if (preview.refusal !== "0x") throw decodeReinsError(preview.refusal);
+  return {
+    tier: TIERS[Number(preview.tier)],
+    token: getAddress(preview.token),
+    amount: preview.amount,
+    limit: preview.limit,
+    spend,
+  };
 }
