@@ -93,11 +93,20 @@ const warningsOnce = {
   },
 };
 
+/**
+ * `--coverage` builds every root file in its own compilation job (`isolated`). The instrumented sources of all
+ * roots in one job made solcjs (the wasm compiler, the only one this machine can install) run out of memory
+ * ("RuntimeError: memory access out of bounds", HHE908) on a clean build; one root at a time stays within it.
+ * Normal builds keep the merged jobs (faster, same bytecode: no metadata hash).
+ */
+const isolatedBuilds = process.argv.includes("--coverage");
+
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers, warningsOnce],
   solidity: {
     profiles: {
       default: {
+        isolated: isolatedBuilds,
         compilers: [{ version: SOLC_VERSION, path: solcPath, settings: compilerSettings }],
         overrides: sizeSensitive,
       },
