@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IAgentSessionsValue} from "./IAgentSessionsValue.sol";
+
 /**
  * @title IAgentSessions
  * @notice Types, events and errors of the Reins agent-session module ({AgentSessions}).
  */
-interface IAgentSessions {
+interface IAgentSessions is IAgentSessionsValue {
     /// @notice Comparison applied to one 32-byte ABI word of a call's arguments.
     enum ConditionOp {
         None,
@@ -40,8 +42,9 @@ interface IAgentSessions {
         /// @dev Empty when the session may make these calls now (live, unpaused, inside its window, uses left, every
         /// call in scope with a budget for each interpreted outflow); otherwise the revert data of the refusing rule.
         bytes refusal;
-        /// @dev The operation's tier (the highest over the tokens spent; instant when nothing is spent), the token
-        /// that decided it, its amount and the limit it hit (zero address and zeros when nothing is spent).
+        /// @dev The operation's tier (the highest over the tokens spent and the value budgets' verdicts, see
+        /// {IAgentSessionsValue-quoteValue}; instant when nothing is spent), the token that decided the per-token
+        /// tier, its amount and the limit it hit (zero address and zeros when nothing is spent).
         Tier tier;
         address token;
         uint256 amount;

@@ -19,6 +19,7 @@ interface ISessionsAccountConfig {
         bool watchesNative; // native ETH is one of them (kept here, not in a list slot: `watchCount - 1` list slots)
         bool hasBreaker; // a breaker is attached: lets operations of accounts without one skip its slot
         uint32 watchVersion; // bumped by every change of the watched assets (see AgentSessions' watch coverage)
+        bool hasValueBudget; // any value budget was ever set: lets operations of accounts without one skip valuing
     }
 
     /// @notice The account's security delay, session epoch and pause flag.

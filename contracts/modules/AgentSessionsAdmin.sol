@@ -5,6 +5,7 @@ import {IReinsTimelock} from "../interfaces/IReinsTimelock.sol";
 import {AgentSessionsStorage} from "./sessions/AgentSessionsStorage.sol";
 import {AgentSessionsGrants} from "./sessions/AgentSessionsGrants.sol";
 import {AgentSessionsAdminControls} from "./sessions/AgentSessionsAdminControls.sol";
+import {AgentSessionsAdminValue} from "./sessions/AgentSessionsAdminValue.sol";
 
 /**
  * @title AgentSessionsAdmin
@@ -22,6 +23,6 @@ import {AgentSessionsAdminControls} from "./sessions/AgentSessionsAdminControls.
  * - A reinstall keeps the earlier security delay as a floor: a lower delay and initial sessions in its init data
  *   become pending changes behind that delay.
  */
-contract AgentSessionsAdmin is AgentSessionsGrants, AgentSessionsAdminControls {
+contract AgentSessionsAdmin is AgentSessionsGrants, AgentSessionsAdminControls, AgentSessionsAdminValue {
     constructor(IReinsTimelock timelock_) AgentSessionsStorage(timelock_) {}
 }

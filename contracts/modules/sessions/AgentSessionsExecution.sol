@@ -13,6 +13,7 @@ import {CallPolicy} from "../../libraries/CallPolicy.sol";
 import {AgentSessionsBudgets} from "./AgentSessionsBudgets.sol";
 import {AgentSessionsScope} from "./AgentSessionsScope.sol";
 import {AgentSessionsSignature} from "./AgentSessionsSignature.sol";
+import {AgentSessionsValue} from "./AgentSessionsValue.sol";
 
 /**
  * @title AgentSessionsExecution
@@ -22,12 +23,15 @@ import {AgentSessionsSignature} from "./AgentSessionsSignature.sol";
  * execution; the larger is charged, and a drop of a watched asset the session has no budget for reverts (default
  * deny on observed effects). Allowances granted by a session are reset to zero after its execution. Operations
  * above the instant tier are scheduled in the {IReinsTimelock} with this module as guard, and re-checked (window,
- * scope, pause, revocation, budgets) when they run, owner-approved ones included.
+ * scope, pause, revocation, budgets) when they run, owner-approved ones included. Value budgets
+ * ({AgentSessionsValue}) add their verdict to the tier and are charged, at the prices of the block that runs the
+ * calls, after the per-token budgets.
  */
 abstract contract AgentSessionsExecution is
     AgentSessionsScope,
     AgentSessionsBudgets,
     AgentSessionsSignature,
+    AgentSessionsValue,
     IReinsExecutionDelegate,
     IReinsQueueGuard
 {
@@ -54,6 +58,7 @@ abstract contract AgentSessionsExecution is
         _checkWindow(run.sessionId, s);
         (bytes32 mode, bytes calldata payload) = CallPolicy.decodeOperation(userOp.callData);
         Assessment memory a = _assess(run.account, run.sessionId, mode, payload);
+        a.tier = _withValueTier(run.account, run.sessionId, a.tokens, a.amounts, a.tier);
         run.tier = a.tier;
         if (_breakerTrips(run.account, mode, payload, a)) return; // paused: the operation does nothing
         if (a.tier == Tier.Instant) {
@@ -130,9 +135,12 @@ abstract contract AgentSessionsExecution is
         uint256[] memory afterwards = _balances(run.account, measured);
         for (uint256 i = 0; i < measured.length; ++i) {
             uint256 drop = before[i] > afterwards[i] ? before[i] - afterwards[i] : 0;
-            if (i < a.tokens.length) _chargeAndLog(run, a.tokens[i], drop > a.amounts[i] ? drop : a.amounts[i]);
-            else if (drop != 0) revert AgentSessionsUnbudgetedOutflow(measured[i], drop);
+            if (i < a.tokens.length) {
+                if (drop > a.amounts[i]) a.amounts[i] = drop; // the amount charged: the larger of the two
+                _chargeAndLog(run, a.tokens[i], a.amounts[i]);
+            } else if (drop != 0) revert AgentSessionsUnbudgetedOutflow(measured[i], drop);
         }
+        _chargeValue(run.account, run.sessionId, a.tokens, a.amounts, run.tier);
     }
 
     /// @dev The session's budgeted tokens first (same indexes as the assessment), then every other watched asset.

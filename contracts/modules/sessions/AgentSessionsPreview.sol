@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {SpendWindow} from "../../libraries/SpendWindow.sol";
 import {AgentSessionsBudgets} from "./AgentSessionsBudgets.sol";
 import {AgentSessionsScope} from "./AgentSessionsScope.sol";
+import {AgentSessionsValue} from "./AgentSessionsValue.sol";
 
 /**
  * @title AgentSessionsPreview
@@ -12,12 +13,13 @@ import {AgentSessionsScope} from "./AgentSessionsScope.sol";
  * @dev Not a simulation of the execution: balance-measured spend (a router pulling a watched token), the gas budget
  * of a concrete UserOperation and the calls themselves are not run here.
  */
-abstract contract AgentSessionsPreview is AgentSessionsScope, AgentSessionsBudgets {
+abstract contract AgentSessionsPreview is AgentSessionsScope, AgentSessionsBudgets, AgentSessionsValue {
     using SpendWindow for SpendWindow.State;
 
     /**
      * @notice Preview `executionCalldata` in `mode` (as in `execute(mode, executionCalldata)`) for `sessionId` of
-     * `account`: a refusal (the revert data of the rule, see {checkOperation}) or the tiers and limits.
+     * `account`: a refusal (the revert data of the rule, see {checkOperation}) or the tiers and limits. With a
+     * value budget, `tier` includes the value verdicts (feeds read at this block; {quoteValue} details them).
      */
     function previewOperation(
         address account,
@@ -36,6 +38,18 @@ abstract contract AgentSessionsPreview is AgentSessionsScope, AgentSessionsBudge
             if (a.amounts[i] != 0 && i == a.worst) {
                 (p.tier, p.token, p.amount, p.limit) = (a.tier, a.tokens[i], a.amounts[i], a.limit);
             }
+        }
+        if (_accounts[account].hasValueBudget) {
+            // only the quote's tier (its second word); {quoteValue} gives the verdicts
+            (bool ok, bytes memory quote) = address(this).staticcall(
+                abi.encodeCall(this.quoteValue, (account, sessionId, a.tokens, a.amounts))
+            );
+            uint256 valueTier;
+            assembly ("memory-safe") {
+                valueTier := mload(add(quote, 0x40))
+            }
+            if (!ok) valueTier = uint8(Tier.Approval);
+            if (valueTier > uint8(p.tier)) p.tier = Tier(valueTier);
         }
     }
 

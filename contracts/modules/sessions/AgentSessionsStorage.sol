@@ -13,6 +13,7 @@ import {IReinsTimelock} from "../../interfaces/IReinsTimelock.sol";
 import {ISessionsAccountConfig} from "../../interfaces/ISessionsAccountConfig.sol";
 import {SpendWindow} from "../../libraries/SpendWindow.sol";
 import {CallPolicy} from "../../libraries/CallPolicy.sol";
+import {ValueBudget} from "../../libraries/ValueBudget.sol";
 import {SecurityDelayed} from "../shared/SecurityDelayed.sol";
 
 /**
@@ -122,6 +123,11 @@ abstract contract AgentSessionsStorage is IAgentSessions, SecurityDelayed {
     mapping(bytes32 watchIndexKey => mapping(address account => address)) internal _watchAt;
     // EIP-3009 transfer authorizations an agent operation paid for (see {AgentTransferAuthorizations}).
     mapping(bytes32 digest => mapping(address account => Reservation)) internal _reservations;
+    // Value budgets (see {IAgentSessionsValue}): per session, the account's own (session id zero), the account's
+    // unit (fixed by its first value budget) and its price sources per token. Read in the execution phase only.
+    mapping(bytes32 sessionId => mapping(address account => ValueBudget.Budget)) internal _valueBudgets;
+    mapping(address account => bytes8) internal _valueUnit;
+    mapping(address token => mapping(address account => PriceEntry)) internal _priceSources;
 
     /// @notice The timelock that holds queued agent operations.
     IReinsTimelock public immutable timelock;
