@@ -63,6 +63,7 @@ const ACCOUNT_SETUP_OPTIONS: Record<string, OptionSpec> = {
 const sessions = () => import("./commands/sessions.js");
 const ops = () => import("./commands/ops.js");
 const recovery = () => import("./commands/recovery.js");
+const value = () => import("./commands/value.js");
 const mcpServer = () => import("../mcp/command.js");
 const monitorCommand = () => import("./commands/monitor.js");
 const ownerConsole = () => import("../console/command.js");
@@ -86,6 +87,23 @@ const WEBHOOK_OPTIONS: Record<string, OptionSpec> = {
 };
 const devCommand = () => import("./commands/dev.js");
 
+const VALUE_SYNTAX =
+  "Value budget: UNIT:instant=…,ceiling=…,period=CAP/DURATION[,lifetime=…] in whole units (USD: 8 decimals).\n" +
+  "Prices: --price TOKEN=1 (1:1), TOKEN=fixed:RATE, TOKEN=feed:0xFEED,stale=1h,min=PRICE,max=PRICE (whole units).";
+const VALUE_OPTIONS = {
+  "value-budget": {
+    type: "string",
+    value: "<spec>",
+    help: "a cap in money across tokens, e.g. USD:instant=20,ceiling=200,period=500/24h",
+  },
+  price: {
+    type: "string",
+    multiple: true,
+    value: "<TOKEN=source>",
+    help: "price source of a token for value budgets (repeatable): TOKEN=1, fixed:RATE or feed:0x…,min=…,max=…",
+  },
+  "unit-decimals": { type: "string", value: "<n>", help: "decimals of the value unit (default 8, as USD feeds)" },
+} as const;
 const BUDGET_SYNTAX = `Budget syntax: TOKEN:instant=50,ceiling=500,period=1000/24h,lifetime=5000 (amounts in whole tokens).
   instant   up to this runs at once         ceiling  up to this waits the queue delay; above: owner approval
   period    cap over any window (CAP/DUR)   lifetime cap over the session's life
@@ -240,8 +258,9 @@ export const COMMANDS: CommandSpec[] = [
         value: "<dur>",
         help: "how long a queued operation stays executable (default 24h)",
       },
+      ...VALUE_OPTIONS,
     },
-    details: `${BUDGET_SYNTAX}\nExample: reins session grant 0xAcc --agent 0xAg --valid-for 24h --allow-transfer USDC:0xBob,0xCarol:1000 \\\n  --budget USDC:instant=50,ceiling=500,period=1000/24h,lifetime=5000`,
+    details: `${BUDGET_SYNTAX}\n${VALUE_SYNTAX}\nExample: reins session grant 0xAcc --agent 0xAg --valid-for 24h --allow-transfer USDC:0xBob,0xCarol:1000 \\\n  --budget USDC:instant=50,ceiling=500,period=1000/24h,lifetime=5000 --value-budget USD:instant=20,ceiling=200,period=500/24h --price USDC=1`,
     run: async (inv) => (await sessions()).grant(inv),
   },
   {
@@ -284,6 +303,20 @@ export const COMMANDS: CommandSpec[] = [
     details:
       "Syntax: TOKEN:period=CAP/DURATION,lifetime=CAP\nExample: reins fleet set 0xAcc USDC:period=2000/24h,lifetime=20000",
     run: async (inv) => (await sessions()).fleetSet(inv),
+  },
+  {
+    path: ["value", "set"],
+    positionals: ["account", "scope", "budget?"],
+    summary: "set a value budget (a cap in money across tokens) of a session or the account, and price sources",
+    options: { ...ownerKeyEnv, price: VALUE_OPTIONS.price, "unit-decimals": VALUE_OPTIONS["unit-decimals"] },
+    details: `scope: a session id, or "account" for all sessions together.\n${VALUE_SYNTAX}\nPrice sources set while the account has no value budget apply at once; later changes and raised limits wait the security delay.\nExample: reins value set 0xAcc 0xSession USD:instant=20,ceiling=200,period=500/24h --price USDC=1 --price WETH=feed:0xFeed,stale=1h,min=500,max=20000`,
+    run: async (inv) => (await value()).valueSet(inv),
+  },
+  {
+    path: ["value", "status"],
+    positionals: ["account", "sessionId?"],
+    summary: "the account's (and a session's) value budget with what is left, and the price sources",
+    run: async (inv) => (await value()).valueStatus(inv),
   },
   {
     path: ["change", "apply"],

@@ -8,6 +8,7 @@
  */
 import { Interface, dataLength, getAddress, isHexString, type ErrorDescription } from "ethers";
 import { UserOperationRejected } from "../bundler/errors.js";
+import { PRICE_FAILURES, VALUE_LIMITS, type PriceFailure, type ValueLimit } from "./valueBudget.js";
 import {
   AgentSessions__factory,
   CallPolicy__factory,
@@ -301,6 +302,35 @@ export class EntryPointRejected extends ReinsError {
   }
 }
 
+/**
+ * A value budget's charge did not fit (`ValueBudgetExceeded`): `limit` is the `ValueBudget.Limit` by name
+ * (`InstantThreshold`, `Ceiling`, `Period`, `Lifetime`), `value` the spend in unit base units, `bound` the limit's number.
+ */
+export class ValueBudgetExceeded extends ReinsError {
+  override readonly name = "ValueBudgetExceeded" as const;
+  constructor(
+    readonly limit: ValueLimit,
+    readonly value: bigint,
+    readonly bound: bigint,
+  ) {
+    super("value budget", `value ${value} is above the value budget's ${limit} (${bound})`, { limit, value, bound });
+  }
+}
+
+/**
+ * An execution spent a token that cannot be valued now (`AgentSessionsValueUnpriced`): no price source, or the
+ * feed is stale, zero, negative, out of bounds or reverting (`failure`, the `ValuePricing.PriceFailure` by name).
+ */
+export class ValueUnpriced extends ReinsError {
+  override readonly name = "ValueUnpriced" as const;
+  constructor(
+    readonly token: string,
+    readonly failure: PriceFailure,
+  ) {
+    super("value price", `${token} cannot be valued now: ${failure}`, { token, failure });
+  }
+}
+
 const interfaces: Interface[] = [
   AgentSessions__factory.createInterface(),
   ReinsTimelock__factory.createInterface(),
@@ -339,6 +369,10 @@ function fromCustom(e: ErrorDescription): ReinsError {
       return new ForbiddenTarget(a[0], getAddress(a[1]));
     case "AgentSessionsBudgetExceeded":
       return new BudgetExceeded(getAddress(a[0]), BUDGET_LIMITS[Number(a[1])] ?? "ceiling", a[2], a[3]);
+    case "ValueBudgetExceeded":
+      return new ValueBudgetExceeded(VALUE_LIMITS[Number(a[0])] ?? "Unset", a[1], a[2]);
+    case "AgentSessionsValueUnpriced":
+      return new ValueUnpriced(getAddress(a[0]), PRICE_FAILURES[Number(a[1])] ?? "NoSource");
     case "AgentSessionsNoBudget":
       return new NoBudget(getAddress(a[0]));
     case "AgentSessionsGasBudgetExceeded":

@@ -25,6 +25,7 @@ import {
 } from "../../types/ethers-contracts/index.js";
 import { ReinsError } from "./errors.js";
 import type { SessionConfig, TokenBudget } from "./policy.js";
+import { priceSourceTuple, valueBudgetTuple, type PriceSource, type ValueBudgetConfig } from "./valueBudget.js";
 import { listSessions, type SessionInfo } from "./actions/listSessions.js";
 import { executeQueued, findQueued, listQueue, type QueuedOperation } from "./actions/queue.js";
 import { parseDuration, type Duration } from "./units.js";
@@ -377,6 +378,65 @@ export class ReinsOwner {
       parseDuration(budget.period),
     ]);
     return this.changeOutcome(await this.run(this.sessionsCall(data)));
+  }
+
+  /**
+   * Set the value budget (a cap in money across tokens, see `valueBudget()`) of `sessionId`, or of the account over
+   * all its sessions (`"account"`). A first budget applies at once; a raised limit or another period is loosening
+   * (may be pending). The unit must be the account's (its first value budget fixes it).
+   */
+  async setValueBudget(sessionId: string | "account", config: ValueBudgetConfig): Promise<ChangeOutcome> {
+    const id = sessionId === "account" ? ZeroHash : sessionId;
+    const data = this.sessions.interface.encodeFunctionData("setValueBudget", [id, valueBudgetTuple(config)]);
+    return this.changeOutcome(await this.run(this.sessionsCall(data)));
+  }
+
+  /** Remove the value budget of `sessionId` (or `"account"`): loosening, may be pending. */
+  async clearValueBudget(sessionId: string | "account"): Promise<ChangeOutcome> {
+    const id = sessionId === "account" ? ZeroHash : sessionId;
+    return this.changeOutcome(
+      await this.run(this.sessionsCall(this.sessions.interface.encodeFunctionData("clearValueBudget", [id]))),
+    );
+  }
+
+  /**
+   * Set `token`'s price source in the account's unit (`ZeroAddress`: ETH; a stablecoin: `ONE_TO_ONE`). Once the
+   * account has a value budget, a new or changed source is loosening (may be pending): set sources first.
+   */
+  async setPriceSource(token: string, tokenDecimals: number, source: PriceSource): Promise<ChangeOutcome> {
+    const data = this.sessions.interface.encodeFunctionData("setPriceSource", [
+      token,
+      tokenDecimals,
+      priceSourceTuple(source),
+    ]);
+    return this.changeOutcome(await this.run(this.sessionsCall(data)));
+  }
+
+  /**
+   * Set price sources and then a value budget in ONE owner operation (sources first: while the account has no
+   * value budget they apply at once). `budget` is optional (sources only). Pending when any part is loosening.
+   */
+  async configureValue(options: {
+    prices?: { token: string; tokenDecimals: number; source: PriceSource }[];
+    budget?: { sessionId: string | "account"; config: ValueBudgetConfig };
+  }): Promise<ChangeOutcome> {
+    const i = this.sessions.interface;
+    const calls = (options.prices ?? []).map((p) =>
+      this.sessionsCall(i.encodeFunctionData("setPriceSource", [p.token, p.tokenDecimals, priceSourceTuple(p.source)])),
+    );
+    if (options.budget) {
+      const id = options.budget.sessionId === "account" ? ZeroHash : options.budget.sessionId;
+      calls.push(
+        this.sessionsCall(i.encodeFunctionData("setValueBudget", [id, valueBudgetTuple(options.budget.config)])),
+      );
+    }
+    if (!calls.length) throw new ReinsError("value", "configureValue: give prices and/or a budget");
+    return this.changeOutcome(await this.run(calls));
+  }
+
+  /** Remove `token`'s price source (tightening: its spends then need the owner's approval under a value budget). */
+  async removePriceSource(token: string): Promise<OperationResultRaw> {
+    return this.run(this.sessionsCall(this.sessions.interface.encodeFunctionData("removePriceSource", [token])));
   }
 
   /** Add or remove a watchdog (may pause every session and revoke single ones). */

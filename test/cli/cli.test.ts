@@ -269,6 +269,57 @@ describe("reins CLI (separate process)", function () {
     expect(after.queue).to.have.length(0);
   });
 
+  it("value budgets: grant --value-budget --price, value set/status; a payment above $20 is queued though TUSD allows it", async function () {
+    const granted = await json<{ sessionId: string; status: string; value: { status: string } }>([
+      "session", "grant", account,
+      "--agent", agent.address,
+      "--allow-transfer", `TUSD:${recipients.join(",")}`,
+      "--budget", "TUSD:instant=100,ceiling=1000,period=2000/24h",
+      "--value-budget", "USD:instant=20,ceiling=200,period=500/24h",
+      "--price", "TUSD=1",
+    ]); // prettier-ignore
+    expect([granted.status, granted.value.status]).to.deep.equal(["granted", "applied"]);
+    const id = granted.sessionId;
+    type Status = {
+      sessionBudget: { unit: string; instant: string; periodLeft: string };
+      accountBudget?: unknown;
+      prices: { kind: string; rate: string }[];
+    };
+    let status = await json<Status>(["value", "status", account, id]);
+    expect(status.sessionBudget).to.include({ unit: "USD", instant: "20", periodLeft: "500" });
+    expect(status.accountBudget).to.equal(undefined);
+    expect(status.prices[0]).to.include({ kind: "Fixed", rate: "1" });
+    const queued = await json<{ status: string; tier: string }>([
+      "agent",
+      "pay",
+      account,
+      id,
+      "TUSD",
+      recipients[0],
+      "30",
+    ]);
+    expect(queued).to.include({ status: "queued", tier: "delayed" });
+    const paid = await json<{ status: string }>(["agent", "pay", account, id, "TUSD", recipients[0], "10"]);
+    expect(paid.status).to.equal("executed");
+    status = await json<Status>(["value", "status", account, id]);
+    expect(status.sessionBudget.periodLeft).to.equal("490");
+    // lowering applies at once (security delay 0 here anyway); the account's budget over all sessions
+    const set = await json<{ status: string }>(["value", "set", account, "account", "USD:instant=50,period=1000/24h"]);
+    expect(set.status).to.equal("applied");
+    expect(
+      (await json<{ accountBudget: { instant: string } }>(["value", "status", account])).accountBudget.instant,
+    ).to.equal("50");
+    // bad input: one line, exit 2, nothing sent
+    await refused(["value", "set", account, id, "USD:instant=20"], 2, /needs period=CAP\/DURATION/);
+    await refused(
+      ["value", "set", account, id, "--price", `TUSD=feed:${stranger}`],
+      2,
+      /sanity bounds min=PRICE and max=PRICE/,
+    );
+    await refused(["value", "set", account, id, "--price", "TUSD=oracle"], 2, /unknown source/);
+    await refused(["value", "set", account, id], 2, /give a value budget/);
+  });
+
   it("a watchdog pause refuses agents (exit 3) until the owner unpauses", async function () {
     const watchdog = Wallet.createRandom();
     await connection.ethers.provider.send("hardhat_setBalance", [watchdog.address, toBeHex(parseEther("1"))]);
@@ -553,6 +604,7 @@ describe("reins CLI (separate process)", function () {
     expect(revoked.status).to.equal("revoked");
     await refused(["agent", "pay", account, sessionId, "TUSD", recipients[0], "1"], 3, /refused: revoked/);
     const listed = await json<{ sessions: { sessionId: string; status: string }[] }>(["session", "list", account]);
-    expect(listed.sessions.map((s) => s.status)).to.deep.equal(["revoked", "expired"]);
+    const statusOf = (id: string) => listed.sessions.find((s) => s.sessionId === id)?.status;
+    expect([statusOf(sessionId), statusOf(short.sessionId)]).to.deep.equal(["revoked", "expired"]);
   });
 });

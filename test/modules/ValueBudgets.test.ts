@@ -5,7 +5,8 @@
  */
 import { expect } from "chai";
 import { network } from "hardhat";
-import { ZeroAddress, encodeBytes32String, dataSlice, type Contract } from "ethers";
+import { Interface, ZeroAddress, encodeBytes32String, dataSlice } from "ethers";
+import type { MockAggregator, MockERC20 } from "../../types/ethers-contracts/index.js";
 import type { Call } from "../../src/account/encoding.js";
 import {
   DAY,
@@ -35,11 +36,11 @@ const FAILURE = { NoSource: 1n, FeedReverted: 2n, ZeroPrice: 4n, NegativePrice: 
 const MODE = { Normal: 0, Revert: 1, BurnGas: 2, ShortReturn: 3 } as const;
 
 interface ValueWorld extends SessionWorld {
-  usdc: Contract; // 6 decimals, fixed 1:1
-  weth: Contract; // 18 decimals, ETH/USD feed at $3,000
-  wbtc: Contract; // 8 decimals, BTC/USD feed at $60,000
-  ethUsd: Contract;
-  btcUsd: Contract;
+  usdc: MockERC20; // 6 decimals, fixed 1:1
+  weth: MockERC20; // 18 decimals, ETH/USD feed at $3,000
+  wbtc: MockERC20; // 8 decimals, BTC/USD feed at $60,000
+  ethUsd: MockAggregator;
+  btcUsd: MockAggregator;
   sessionId: string;
 }
 
@@ -58,7 +59,7 @@ function config(c: Partial<Record<"instant" | "ceiling" | "period" | "lifetime",
 const fixedSource = (rate = 1n, rateDecimals = 0) => ({
   kind: 1,
   rateDecimals,
-  maxStaleness: 0,
+  maxStaleness: 0n,
   feed: ZeroAddress,
   rate,
   minPrice: 0n,
@@ -123,17 +124,17 @@ async function buildValueWorld(securityDelay: bigint): Promise<ValueWorld> {
   ];
   const { event } = await ownerCalls(w, calls);
   if (!event.success) throw new Error("value world setup failed");
-  return { ...w, usdc, weth, wbtc, ethUsd, btcUsd, sessionId } as ValueWorld;
+  return { ...w, usdc, weth, wbtc, ethUsd, btcUsd, sessionId };
 }
 
-function price(w: SessionWorld, token: string, decimals: number, source: object): Call {
+function price(w: SessionWorld, token: string, decimals: number, source: ReturnType<typeof fixedSource>): Call {
   return {
     target: w.sessionsAddress,
     data: w.sessions.interface.encodeFunctionData("setPriceSource", [token, decimals, source]),
   };
 }
 
-function pay(w: ValueWorld, token: Contract, amount: bigint, to = w.recipients[0]): Call {
+function pay(w: ValueWorld, token: MockERC20, amount: bigint, to = w.recipients[0]): Call {
   return { target: token.target as string, data: token.interface.encodeFunctionData("transfer", [to, amount]) };
 }
 
@@ -310,7 +311,7 @@ describe("value budgets (USD across tokens)", function () {
         ],
         budgets: [wide(w.usdc.target as string)],
       });
-      const set = (id: string, c: object) => ({
+      const set = (id: string, c: ReturnType<typeof config>) => ({
         target: w.sessionsAddress,
         data: w.sessions.interface.encodeFunctionData("setValueBudget", [id, c]),
       });
@@ -335,7 +336,7 @@ describe("value budgets (USD across tokens)", function () {
       const s = w.sessions;
       const call = (fn: string, args: unknown[]) => ({
         target: w.sessionsAddress,
-        data: s.interface.encodeFunctionData(fn, args),
+        data: (s.interface as Interface).encodeFunctionData(fn, args),
       });
       // raising the instant threshold is proposed, not applied
       const raise = call("setValueBudget", [w.sessionId, config({ instant: 50n * USD })]);

@@ -14,6 +14,7 @@ import { CliContext, parseAddress, parseHumanAmount, parseId, type Token } from 
 import { UsageError } from "../errors.js";
 import { amount, duration, emit, keyValues, table, time } from "../format.js";
 import { asCliError } from "../report.js";
+import { parsePrice, parseValueBudget } from "../valueSpec.js";
 import { checkAmount, checkDuration, parseBudget, parseTransfer, parseValidFor, type BudgetArg } from "../specs.js";
 
 function policyToUsage(e: unknown): never {
@@ -21,13 +22,15 @@ function policyToUsage(e: unknown): never {
   throw e;
 }
 
-function changeJson(outcome: ChangeOutcome) {
+/** The JSON of a change outcome (applied, or pending the security delay). */
+export function changeJson(outcome: ChangeOutcome) {
   return outcome.status === "applied"
     ? { status: "applied", txHash: outcome.txHash }
     : { status: "pending", txHash: outcome.txHash, changeHash: outcome.changeHash, readyAt: outcome.readyAt };
 }
 
-function changeText(what: string, outcome: ChangeOutcome): string {
+/** One line saying whether `what` applied or waits the security delay. */
+export function changeText(what: string, outcome: ChangeOutcome): string {
   return outcome.status === "applied"
     ? `${what}: applied (tx ${outcome.txHash})`
     : `${what}: pending the security delay until ${time(outcome.readyAt)} (change ${outcome.changeHash}; then: reins change apply)`;
@@ -50,6 +53,9 @@ export async function grant(inv: Invocation): Promise<number> {
     const transfers = list(inv, "allow-transfer").map(parseTransfer);
     if (!transfers.length) throw new UsageError("--allow-transfer is required (at least one)");
     const budgets = list(inv, "budget").map((b) => parseBudget(b));
+    const valueSpec = str(inv, "value-budget");
+    if (valueSpec !== undefined) parseValueBudget(valueSpec); // syntax errors before anything is sent
+    for (const p of list(inv, "price")) parsePrice(p);
     const agent = parseAddress(str(inv, "agent"), "--agent");
     const validFor = parseValidFor(str(inv, "valid-for") ?? "24h", flag(inv, "allow-long"));
     const gasPerOp = checkAmount(str(inv, "gas-per-op") ?? "0.01", "--gas-per-op");
@@ -117,12 +123,34 @@ export async function grant(inv: Invocation): Promise<number> {
       }
       throw await asCliError(ctx, e, false);
     }
-    emit(inv.json, { status: "granted", sessionId, agent: config.agent, validUntil: config.validUntil, account }, () =>
-      keyValues([
-        ["session", sessionId],
-        ["agent", String(config.agent)],
-        ["valid until", time(BigInt(config.validUntil))],
-      ]),
+    // The value budget (and price sources) follow in a second owner operation: the session id is known now.
+    let value: { outcome: ChangeOutcome; summary: string } | undefined;
+    if (valueSpec !== undefined || list(inv, "price").length) {
+      const { configureValue } = await import("./value.js");
+      try {
+        value = await configureValue(ctx, owner, sessionId, valueSpec, list(inv, "price"));
+      } catch (e) {
+        if (e instanceof UsageError) throw e;
+        throw await asCliError(ctx, e, false);
+      }
+    }
+    emit(
+      inv.json,
+      {
+        status: "granted",
+        sessionId,
+        agent: config.agent,
+        validUntil: config.validUntil,
+        account,
+        ...(value ? { value: changeJson(value.outcome) } : {}),
+      },
+      () =>
+        keyValues([
+          ["session", sessionId],
+          ["agent", String(config.agent)],
+          ["valid until", time(BigInt(config.validUntil))],
+          ...(value ? ([["value", changeText(value.summary, value.outcome)]] as [string, string][]) : []),
+        ]),
     );
     return 0;
   } finally {
