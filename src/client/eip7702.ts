@@ -315,10 +315,12 @@ export async function downgradeEoa(eoa: AuthorizingSigner, opts: ModuleScanOptio
   }
   const found = await installedModules(provider, account, opts);
   if (!found.complete) {
+    const short = BigInt(found.modules.length) < found.count;
     throw new ReinsError(
       "modules",
       `downgrade-eoa: ${account} counts ${found.count} installed modules but its events from block ${opts.fromBlock ?? 0} ` +
-        `show ${found.modules.length}; scan from an earlier block`,
+        `show ${found.modules.length}` +
+        (short ? "; scan from an earlier block" : "; the account's count and its events disagree: nothing sent"),
       { account, count: found.count, found: found.modules.length, fromBlock: opts.fromBlock ?? 0 },
     );
   }
