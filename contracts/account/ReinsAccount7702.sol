@@ -155,7 +155,8 @@ contract ReinsAccount7702 is ReinsAccount, EIP712 {
      * @dev Only the account itself may call: an owner operation's call to the account, or the EOA's own
      * transaction to itself. Agent sessions can never call the account. The installed hook wraps the removal of
      * every other module, as it wraps `uninstallModule`; then the hook itself is removed outside it (a hook never
-     * wraps its own removal, so a broken hook cannot keep the account from leaving).
+     * wraps its own removal). A hook that refuses stops the call: uninstall it first with `uninstallModule`, which
+     * it does not wrap either.
      */
     function deinitialize(ModuleRef[] calldata modules) external {
         if (msg.sender != address(this)) revert ReinsAccount7702OnlySelf(msg.sender);
