@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {MODULE_TYPE_FALLBACK, MODULE_TYPE_HOOK} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {ReinsAccount} from "./ReinsAccount.sol";
 
 /**
@@ -27,6 +28,13 @@ import {ReinsAccount} from "./ReinsAccount.sol";
  *   delegating away and back to this implementation finds the account as it was, sessions included (no code can
  *   observe the round trip). Leaving Reins on purpose therefore first ends every session (uninstalling
  *   AgentSessions starts a new session epoch there), then clears the delegation: see `reins account downgrade-eoa`.
+ * - **Leaving removes every module, or nothing.** A module left installed by {deinitialize} would be live again
+ *   after a later re-upgrade (a validator key the owner thought gone could sign again). So the account counts its
+ *   installed modules ({moduleCount}: every validator, executor, fallback handler and hook but the root validator)
+ *   and {deinitialize} reverts {ReinsAccount7702ModulesRemain} unless the modules it was given bring the count to
+ *   zero. Clients find them from the `ModuleInstalled` events (and {FallbackInstalled} for a handler's selector)
+ *   and check each with `isModuleInstalled`. The count lives only here, off every operation's path: it is
+ *   written on install and uninstall only, never read by validation or execution.
  */
 contract ReinsAccount7702 is ReinsAccount, EIP712 {
     /// @notice EIP-712 type of the EOA's consent to an initialisation.
@@ -44,6 +52,7 @@ contract ReinsAccount7702 is ReinsAccount, EIP712 {
     /// @custom:storage-location erc7201:reins.storage.ReinsAccount7702
     struct Account7702Storage {
         uint256 initNonce; // moves on with every {deinitialize}: a signed initialisation is good for one activation
+        uint256 moduleCount; // installed modules other than the root validator (see {moduleCount})
     }
 
     // keccak256(abi.encode(uint256(keccak256("reins.storage.ReinsAccount7702")) - 1)) & ~bytes32(uint256(0xff))
@@ -63,8 +72,13 @@ contract ReinsAccount7702 is ReinsAccount, EIP712 {
     /// @notice Only the account itself (an owner operation's call, or the EOA's own transaction) may deinitialise.
     error ReinsAccount7702OnlySelf(address caller);
 
+    /// @notice {deinitialize} was given too few modules: `remaining` are still installed (none was removed).
+    error ReinsAccount7702ModulesRemain(uint256 remaining);
+
     /// @notice The account was deinitialised; a new initialisation needs a signature for `nextInitNonce`.
     event Deinitialized(uint256 nextInitNonce);
+    /// @notice `handler` was installed for `selector` (`ModuleInstalled` names no selector; a downgrade needs it).
+    event FallbackInstalled(address indexed handler, bytes4 selector);
 
     constructor() EIP712("Reins 7702 Account", "1") {}
 
@@ -133,17 +147,25 @@ contract ReinsAccount7702 is ReinsAccount, EIP712 {
     }
 
     /**
-     * @notice Leave Reins on purpose, before clearing or changing the delegation: uninstall `modules` (pass every
-     * installed module; uninstalling AgentSessions and the timelock ends every session and queued request there
-     * for good), then the root validator, and move {initNonce} on so no earlier initialisation signature works
-     * again. Only the account itself may call: an owner operation's call to the account, or the EOA's own
-     * transaction to itself. Agent sessions can never call the account.
+     * @notice Leave Reins on purpose, before clearing or changing the delegation: uninstall `modules`, then the
+     * root validator, and move {initNonce} on so no earlier initialisation signature works again. `modules` must
+     * be every installed module ({moduleCount} of them; a fallback's `deInitData` starts with its selector), or
+     * the call reverts {ReinsAccount7702ModulesRemain} and changes nothing. Uninstalling AgentSessions and the
+     * timelock ends every session and queued request there for good.
+     * @dev Only the account itself may call: an owner operation's call to the account, or the EOA's own
+     * transaction to itself. Agent sessions can never call the account. The installed hook wraps the removal of
+     * every other module, as it wraps `uninstallModule`; then the hook itself is removed outside it (a hook never
+     * wraps its own removal). A hook that refuses stops the call: uninstall it first with `uninstallModule`, which
+     * it does not wrap either.
      */
     function deinitialize(ModuleRef[] calldata modules) external {
         if (msg.sender != address(this)) revert ReinsAccount7702OnlySelf(msg.sender);
-        for (uint256 i = 0; i < modules.length; ++i) {
-            _uninstallModule(modules[i].moduleTypeId, modules[i].module, modules[i].deInitData);
+        uint256 hookAt = _uninstallAllButHook(modules);
+        if (hookAt < modules.length) {
+            _uninstallModule(MODULE_TYPE_HOOK, modules[hookAt].module, modules[hookAt].deInitData);
         }
+        uint256 remaining = _storage7702().moduleCount;
+        if (remaining != 0) revert ReinsAccount7702ModulesRemain(remaining);
         _removeRootValidator();
         uint256 next = ++_storage7702().initNonce;
         emit Deinitialized(next);
@@ -152,6 +174,12 @@ contract ReinsAccount7702 is ReinsAccount, EIP712 {
     /// @notice The nonce the next initialisation signature must name.
     function initNonce() public view returns (uint256) {
         return _storage7702().initNonce;
+    }
+
+    /// @notice How many modules are installed besides the root validator (validators, executors, fallback
+    /// handlers, the hook): what {deinitialize} must remove.
+    function moduleCount() external view returns (uint256) {
+        return _storage7702().moduleCount;
     }
 
     /// @notice The implementation the account's EIP-7702 delegation points to (zero when not delegated).
@@ -169,6 +197,32 @@ contract ReinsAccount7702 is ReinsAccount, EIP712 {
     /// @notice Refused: a delegated EOA changes its code with a new EIP-7702 authorisation.
     function upgradeToAndCall(address, bytes memory) public payable override {
         revert ReinsAccount7702UpgradeThroughDelegation();
+    }
+
+    /// @dev Count every install; a fallback handler's also names its selector.
+    function _afterModuleInstalled(uint256 moduleTypeId, address module, bytes calldata initData) internal override {
+        ++_storage7702().moduleCount;
+        if (moduleTypeId == MODULE_TYPE_FALLBACK) emit FallbackInstalled(module, bytes4(initData[0:4]));
+    }
+
+    /// @dev Count every uninstall (checked: an uncounted module, installed by other code, reverts its removal).
+    function _afterModuleUninstalled() internal override {
+        --_storage7702().moduleCount;
+    }
+
+    /// @dev {deinitialize}'s removals under the hook: every listed module but the installed hook, whose index it
+    /// returns (`modules.length` when the list does not name it).
+    function _uninstallAllButHook(ModuleRef[] calldata modules) private withHook returns (uint256 hookAt) {
+        address installedHook = _storage().hook;
+        hookAt = modules.length;
+        for (uint256 i = 0; i < modules.length; ++i) {
+            ModuleRef calldata m = modules[i];
+            if (m.moduleTypeId == MODULE_TYPE_HOOK && installedHook != address(0) && m.module == installedHook) {
+                hookAt = i;
+            } else {
+                _uninstallModule(m.moduleTypeId, m.module, m.deInitData);
+            }
+        }
     }
 
     /// @dev Initialisation runs only in a delegated EOA, never in the implementation or a proxy of it.

@@ -203,13 +203,17 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     path: ["account", "downgrade-eoa"],
-    summary: "leave EIP-7702 mode on purpose: end every session and queued request, then clear the delegation",
-    options: { ...ownerKeyEnv },
+    summary: "leave EIP-7702 mode on purpose: remove every module, end every session, then clear the delegation",
+    options: {
+      ...ownerKeyEnv,
+      "from-block": { type: "string", value: "<n>", help: "first block to scan for installed modules (default 0)" },
+    },
     details: [
       "Example: REINS_OWNER_KEY=0x… reins account downgrade-eoa",
-      "The EOA calls deinitialize on itself (AgentSessions, the timelock, guardians and any hook uninstalled,",
-      "  then the owner validator; the init nonce moves on), then clears its delegation (authorisation to 0x0).",
-      "  A later upgrade-eoa starts clean: old sessions and queued requests stay dead.",
+      "The EOA calls deinitialize on itself with EVERY installed module (found from the account's ModuleInstalled",
+      "  events, each checked with isModuleInstalled; the account counts its modules and refuses to deinitialize",
+      "  while any is left), then the owner validator goes, the init nonce moves on, and the delegation is cleared",
+      "  (authorisation to 0x0). A later upgrade-eoa starts clean: no old session, queued request or module survives.",
       "Delegating away WITHOUT this keeps the account's storage (EIP-7702 runs no code on re-delegation): coming",
       "  back to ReinsAccount7702 then finds the sessions as they were.",
     ].join("\n"),

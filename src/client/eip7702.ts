@@ -5,8 +5,8 @@
  *   EOA pays the gas), then the usual first-operation setup, also as the EOA's own transaction.
  * - {@link eip7702FirstOperation}: the EOA signs the delegation and the initialisation and pays nothing up front;
  *   the first UserOperation carries both (EntryPoint v0.8's `0x7702` initCode marker), and the account pays for it.
- * Leaving Reins on purpose is {@link downgradeEoa}: every module out (sessions and queued requests end for good),
- * then the delegation cleared.
+ * Leaving Reins on purpose is {@link downgradeEoa}: every installed module out (found from the account's events,
+ * checked against its own count; sessions and queued requests end for good), then the delegation cleared.
  */
 import {
   AbiCoder,
@@ -23,6 +23,7 @@ import {
 import { accountInterface, executeCalldata, type ModuleInit } from "../account/encoding.js";
 import { EIP7702_INITCODE_MARKER, type UserOperation } from "../userop/userop.js";
 import { ReinsError } from "./errors.js";
+import { installedModules, type InstalledModule, type ModuleScanOptions } from "./eip7702Modules.js";
 import type { CreateAccountOptions, ReinsOwner } from "./owner.js";
 
 /** A signer that can sign EIP-7702 authorisations (an ethers `Wallet` / `BaseWallet`). */
@@ -39,6 +40,7 @@ export const account7702Interface = new Interface([
   "function initNonce() view returns (uint256)",
   "function rootValidator() view returns (address)",
   "function isModuleInstalled(uint256 moduleTypeId, address module, bytes additionalContext) view returns (bool)",
+  "function moduleCount() view returns (uint256)",
 ]);
 
 /** The arguments of `initialize`, decoded from {@link ReinsOwner.initCall}. */
@@ -48,12 +50,25 @@ export interface InitializeArgs {
   modules: ModuleInit[];
 }
 
-/** A delegated EOA's state: where its code points, and whether Reins is initialised there. */
+/** A delegated EOA's state: where its code points, whether Reins is initialised there, and what is installed. */
 export interface DelegationStatus {
   /** The implementation the EOA delegates to, or undefined when its code is not an EIP-7702 delegation. */
   delegate?: string;
   /** Whether the account has a Reins root validator (only meaningful when delegated to a Reins implementation). */
   initialized: boolean;
+  /**
+   * The installed modules besides the root validator (see {@link installedModules}); set when the delegate is a
+   * `ReinsAccount7702` and the modules were asked for (the default).
+   */
+  modules?: InstalledModule[];
+  /** How many modules the account itself counts (`moduleCount`); more than `modules` holds when the scan started late. */
+  moduleCount?: bigint;
+}
+
+/** What {@link delegationStatus} reads besides the delegation. */
+export interface DelegationStatusOptions extends ModuleScanOptions {
+  /** List the installed modules (default true; one `eth_getLogs` scan of the account's events). */
+  modules?: boolean;
 }
 
 const INITIALIZE_TYPES: Record<string, TypedDataField[]> = {
@@ -73,17 +88,35 @@ export function parseDelegation(code: string): string | undefined {
   return getAddress("0x" + c.slice(8));
 }
 
-/** Read the EIP-7702 delegation of `account` and whether Reins is initialised there. */
-export async function delegationStatus(provider: Provider, account: string): Promise<DelegationStatus> {
+/**
+ * Read the EIP-7702 delegation of `account`, whether Reins is initialised there and (unless `opts.modules` is
+ * false) which modules are installed: `modules` and `moduleCount` are left out when the delegate is not a
+ * `ReinsAccount7702` (it does not answer `moduleCount`).
+ */
+export async function delegationStatus(
+  provider: Provider,
+  account: string,
+  opts: DelegationStatusOptions = {},
+): Promise<DelegationStatus> {
   const delegate = parseDelegation(await provider.getCode(account));
   if (!delegate) return { initialized: false };
+  let initialized = false;
   try {
     const data = await provider.call({ to: account, data: account7702Interface.encodeFunctionData("rootValidator") });
     const [root] = account7702Interface.decodeFunctionResult("rootValidator", data);
-    return { delegate, initialized: root !== ZeroAddress };
+    initialized = root !== ZeroAddress;
   } catch {
     return { delegate, initialized: false };
   }
+  if (opts.modules === false) return { delegate, initialized };
+  let found;
+  try {
+    found = await installedModules(provider, account, opts);
+  } catch (e) {
+    if (e instanceof ReinsError && e.rule === "config") return { delegate, initialized }; // not a ReinsAccount7702
+    throw e;
+  }
+  return { delegate, initialized, modules: found.modules, moduleCount: found.count };
 }
 
 /** Decode an `initialize` call (as {@link ReinsOwner.initCall} builds it) into its arguments. */
@@ -134,10 +167,15 @@ export async function signInitialization(
   );
 }
 
+/** `ReinsAccount7702`'s ERC-7201 namespace (`reins.storage.ReinsAccount7702`); `initNonce` is its first slot. */
+const STORAGE_7702_SLOT = "0xcb22a67a304d40c92aae8c0dd31615714cf1a5bc76409d754bbac0b0dd196100";
+
+/**
+ * The account's `initNonce`, read from its storage: EIP-7702 keeps storage when the delegation is cleared, so an
+ * EOA that left Reins (nonce 1 or more) and has no code now still needs a consent for that nonce, not for 0.
+ */
 async function initNonceOf(provider: Provider, account: string): Promise<bigint> {
-  if (!parseDelegation(await provider.getCode(account))) return 0n; // not delegated: storage read would be empty
-  const data = await provider.call({ to: account, data: account7702Interface.encodeFunctionData("initNonce") });
-  return account7702Interface.decodeFunctionResult("initNonce", data)[0] as bigint;
+  return BigInt(await provider.getStorage(account, STORAGE_7702_SLOT));
 }
 
 async function chainIdOf(provider: Provider): Promise<bigint> {
@@ -175,7 +213,7 @@ export async function upgradeEoa(
   const account = getAddress(await eoa.getAddress());
   await requireEoaOwner(owner, account);
   const provider = owner.provider;
-  const status = await delegationStatus(provider, account);
+  const status = await delegationStatus(provider, account, { modules: false });
   if (status.delegate === getAddress(implementation) && status.initialized) {
     owner.useAccount(account);
     return { account, txHashes: [], alreadyInitialized: true };
@@ -239,31 +277,57 @@ export async function eip7702FirstOperation(
   };
 }
 
-/** A module to take out when leaving Reins. */
+/** A module `deinitialize` takes out: its type, address and `onUninstall` data (a fallback's starts with its selector). */
 export interface ModuleRef {
   moduleTypeId: bigint;
   module: string;
   deInitData?: string;
 }
 
+/** What {@link downgradeEoa} did. */
+export interface DowngradeResult {
+  /** The `deinitialize` and the delegation-clearing transactions. */
+  txHashes: string[];
+  /** Every module `deinitialize` removed (the root validator besides). */
+  removed: InstalledModule[];
+}
+
+/** The uninstall entry of an installed module: a fallback handler's data is its selector. */
+function refOf(m: InstalledModule): ModuleRef {
+  return { moduleTypeId: m.moduleTypeId, module: m.module, deInitData: m.selector ?? "0x" };
+}
+
 /**
- * Leave Reins on purpose: the EOA calls `deinitialize(modules)` on itself (every listed module out, then the
- * root; the init nonce moves on), checks that none of them is still installed, then clears its delegation with
- * a type-4 transaction authorising the zero address. Pass every installed module (AgentSessions as validator
- * and executor, the timelock, guardians, hooks): uninstalling AgentSessions and the timelock ends their sessions
- * and queued requests for good, so delegating back later does not revive them.
+ * Leave Reins on purpose: find every installed module ({@link installedModules}: the account's events, each
+ * checked with `isModuleInstalled`), refuse with a `modules` {@link ReinsError} when they fall short of the
+ * account's own `moduleCount` (scan from an earlier `fromBlock`), let the EOA call `deinitialize` on itself with all
+ * of them (the contract reverts `ReinsAccount7702ModulesRemain` if any is left; then the root goes and the init
+ * nonce moves on), and clear its delegation with a type-4 transaction authorising the zero address.
+ * Uninstalling AgentSessions and the timelock ends their sessions and queued requests for good, and no other
+ * validator or executor survives, so delegating back later starts clean.
  */
-export async function downgradeEoa(eoa: AuthorizingSigner, modules: ModuleRef[]): Promise<{ txHashes: string[] }> {
+export async function downgradeEoa(eoa: AuthorizingSigner, opts: ModuleScanOptions = {}): Promise<DowngradeResult> {
   const provider = eoa.provider;
   if (!provider) throw new ReinsError("config", "downgrade-eoa: the EOA signer has no provider");
   const account = getAddress(await eoa.getAddress());
   if (!parseDelegation(await provider.getCode(account))) {
     throw new ReinsError("config", `downgrade-eoa: ${account} has no EIP-7702 delegation`);
   }
+  const found = await installedModules(provider, account, opts);
+  if (!found.complete) {
+    const short = BigInt(found.modules.length) < found.count;
+    throw new ReinsError(
+      "modules",
+      `downgrade-eoa: ${account} counts ${found.count} installed modules but its events from block ${opts.fromBlock ?? 0} ` +
+        `show ${found.modules.length}` +
+        (short ? "; scan from an earlier block" : "; the account's count and its events disagree: nothing sent"),
+      { account, count: found.count, found: found.modules.length, fromBlock: opts.fromBlock ?? 0 },
+    );
+  }
   const out = await eoa.sendTransaction({
     to: account,
     data: account7702Interface.encodeFunctionData("deinitialize", [
-      modules.map((m) => [m.moduleTypeId, m.module, m.deInitData ?? "0x"]),
+      found.modules.map(refOf).map((m) => [m.moduleTypeId, m.module, m.deInitData ?? "0x"]),
     ]),
   });
   const r1 = await out.wait();
@@ -273,5 +337,5 @@ export async function downgradeEoa(eoa: AuthorizingSigner, modules: ModuleRef[])
   const clear = await eoa.sendTransaction({ type: 4, to: account, authorizationList: [auth], nonce });
   const r2 = await clear.wait();
   if (!r2 || r2.status !== 1) throw new ReinsError("transport", `downgrade-eoa: clearing ${clear.hash} failed`);
-  return { txHashes: [r1.hash, r2.hash] };
+  return { txHashes: [r1.hash, r2.hash], removed: found.modules };
 }

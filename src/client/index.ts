@@ -11,6 +11,7 @@ export * from "./recovery.js";
 export * from "./passkey.js";
 export * from "./agent.js";
 export * from "./eip7702.js";
+export * from "./eip7702Modules.js";
 export * from "./actions/assessTier.js";
 export * from "./actions/listSessions.js";
 export * from "./actions/queue.js";

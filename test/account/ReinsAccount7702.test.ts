@@ -2,7 +2,8 @@
  * EIP-7702 mode on Hardhat's in-process chain (type-4 transactions): an EOA with tokens becomes a Reins account
  * at its own address, an agent session pays from it through a real UserOperation, the initialisation cannot be
  * front-run, the first UserOperation can carry the delegation and the initialisation (EntryPoint v0.8's `0x7702`
- * initCode), and leaving Reins on purpose ends the sessions for good.
+ * initCode), and leaving Reins on purpose ends the sessions for good and removes every module (the account refuses
+ * to deinitialise while one is left), under the account's hook.
  */
 import { expect } from "chai";
 import { ConditionFailed, ReinsError } from "../../src/client/errors.js";
@@ -22,8 +23,16 @@ import {
   upgradeEoa,
   type ReinsDeployment,
 } from "../../src/client/index.js";
-import { MODULE_TYPE_EXECUTOR, MODULE_TYPE_VALIDATOR } from "../../src/account/encoding.js";
-import { deployCore, randomWallet, type Core } from "../helpers/reins.js";
+import {
+  MODE_SINGLE,
+  MODULE_TYPE_EXECUTOR,
+  MODULE_TYPE_FALLBACK,
+  MODULE_TYPE_HOOK,
+  MODULE_TYPE_VALIDATOR,
+  encodeSingle,
+  executeCalldata,
+} from "../../src/account/encoding.js";
+import { buildOp, deployCore, handleOps, randomWallet, signAsOwner, signDigest, type Core } from "../helpers/reins.js";
 import type { AgentSessions, MockERC20, ReinsAccount7702 } from "../../types/ethers-contracts/index.js";
 
 const { ethers, networkHelpers } = await network.create();
@@ -106,7 +115,10 @@ describe("EIP-7702 mode: an EOA becomes a Reins account at its own address", fun
     expect(account).to.equal(eoa.address);
     expect(txHashes).to.have.length(2);
     expect(await ethers.provider.getCode(eoa.address)).to.equal("0xef0100" + impl.slice(2).toLowerCase());
-    expect(await delegationStatus(ethers.provider, eoa.address)).to.deep.equal({ delegate: impl, initialized: true });
+    expect(await delegationStatus(ethers.provider, eoa.address, { modules: false })).to.deep.equal({
+      delegate: impl,
+      initialized: true,
+    });
     const acct = accountAt(account);
     expect(await acct.accountId()).to.equal("reins.account.7702.0.1.0");
     expect(await acct.rootValidator()).to.equal(deployment.ownerValidator);
@@ -211,7 +223,14 @@ describe("EIP-7702 mode: an EOA becomes a Reins account at its own address", fun
     expect(result.success).to.equal(true);
     // The bundler's transaction carried the authorisation; the EOA sent nothing (its nonce moved by the authorisation only).
     expect(await ethers.provider.getTransactionCount(eoa.address)).to.equal(eoaNonce + 1);
-    expect(await delegationStatus(ethers.provider, eoa.address)).to.deep.equal({ delegate: impl, initialized: true });
+    const status = await delegationStatus(ethers.provider, eoa.address);
+    expect(status).to.deep.include({ delegate: impl, initialized: true, moduleCount: 3n });
+    // What is installed, besides the owner validator: AgentSessions (validator and executor) and the timelock.
+    expect(status.modules).to.have.deep.members([
+      { moduleTypeId: MODULE_TYPE_VALIDATOR, module: deployment.sessions },
+      { moduleTypeId: MODULE_TYPE_EXECUTOR, module: deployment.sessions },
+      { moduleTypeId: MODULE_TYPE_EXECUTOR, module: deployment.timelock },
+    ]);
     expect(await core.ownerValidator.ownerOf(eoa.address)).to.equal(eoa.address);
     // Later operations are ordinary owner operations at the EOA's address.
     const payee = randomWallet().address;
@@ -247,11 +266,8 @@ describe("EIP-7702 mode: an EOA becomes a Reins account at its own address", fun
     expect(await token.balanceOf(payee)).to.equal(2n * USD);
 
     // Leaving on purpose: every module out, root gone, init nonce 1, delegation cleared.
-    await downgradeEoa(eoa, [
-      { moduleTypeId: MODULE_TYPE_VALIDATOR, module: deployment.sessions },
-      { moduleTypeId: MODULE_TYPE_EXECUTOR, module: deployment.sessions },
-      { moduleTypeId: MODULE_TYPE_EXECUTOR, module: deployment.timelock },
-    ]);
+    const { removed } = await downgradeEoa(eoa);
+    expect(removed).to.have.length(3);
     expect(await ethers.provider.getCode(eoa.address)).to.equal("0x");
     expect(await delegationStatus(ethers.provider, eoa.address)).to.deep.equal({ initialized: false });
     expect(await rejection(agent.send(transfer(payee, 1n)))).to.be.instanceOf(ReinsError);
@@ -355,5 +371,135 @@ describe("EIP-7702 mode: an EOA becomes a Reins account at its own address", fun
     await agent.send(transfer(payee, 4n)).catch(() => undefined); // trips: the operation does nothing
     expect(await sessions.isPaused(eoa.address)).to.equal(true);
     expect(await token.balanceOf(payee)).to.equal(3n * USD);
+  });
+  /** The EOA's own transactions to itself install these by hand (an ERC-7579 account accepts any module). */
+  async function installByHand(eoa: Wallet) {
+    const oldKey = randomWallet();
+    const extra = await ethers.deployContract("OwnerValidator"); // a second owner validator, `oldKey` its owner
+    const forwarder = await ethers.deployContract("ForwardingExecutor");
+    const echo = await ethers.deployContract("EchoFallback");
+    const hook = await ethers.deployContract("CountingHook");
+    const echoSelector = echo.interface.getFunction("echo").selector;
+    const installs: { moduleTypeId: bigint; module: string; data: string }[] = [
+      {
+        moduleTypeId: MODULE_TYPE_VALIDATOR,
+        module: await extra.getAddress(),
+        data: ethers.AbiCoder.defaultAbiCoder().encode(["address"], [oldKey.address]),
+      },
+      { moduleTypeId: MODULE_TYPE_EXECUTOR, module: await extra.getAddress(), data: "0x" }, // OwnerValidator as executor
+      { moduleTypeId: MODULE_TYPE_EXECUTOR, module: await forwarder.getAddress(), data: "0x" },
+      { moduleTypeId: MODULE_TYPE_FALLBACK, module: await echo.getAddress(), data: echoSelector },
+      { moduleTypeId: MODULE_TYPE_HOOK, module: await hook.getAddress(), data: "0x" },
+    ];
+    const acct = accountAt(eoa.address).connect(eoa);
+    for (const m of installs) await (await acct.installModule(m.moduleTypeId, m.module, m.data)).wait();
+    return { oldKey, extra, forwarder, echo, hook, echoSelector, installs };
+  }
+
+  it("downgrade-eoa removes EVERY module, hand-installed ones too: after a re-upgrade with a new consent none of them validates, signs, executes or handles a call", async function () {
+    const { eoa, owner } = await fundedEoa();
+    await upgradeEoa(owner, eoa, impl, { securityDelay: 0 });
+    const acct = accountAt(eoa.address).connect(eoa);
+    const { oldKey, extra, forwarder, echo, hook, echoSelector, installs } = await installByHand(eoa);
+    const extraAddress = await extra.getAddress();
+
+    // delegationStatus shows all of them: the three Reins modules and the five installed by hand.
+    const status = await delegationStatus(ethers.provider, eoa.address);
+    expect(status.moduleCount).to.equal(8n);
+    expect(status.modules).to.have.length(8);
+    expect(status.modules).to.deep.include({
+      moduleTypeId: MODULE_TYPE_FALLBACK,
+      module: await echo.getAddress(),
+      selector: echoSelector,
+    });
+
+    // Live now: the old key's operation through `extra` pays, its ERC-1271 signature is accepted, the executor pays.
+    const payee = randomWallet().address;
+    const viaExtra = async () =>
+      signAsOwner(core, await buildOp(core, eoa.address, extraAddress, executeCalldata(transfer(payee, 1n))), oldKey);
+    await handleOps(core, [await viaExtra()]);
+    const hash = ethers.id("a message");
+    const erc1271 = concat([extraAddress, signDigest(oldKey, await extra.messageDigest(eoa.address, hash))]);
+    expect(await acct.isValidSignature(hash, erc1271)).to.equal("0x1626ba7e");
+    await (await forwarder.forward(eoa.address, MODE_SINGLE, encodeSingle(transfer(payee, 1n)))).wait();
+    expect(await token.balanceOf(payee)).to.equal(2n * USD);
+
+    // The contract refuses to deinitialise while a module is left: the list of the modules Reins knows leaves 5.
+    const known = [
+      [MODULE_TYPE_VALIDATOR, deployment.sessions, "0x"],
+      [MODULE_TYPE_EXECUTOR, deployment.sessions, "0x"],
+      [MODULE_TYPE_EXECUTOR, deployment.timelock, "0x"],
+    ] as const;
+    await expect(acct.deinitialize(known.map(([t, m, d]) => ({ moduleTypeId: t, module: m, deInitData: d }))))
+      .to.be.revertedWithCustomError(implementation, "ReinsAccount7702ModulesRemain")
+      .withArgs(5n);
+
+    // downgrade-eoa finds all eight from the events; the hook sees deinitialize (wrapped like uninstallModule).
+    const [pre, post] = [await hook.preChecks(eoa.address), await hook.postChecks(eoa.address)];
+    const { removed } = await downgradeEoa(eoa);
+    expect(removed).to.have.deep.members(status.modules!);
+    expect(await hook.preChecks(eoa.address)).to.equal(pre + 1n);
+    expect(await hook.postChecks(eoa.address)).to.equal(post + 1n);
+    expect(await hook.lastSelector(eoa.address)).to.equal(
+      implementation.interface.getFunction("deinitialize").selector,
+    );
+    expect(await ethers.provider.getCode(eoa.address)).to.equal("0x");
+
+    // Back with a new consent (init nonce 1) in the first UserOperation: only the modules of that consent.
+    const first = await eip7702FirstOperation(owner, eoa, impl, { securityDelay: 0 });
+    const setCanceller = {
+      target: deployment.timelock,
+      data: owner.timelock.interface.encodeFunctionData("setCanceller", [deployment.sessions, true]),
+    };
+    expect((await owner.execute(setCanceller, first)).success).to.equal(true);
+    const back = accountAt(eoa.address);
+    expect(await back.initNonce()).to.equal(1n);
+    expect(await back.moduleCount()).to.equal(3n);
+    for (const m of installs) {
+      const context = m.moduleTypeId === MODULE_TYPE_FALLBACK ? echoSelector : "0x";
+      expect(await back.isModuleInstalled(m.moduleTypeId, m.module, context), `type ${m.moduleTypeId}`).to.equal(false);
+    }
+    expect(await back.hook()).to.equal(ZeroAddress);
+    // The old key's operation through `extra` fails validation, its signature is refused; the executor and the
+    // fallback handler are refused. Nothing moved.
+    await expect(handleOps(core, [await viaExtra()]))
+      .to.be.revertedWithCustomError(core.entryPoint, "FailedOp")
+      .withArgs(0n, "AA24 signature error");
+    expect(await back.isValidSignature(hash, erc1271)).to.equal("0xffffffff");
+    await expect(forwarder.forward(eoa.address, MODE_SINGLE, encodeSingle(transfer(payee, 1n))))
+      .to.be.revertedWithCustomError(implementation, "ReinsAccountUnauthorizedModule")
+      .withArgs(MODULE_TYPE_EXECUTOR, await forwarder.getAddress());
+    await expect(echo.attach(eoa.address).getFunction("echo").staticCall(1n)).to.be.revertedWithCustomError(
+      implementation,
+      "ERC7579UnsupportedCallType",
+    );
+    expect(await token.balanceOf(payee)).to.equal(2n * USD);
+  });
+
+  it("deinitialize runs under the account's hook: a refusing hook stops it (its own removal, never wrapped, is the way out); a scan that misses modules sends nothing", async function () {
+    const { eoa, owner } = await fundedEoa();
+    await upgradeEoa(owner, eoa, impl, { securityDelay: 0 });
+    const acct = accountAt(eoa.address).connect(eoa);
+    const hook = await ethers.deployContract("CountingHook");
+    await (await acct.installModule(MODULE_TYPE_HOOK, await hook.getAddress(), "0x")).wait();
+    const delegated = await ethers.provider.getCode(eoa.address);
+
+    // Events scanned from too late a block: the client sees fewer modules than the account counts and stops.
+    const late = await rejection(downgradeEoa(eoa, { fromBlock: (await ethers.provider.getBlockNumber()) + 1 }));
+    expect(late).to.be.instanceOf(ReinsError);
+    expect((late as ReinsError).rule).to.equal("modules");
+    expect((late as ReinsError).details).to.include({ count: 4n, found: 0 });
+
+    // The hook refuses everything: deinitialize (under it) reverts, the account stays as it was.
+    await (await hook.setRevertAll(true)).wait();
+    await expect(acct.deinitialize([])).to.be.revertedWithCustomError(hook, "CountingHookRefused");
+    expect(await rejection(downgradeEoa(eoa))).to.be.an("error");
+    expect(await ethers.provider.getCode(eoa.address)).to.equal(delegated);
+    expect(await acct.moduleCount()).to.equal(4n);
+    // Uninstalling the hook itself is not wrapped by it; then the downgrade goes through.
+    await (await acct.uninstallModule(MODULE_TYPE_HOOK, await hook.getAddress(), "0x")).wait();
+    const { removed } = await downgradeEoa(eoa);
+    expect(removed).to.have.length(3);
+    expect(await ethers.provider.getCode(eoa.address)).to.equal("0x");
   });
 });

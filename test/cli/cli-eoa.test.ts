@@ -1,7 +1,8 @@
 /**
  * `reins account upgrade-eoa` / `account status` / `account downgrade-eoa` as separate processes against Hardhat's
  * chain over HTTP: an EOA holding TUSD becomes a Reins account at its own address, an agent pays from it with
- * `reins agent pay`, status shows the delegation, and leaving ends the session for good.
+ * `reins agent pay`, status shows the delegation and every installed module, and leaving removes all of them (a
+ * validator installed by hand included) and ends the session for good.
  */
 import { expect } from "chai";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -9,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { network } from "hardhat";
 import { Wallet, parseEther, toBeHex } from "ethers";
+import { MODULE_TYPE_VALIDATOR } from "../../src/account/encoding.js";
 import type { MockERC20 } from "../../types/ethers-contracts/index.js";
 import { killAllCli, runReins, type CliRun } from "../helpers/cli.js";
 
@@ -64,10 +66,11 @@ describe("reins CLI: EIP-7702 upgrade-eoa / downgrade-eoa (separate process)", f
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("upgrade-eoa, status, an agent payment, a no-op rerun, then downgrade-eoa ends the session", async function () {
-    const impl = (
+  it("upgrade-eoa, status, an agent payment, a no-op rerun, a validator installed by hand, then downgrade-eoa removes every module and ends the session", async function () {
+    const deployed = (
       JSON.parse(readFileSync(join(dir, "deployments", "31337.json"), "utf8")) as { contracts: Record<string, string> }
-    ).contracts.ReinsAccount7702;
+    ).contracts;
+    const impl = deployed.ReinsAccount7702;
     const up = await json<{ account: string; status: string; delegate: string }>([
       "account", "upgrade-eoa", "--security-delay", "0s",
     ]); // prettier-ignore
@@ -90,16 +93,40 @@ describe("reins CLI: EIP-7702 upgrade-eoa / downgrade-eoa (separate process)", f
       "exists",
     );
 
-    const down = await json<{ status: string; removed: unknown[] }>(["account", "downgrade-eoa"]);
+    // A second owner validator installed by hand (the EOA's own transaction): status lists it with the others.
+    const { ethers } = connection;
+    const extra = await ethers.deployContract("OwnerValidator");
+    const extraAddress = await extra.getAddress();
+    const account = await ethers.getContractAt("ReinsAccount7702", eoa.address, eoa.connect(ethers.provider));
+    const ownerData = ethers.AbiCoder.defaultAbiCoder().encode(["address"], [Wallet.createRandom().address]);
+    await (await account.installModule(MODULE_TYPE_VALIDATOR, extraAddress, ownerData)).wait();
+    type Listed = { moduleTypeId: string; module: string; name: string };
+    const listed = await json<{ eip7702Modules: { count: string; installed: Listed[] } }>([
+      "account", "status", eoa.address,
+    ]); // prettier-ignore
+    expect(listed.eip7702Modules.count).to.equal("4");
+    expect(listed.eip7702Modules.installed.map((m) => m.module)).to.include(extraAddress);
+    const text = await reins(["account", "status", eoa.address]);
+    expect(text.stdout).to.match(/EIP-7702 modules:\s+4 besides the root validator: .*AgentSessions/);
+
+    const down = await json<{ status: string; removed: Listed[] }>(["account", "downgrade-eoa"]);
     expect(down.status).to.equal("downgraded");
-    expect(down.removed).to.have.length(3); // AgentSessions (validator, executor) and the timelock
+    // AgentSessions (validator, executor), the timelock, and the validator installed by hand.
+    expect(down.removed.map((m) => m.name)).to.have.members([
+      `AgentSessions ${deployed.AgentSessions} (validator)`,
+      `AgentSessions ${deployed.AgentSessions} (executor)`,
+      `ReinsTimelock ${deployed.ReinsTimelock} (executor)`,
+      `${extraAddress} (validator)`,
+    ]);
     expect(await connection.ethers.provider.getCode(eoa.address)).to.equal("0x");
     const after = await reins(["account", "status", eoa.address]);
     expect(after.code).to.equal(2);
     expect(after.stderr).to.match(/no code at this address/);
 
-    // Back again: a clean account; the old session cannot pay.
+    // Back again: a clean account; the validator installed by hand is gone; the old session cannot pay.
     await json(["account", "upgrade-eoa", "--security-delay", "0s"]);
+    expect(await account.isModuleInstalled(MODULE_TYPE_VALIDATOR, extraAddress, "0x")).to.equal(false);
+    expect(await account.moduleCount()).to.equal(3n);
     const stale = await reins(["agent", "pay", eoa.address, granted.sessionId, "TUSD", payee, "1"]);
     expect(stale.code, stale.stderr).to.not.equal(0);
     expect(await token.balanceOf(payee)).to.equal(20n * TUSD);

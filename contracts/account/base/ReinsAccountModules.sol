@@ -177,6 +177,7 @@ abstract contract ReinsAccountModules is ReinsAccountStorage, IERC7579ModuleConf
         }
         IERC7579Module(module).onInstall(moduleData);
         emit ModuleInstalled(moduleTypeId, module);
+        _afterModuleInstalled(moduleTypeId, module, initData);
     }
 
     function _uninstallWithHook(uint256 moduleTypeId, address module, bytes calldata deInitData) internal withHook {
@@ -214,7 +215,20 @@ abstract contract ReinsAccountModules is ReinsAccountStorage, IERC7579ModuleConf
             emit ModuleUninstallFailed(moduleTypeId, module, reason);
         }
         emit ModuleUninstalled(moduleTypeId, module);
+        _afterModuleUninstalled();
     }
+
+    /// @dev Runs after every install of a module other than the root validator (`initData` as given to
+    /// {installModule}: a fallback's starts with its selector). {ReinsAccount7702} counts them here.
+    function _afterModuleInstalled(
+        uint256 /* moduleTypeId */,
+        address /* module */,
+        bytes calldata /* initData */
+    ) internal virtual {}
+
+    /// @dev Runs after every uninstall of a module other than the root validator (the root's removal is
+    /// {_removeRootValidator}, which does not call this).
+    function _afterModuleUninstalled() internal virtual {}
 
     /// @dev Selectors the account implements itself can never be routed to a fallback handler.
     function _checkFallbackSelector(bytes4 selector) internal pure {

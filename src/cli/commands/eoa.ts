@@ -2,11 +2,10 @@
  * `reins account upgrade-eoa` and `reins account downgrade-eoa`: EIP-7702 mode, an existing EOA becoming a Reins
  * account at its own address (its key the owner), and leaving it on purpose.
  */
-import { ZeroAddress, formatEther } from "ethers";
-import { MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK, MODULE_TYPE_VALIDATOR } from "../../account/encoding.js";
+import { formatEther } from "ethers";
 import { ReinsOwner } from "../../client/owner.js";
-import { delegationStatus, downgradeEoa, upgradeEoa, type ModuleRef } from "../../client/eip7702.js";
-import { ReinsAccount__factory } from "../../../types/ethers-contracts/index.js";
+import { delegationStatus, downgradeEoa, upgradeEoa } from "../../client/eip7702.js";
+import { describeModule } from "./eoaModules.js";
 import { str, type Invocation } from "../args.js";
 import { CliContext } from "../context.js";
 import { UsageError } from "../errors.js";
@@ -33,7 +32,7 @@ export async function accountUpgradeEoa(inv: Invocation): Promise<number> {
     const key = await ctx.key(str(inv, "owner-key-env") ?? "REINS_OWNER_KEY", "owner (the EOA)");
     const provider = await ctx.provider();
     const { guardianOptions } = guardianOptionsOf(parsed, reins);
-    const before = await delegationStatus(provider, key.address);
+    const before = await delegationStatus(provider, key.address, { modules: false });
     if (before.delegate && before.delegate !== implementation) {
       process.stderr.write(`reins: note: ${key.address} delegates to ${before.delegate} now; this replaces it\n`);
     }
@@ -71,42 +70,42 @@ export async function accountUpgradeEoa(inv: Invocation): Promise<number> {
   }
 }
 
+/** `--from-block`: a block number, or undefined (scan from 0). */
+function fromBlockOf(inv: Invocation): number | undefined {
+  const raw = str(inv, "from-block");
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw)) throw new UsageError(`--from-block must be a block number, got ${raw}`);
+  return Number(raw);
+}
+
 /** `reins account downgrade-eoa`. */
 export async function accountDowngradeEoa(inv: Invocation): Promise<number> {
   const ctx = new CliContext(inv);
   try {
     const { reins } = await ctx.deployment();
+    const fromBlock = fromBlockOf(inv);
     const key = await ctx.key(str(inv, "owner-key-env") ?? "REINS_OWNER_KEY", "owner (the EOA)");
     const provider = await ctx.provider();
-    const status = await delegationStatus(provider, key.address);
+    const status = await delegationStatus(provider, key.address, { modules: false });
     if (!status.delegate) throw new UsageError(`${key.address} has no EIP-7702 delegation: nothing to downgrade`);
-    const account = ReinsAccount__factory.connect(key.address, provider);
-    const modules: ModuleRef[] = [];
-    const candidates: [bigint, string | undefined][] = [
-      [MODULE_TYPE_VALIDATOR, reins.sessions],
-      [MODULE_TYPE_EXECUTOR, reins.sessions],
-      [MODULE_TYPE_EXECUTOR, reins.timelock],
-      [MODULE_TYPE_EXECUTOR, reins.recovery],
-    ];
-    if (status.initialized) {
-      for (const [type, module] of candidates) {
-        if (module && (await account.isModuleInstalled(type, module, "0x")))
-          modules.push({ moduleTypeId: type, module });
-      }
-      const hook = await account.hook();
-      if (hook !== ZeroAddress) modules.push({ moduleTypeId: MODULE_TYPE_HOOK, module: hook });
-    }
     let result;
     try {
-      result = await downgradeEoa(key, modules);
+      result = await downgradeEoa(key, fromBlock === undefined ? {} : { fromBlock });
     } catch (e) {
       throw await asCliError(ctx, e, false);
     }
-    emit(inv.json, { account: key.address, status: "downgraded", removed: modules, txHashes: result.txHashes }, () =>
+    const removed = result.removed.map((m) => ({
+      moduleTypeId: m.moduleTypeId,
+      module: m.module,
+      ...(m.selector ? { selector: m.selector } : {}),
+      name: describeModule(m, reins),
+    }));
+    emit(inv.json, { account: key.address, status: "downgraded", removed, txHashes: result.txHashes }, () =>
       keyValues([
         ["account", `${key.address} (a plain EOA again)`],
-        ["removed", modules.map((m) => m.module).join(", ") || "no modules"],
-        ["sessions", "ended for good (AgentSessions uninstalled: a later upgrade does not revive them)"],
+        ["removed", removed.map((m) => m.name).join(", ") || "no modules"],
+        ["also removed", "the root (owner) validator; the init nonce moved on"],
+        ["sessions", "ended for good (every module uninstalled: a later upgrade revives none of them)"],
         ["txs", result.txHashes.join(", ")],
       ]),
     );

@@ -11,6 +11,7 @@ import { DEFAULT_SECURITY_DELAY, ReinsOwner, type ReinsDeployment } from "../../
 import { defaultRecoveryCalls, describeRecoveryCall } from "../../client/recovery.js";
 import { listSessions } from "../../client/actions/listSessions.js";
 import { delegationStatus } from "../../client/eip7702.js";
+import { describeModule } from "./eoaModules.js";
 import { parseDuration } from "../../client/units.js";
 import {
   AgentSessions__factory,
@@ -242,7 +243,10 @@ export async function accountStatus(inv: Invocation): Promise<number> {
       throw new UsageError(`unknown account ${account}: not a Reins account (no accountId())`);
     }
     const owner = await ctx.ownerOf(account);
-    const { delegate } = await delegationStatus(provider, account);
+    const { delegate, modules: installed7702, moduleCount } = await delegationStatus(provider, account);
+    const eip7702Modules = installed7702
+      ? { count: moduleCount, installed: installed7702.map((m) => ({ ...m, name: describeModule(m, reins) })) }
+      : null;
     const installed = async (type: bigint, module: string | undefined) =>
       module ? acc.isModuleInstalled(type, module, "0x") : false;
     const modules = {
@@ -322,6 +326,7 @@ export async function accountStatus(inv: Invocation): Promise<number> {
       accountId,
       owner,
       eip7702Delegate: delegate ?? null,
+      eip7702Modules,
       modules,
       hook: hook === ZeroAddress ? null : hook,
       paused: config.paused,
@@ -353,6 +358,14 @@ export async function accountStatus(inv: Invocation): Promise<number> {
             : "no (proxy account)",
         ],
         ["modules", mods],
+        ...(eip7702Modules
+          ? [
+              [
+                "EIP-7702 modules",
+                `${eip7702Modules.count} besides the root validator: ${eip7702Modules.installed.map((m) => m.name).join(", ") || "none"}`,
+              ] as [string, string],
+            ]
+          : []),
         ["hook", hook === ZeroAddress ? "none" : hook],
         ["agents", config.paused ? "PAUSED" : "running"],
         [
