@@ -505,6 +505,47 @@ export const reinsScenarios: Scenario[] = [
     },
   },
   {
+    name: "Reins: agent op under a USD value budget priced by a feed (prices are read in execution only)",
+    expect: "pass",
+    build: async (ctx) => {
+      const w = await deployReinsWorld(ctx);
+      const sessionId = await deployAndGrant(w);
+      const feed = await w.ctx.ethers.deployContract("MockAggregator", [8, 10n ** 8n], w.ctx.deployer);
+      const i = w.sessions.interface;
+      const source = {
+        kind: 2,
+        rateDecimals: 0,
+        maxStaleness: 3600n,
+        feed: await feed.getAddress(),
+        rate: 0n,
+        minPrice: 9n * 10n ** 7n,
+        maxPrice: 11n * 10n ** 7n,
+      };
+      const budget = {
+        unit: "0x5553440000000000", // "USD"
+        unitDecimals: 8,
+        period: 86_400n,
+        instantThreshold: 20n * 10n ** 8n,
+        ceiling: 200n * 10n ** 8n,
+        periodCap: 500n * 10n ** 8n,
+        lifetimeCap: 5_000n * 10n ** 8n,
+      };
+      await mine(
+        w,
+        await ownerOp(w, [
+          { target: w.sessionsAddress, data: i.encodeFunctionData("setPriceSource", [w.tokenAddress, 6, source]) },
+          { target: w.sessionsAddress, data: i.encodeFunctionData("setValueBudget", [sessionId, budget]) },
+        ]),
+      );
+      if ((await w.sessions.valueBudgetOf(w.account, sessionId)).config.period !== 86_400n) {
+        throw new Error("value budget was not set");
+      }
+      const names = { ...w.names, [await feed.getAddress()]: "MockAggregator (TUSD/USD)" };
+      const op = await agentOp(w, sessionId, transferCall(w, w.recipients[0], 5n * USD));
+      return { ...bundle(w, [op]), names };
+    },
+  },
+  {
     name: "Reins: agent op out of scope (TUSD approve) is refused by AgentSessions",
     expect: "refused",
     refusal: /AA23 reverted.*AgentSessionsScopeViolation/,
