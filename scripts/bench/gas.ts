@@ -99,6 +99,7 @@ export const SCENARIOS = [
   "erc20-queue-agent",
   "queued-execute",
   "erc20-transfer-owner-passkey",
+  "erc20-transfer-agent-value",
 ] as const;
 
 /** Which SimpleAccount scenario a Reins scenario is compared with. */
@@ -115,6 +116,7 @@ export const BASELINE_OF: Record<string, string | undefined> = {
   "erc20-transfer-agent": "erc20-transfer-owner",
   "erc20-queue-agent": "erc20-transfer-owner",
   "erc20-transfer-owner-passkey": "erc20-transfer-owner",
+  "erc20-transfer-agent-value": "erc20-transfer-owner",
 };
 
 /** Target ratios (Reins gasUsed / SimpleAccount gasUsed), from the AgentSessions-by-phase issue (18). */
@@ -711,6 +713,72 @@ export async function runBenchmark(ethers: HardhatEthers, options: BenchmarkOpti
       ),
     ),
   );
+
+  // ---------------------------------------------------------------------------------------------- value budget
+  // The agent's steady-state ERC-20 transfer again, with a USD value budget on the session and the token priced by
+  // a Chainlink-style feed (issue 19): valued in the execution phase (assessment and charge). Last in the run.
+  const feed = await deploy("MockAggregator", [8, 10n ** 8n]);
+  const valueSetup = await sendOp(
+    await sign(
+      await buildOp(
+        reinsAddr,
+        reinsOwnerKey,
+        reinsCall([
+          {
+            target: sessionsAddr,
+            data: sessions.interface.encodeFunctionData("setPriceSource", [
+              tokenAddr,
+              6,
+              {
+                kind: 2,
+                rateDecimals: 0,
+                maxStaleness: 365n * DAY,
+                feed: await feed.getAddress(),
+                rate: 0n,
+                minPrice: 9n * 10n ** 7n,
+                maxPrice: 11n * 10n ** 7n,
+              },
+            ]),
+          },
+          {
+            target: sessionsAddr,
+            data: sessions.interface.encodeFunctionData("setValueBudget", [
+              sessionId,
+              {
+                unit: "0x5553440000000000",
+                unitDecimals: 8,
+                period: DAY,
+                instantThreshold: 100n * 10n ** 8n,
+                ceiling: 1_000n * 10n ** 8n,
+                periodCap: 2_000n * 10n ** 8n,
+                lifetimeCap: 10_000n * 10n ** 8n,
+              },
+            ]),
+          },
+        ]),
+        400_000n,
+      ),
+      { kind: "reins" },
+    ),
+  );
+  if (!valueSetup.success) throw new Error("value budget setup failed: " + valueSetup.reason);
+  // first valued spend (unmeasured): the value budget's window goes from zero
+  const valueFirst = await sendOp(
+    await sign(
+      await buildOp(
+        reinsAddr,
+        reinsAgentKey,
+        wrapExecuteUserOp(executeCalldata(transfer(allowed[0], TOKEN_AMOUNT))),
+        600_000n,
+      ),
+      {
+        kind: "agent",
+        sessionId,
+      },
+    ),
+  );
+  if (!valueFirst.success) throw new Error("first valued agent op failed: " + valueFirst.reason);
+  details.push(await agentScenario("erc20-transfer-agent-value", transfer(allowed[1], TOKEN_AMOUNT)));
 
   // ---------------------------------------------------------------------------------------------- breakdown
   const breakdowns = new Map<string, GasNode>();
