@@ -94,7 +94,8 @@ contract ReinsAccount is ReinsAccountModules, IERC1271, IERC7579Execution, UUPSU
         bytes32 mode,
         bytes calldata executionCalldata
     ) external payable withHook returns (bytes[] memory returnData) {
-        if (!_storage().executors[msg.sender]) revert ReinsAccountUnauthorizedModule(MODULE_TYPE_EXECUTOR, msg.sender);
+        if (!_isExecutor(_storage(), msg.sender))
+            revert ReinsAccountUnauthorizedModule(MODULE_TYPE_EXECUTOR, msg.sender);
         return _execute(mode, executionCalldata);
     }
 
@@ -106,7 +107,7 @@ contract ReinsAccount is ReinsAccountModules, IERC1271, IERC7579Execution, UUPSU
      * policy which validated the operation also governs its execution. The hook wraps the inner `execute` or
      * `executeFromExecutor`.
      */
-    function executeUserOp(PackedUserOperation calldata userOp, bytes32 userOpHash) external onlyEntryPoint {
+    function executeUserOp(PackedUserOperation calldata userOp, bytes32 /* userOpHash */) external onlyEntryPoint {
         address validator = _validatorOf(userOp.nonce);
         if (validator == _storage().rootValidator) {
             bytes calldata inner = userOp.callData[4:];
@@ -118,7 +119,10 @@ contract ReinsAccount is ReinsAccountModules, IERC1271, IERC7579Execution, UUPSU
             _DELEGATECALL_ALLOWED.asBoolean().tstore(false);
             if (!success) LowLevelCall.bubbleRevert();
         } else {
-            IReinsExecutionDelegate(validator).executeAuthorized(userOp, userOpHash);
+            // executeAuthorized(userOp, userOpHash) takes the arguments of this call: forward the EntryPoint's own
+            // encoding instead of re-encoding the whole operation.
+            bytes memory call = abi.encodePacked(IReinsExecutionDelegate.executeAuthorized.selector, msg.data[4:]);
+            if (!LowLevelCall.callNoReturn(validator, 0, call)) LowLevelCall.bubbleRevert();
         }
     }
 
@@ -176,12 +180,19 @@ contract ReinsAccount is ReinsAccountModules, IERC1271, IERC7579Execution, UUPSU
     /// @inheritdoc Account
     function _validateUserOp(
         PackedUserOperation calldata userOp,
-        bytes32 userOpHash,
+        bytes32 /* userOpHash: forwarded within msg.data */,
         bytes calldata /* signature */
     ) internal override returns (uint256) {
         address validator = _validatorOf(userOp.nonce);
         if (!_isValidator(_storage(), validator)) return ERC4337Utils.SIG_VALIDATION_FAILED;
-        return IERC7579Validator(validator).validateUserOp(userOp, userOpHash);
+        // Forward the EntryPoint's own encoding of `validateUserOp(userOp, userOpHash, missingAccountFunds)`: the
+        // validator's `validateUserOp(userOp, userOpHash)` reads the same two head words and follows the same
+        // offset to the operation (the third head word is never read), so the operation is not re-encoded.
+        bytes memory call = abi.encodePacked(IERC7579Validator.validateUserOp.selector, msg.data[4:]);
+        (bool success, bytes32 validationData, ) = LowLevelCall.callReturn64Bytes(validator, 0, call);
+        if (!success) LowLevelCall.bubbleRevert();
+        if (LowLevelCall.returnDataSize() < 32) revert ReinsAccountInvalidModule(validator);
+        return uint256(validationData);
     }
 
     /// @dev Unused: every signature check goes through an installed validator module.
