@@ -15,6 +15,7 @@ import {
 import {UUPSUpgradeable} from "@openzeppelin/contracts/proxy/utils/UUPSUpgradeable.sol";
 import {TransientSlot} from "@openzeppelin/contracts/utils/TransientSlot.sol";
 import {LowLevelCall} from "@openzeppelin/contracts/utils/LowLevelCall.sol";
+import {Errors} from "@openzeppelin/contracts/utils/Errors.sol";
 import {IReinsExecutionDelegate} from "../interfaces/IReinsExecutionDelegate.sol";
 import {ReinsAccountModules} from "./base/ReinsAccountModules.sol";
 
@@ -86,7 +87,17 @@ contract ReinsAccount is ReinsAccountModules, IERC1271, IERC7579Execution, UUPSU
 
     /// @inheritdoc IERC7579Execution
     function execute(bytes32 mode, bytes calldata executionCalldata) external payable onlyEntryPointOrSelf withHook {
-        _execute(mode, executionCalldata);
+        // The usual owner operation, one call that must succeed: made directly, without collecting return data
+        // nobody reads (the result of `execute` is discarded).
+        if (bytes2(mode) == bytes2(0)) {
+            (address target, uint256 value, bytes calldata data) = executionCalldata.decodeSingle();
+            if (!LowLevelCall.callNoReturn(target == address(0) ? address(this) : target, value, data)) {
+                if (LowLevelCall.returnDataSize() == 0) revert Errors.FailedCall(); // as OpenZeppelin's execSingle
+                LowLevelCall.bubbleRevert();
+            }
+        } else {
+            _execute(mode, executionCalldata);
+        }
     }
 
     /// @inheritdoc IERC7579Execution
