@@ -191,15 +191,23 @@ contract ReinsAccount is ReinsAccountModules, IERC1271, IERC7579Execution, UUPSU
     /// @inheritdoc Account
     function _validateUserOp(
         PackedUserOperation calldata userOp,
-        bytes32 /* userOpHash: forwarded within msg.data */,
+        bytes32 userOpHash,
         bytes calldata /* signature */
     ) internal override returns (uint256) {
         address validator = _validatorOf(userOp.nonce);
         if (!_isValidator(_storage(), validator)) return ERC4337Utils.SIG_VALIDATION_FAILED;
-        // Forward the EntryPoint's own encoding of `validateUserOp(userOp, userOpHash, missingAccountFunds)`: the
-        // validator's `validateUserOp(userOp, userOpHash)` reads the same two head words and follows the same
-        // offset to the operation (the third head word is never read), so the operation is not re-encoded.
-        bytes memory call = abi.encodePacked(IERC7579Validator.validateUserOp.selector, msg.data[4:]);
+        // `validateUserOp(userOp, userOpHash)` in its canonical encoding, built from the EntryPoint's own encoding of
+        // the operation (a copy of its bytes: the tuple's inner offsets are relative to its start), not re-encoded.
+        uint256 start;
+        assembly ("memory-safe") {
+            start := userOp
+        }
+        bytes memory call = abi.encodePacked(
+            IERC7579Validator.validateUserOp.selector,
+            uint256(0x40),
+            userOpHash,
+            msg.data[start:]
+        );
         (bool success, bytes32 validationData, ) = LowLevelCall.callReturn64Bytes(validator, 0, call);
         if (!success) LowLevelCall.bubbleRevert();
         if (LowLevelCall.returnDataSize() < 32) revert ReinsAccountInvalidModule(validator);

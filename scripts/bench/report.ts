@@ -29,7 +29,7 @@ export function renderMarkdown(out: BenchmarkOutput): string {
     "`queued-execute` is a plain `timelock.execute` transaction (actualGasUsed := gasUsed).",
     "Before and after the lifecycle (issue 12) and default-deny (issue 20) work, with the split of the cost and the",
     "per-watched-asset figure: `reports/gas-lifecycle.md` (erc20-transfer-agent 202,461 → 225,819). The issue-18",
-    "gas steps, one by one: `reports/gas-issue18.md` (erc20-transfer-agent 212,811 → 200,122).",
+    "gas steps, one by one: `reports/gas-issue18.md` (erc20-transfer-agent 212,811 → 200,161).",
     "",
     "| scenario | Reins gasUsed | Simple gasUsed | ratio gasUsed | Reins actualGasUsed | Simple actualGasUsed | ratio actual | target | met |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |",
