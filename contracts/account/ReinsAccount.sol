@@ -15,6 +15,7 @@ import {
 import {UUPSUpgradeable} from "@openzeppelin/contracts/proxy/utils/UUPSUpgradeable.sol";
 import {TransientSlot} from "@openzeppelin/contracts/utils/TransientSlot.sol";
 import {LowLevelCall} from "@openzeppelin/contracts/utils/LowLevelCall.sol";
+import {Errors} from "@openzeppelin/contracts/utils/Errors.sol";
 import {IReinsExecutionDelegate} from "../interfaces/IReinsExecutionDelegate.sol";
 import {ReinsAccountModules} from "./base/ReinsAccountModules.sol";
 
@@ -86,7 +87,17 @@ contract ReinsAccount is ReinsAccountModules, IERC1271, IERC7579Execution, UUPSU
 
     /// @inheritdoc IERC7579Execution
     function execute(bytes32 mode, bytes calldata executionCalldata) external payable onlyEntryPointOrSelf withHook {
-        _execute(mode, executionCalldata);
+        // The usual owner operation, one call that must succeed: made directly, without collecting return data
+        // nobody reads (the result of `execute` is discarded).
+        if (bytes2(mode) == bytes2(0)) {
+            (address target, uint256 value, bytes calldata data) = executionCalldata.decodeSingle();
+            if (!LowLevelCall.callNoReturn(target == address(0) ? address(this) : target, value, data)) {
+                if (LowLevelCall.returnDataSize() == 0) revert Errors.FailedCall(); // as OpenZeppelin's execSingle
+                LowLevelCall.bubbleRevert();
+            }
+        } else {
+            _execute(mode, executionCalldata);
+        }
     }
 
     /// @inheritdoc IERC7579Execution
@@ -94,7 +105,8 @@ contract ReinsAccount is ReinsAccountModules, IERC1271, IERC7579Execution, UUPSU
         bytes32 mode,
         bytes calldata executionCalldata
     ) external payable withHook returns (bytes[] memory returnData) {
-        if (!_storage().executors[msg.sender]) revert ReinsAccountUnauthorizedModule(MODULE_TYPE_EXECUTOR, msg.sender);
+        if (!_isExecutor(_storage(), msg.sender))
+            revert ReinsAccountUnauthorizedModule(MODULE_TYPE_EXECUTOR, msg.sender);
         return _execute(mode, executionCalldata);
     }
 
@@ -106,7 +118,7 @@ contract ReinsAccount is ReinsAccountModules, IERC1271, IERC7579Execution, UUPSU
      * policy which validated the operation also governs its execution. The hook wraps the inner `execute` or
      * `executeFromExecutor`.
      */
-    function executeUserOp(PackedUserOperation calldata userOp, bytes32 userOpHash) external onlyEntryPoint {
+    function executeUserOp(PackedUserOperation calldata userOp, bytes32 /* userOpHash */) external onlyEntryPoint {
         address validator = _validatorOf(userOp.nonce);
         if (validator == _storage().rootValidator) {
             bytes calldata inner = userOp.callData[4:];
@@ -118,7 +130,10 @@ contract ReinsAccount is ReinsAccountModules, IERC1271, IERC7579Execution, UUPSU
             _DELEGATECALL_ALLOWED.asBoolean().tstore(false);
             if (!success) LowLevelCall.bubbleRevert();
         } else {
-            IReinsExecutionDelegate(validator).executeAuthorized(userOp, userOpHash);
+            // executeAuthorized(userOp, userOpHash) takes the arguments of this call: forward the EntryPoint's own
+            // encoding instead of re-encoding the whole operation.
+            bytes memory call = abi.encodePacked(IReinsExecutionDelegate.executeAuthorized.selector, msg.data[4:]);
+            if (!LowLevelCall.callNoReturn(validator, 0, call)) LowLevelCall.bubbleRevert();
         }
     }
 
@@ -181,7 +196,22 @@ contract ReinsAccount is ReinsAccountModules, IERC1271, IERC7579Execution, UUPSU
     ) internal override returns (uint256) {
         address validator = _validatorOf(userOp.nonce);
         if (!_isValidator(_storage(), validator)) return ERC4337Utils.SIG_VALIDATION_FAILED;
-        return IERC7579Validator(validator).validateUserOp(userOp, userOpHash);
+        // `validateUserOp(userOp, userOpHash)` in its canonical encoding, built from the EntryPoint's own encoding of
+        // the operation (a copy of its bytes: the tuple's inner offsets are relative to its start), not re-encoded.
+        uint256 start;
+        assembly ("memory-safe") {
+            start := userOp
+        }
+        bytes memory call = abi.encodePacked(
+            IERC7579Validator.validateUserOp.selector,
+            uint256(0x40),
+            userOpHash,
+            msg.data[start:]
+        );
+        (bool success, bytes32 validationData, ) = LowLevelCall.callReturn64Bytes(validator, 0, call);
+        if (!success) LowLevelCall.bubbleRevert();
+        if (LowLevelCall.returnDataSize() < 32) revert ReinsAccountInvalidModule(validator);
+        return uint256(validationData);
     }
 
     /// @dev Unused: every signature check goes through an installed validator module.

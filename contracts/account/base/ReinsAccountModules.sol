@@ -11,6 +11,7 @@ import {
     MODULE_TYPE_FALLBACK,
     MODULE_TYPE_HOOK
 } from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {IReinsModuleTypes} from "../../interfaces/IReinsModuleTypes.sol";
 import {ReinsAccountStorage} from "./ReinsAccountStorage.sol";
 
 /**
@@ -18,7 +19,12 @@ import {ReinsAccountStorage} from "./ReinsAccountStorage.sol";
  * @notice ERC-7579 module management of the Reins account: install and uninstall (a reverting `onUninstall` is
  * reported, not kept), the root validator, the hook and its delayed removal, and initialisation. See {ReinsAccount}.
  */
-abstract contract ReinsAccountModules is ReinsAccountStorage, IERC7579ModuleConfig, IERC7579AccountConfig {
+abstract contract ReinsAccountModules is
+    ReinsAccountStorage,
+    IERC7579ModuleConfig,
+    IERC7579AccountConfig,
+    IReinsModuleTypes
+{
     /// @inheritdoc IERC7579ModuleConfig
     function installModule(
         uint256 moduleTypeId,
@@ -51,7 +57,7 @@ abstract contract ReinsAccountModules is ReinsAccountStorage, IERC7579ModuleConf
      */
     function requestHookRemoval() external {
         AccountStorage storage $ = _storage();
-        if (msg.sender != address(entryPoint()) && msg.sender != address(this) && !$.executors[msg.sender]) {
+        if (msg.sender != address(entryPoint()) && msg.sender != address(this) && !_isExecutor($, msg.sender)) {
             revert ReinsAccountUnauthorizedModule(MODULE_TYPE_EXECUTOR, msg.sender);
         }
         if ($.hook == address(0)) revert ERC7579Utils.ERC7579UninstalledModule(MODULE_TYPE_HOOK, address(0));
@@ -82,10 +88,11 @@ abstract contract ReinsAccountModules is ReinsAccountStorage, IERC7579ModuleConf
      */
     function setRootValidator(address validator) external onlyEntryPointOrSelf withHook {
         AccountStorage storage $ = _storage();
-        if (!$.validators[validator]) revert ERC7579Utils.ERC7579UninstalledModule(MODULE_TYPE_VALIDATOR, validator);
+        uint256 types = $.moduleTypes[validator];
+        if (types & _VALIDATOR_BIT == 0) revert ERC7579Utils.ERC7579UninstalledModule(MODULE_TYPE_VALIDATOR, validator);
         address previous = $.rootValidator;
-        delete $.validators[validator];
-        $.validators[previous] = true;
+        $.moduleTypes[validator] = types & ~_VALIDATOR_BIT;
+        $.moduleTypes[previous] |= _VALIDATOR_BIT;
         $.rootValidator = validator;
         emit RootValidatorChanged(previous, validator);
     }
@@ -98,12 +105,21 @@ abstract contract ReinsAccountModules is ReinsAccountStorage, IERC7579ModuleConf
     ) public view returns (bool) {
         AccountStorage storage $ = _storage();
         if (moduleTypeId == MODULE_TYPE_VALIDATOR) return _isValidator($, module);
-        if (moduleTypeId == MODULE_TYPE_EXECUTOR) return $.executors[module];
+        if (moduleTypeId == MODULE_TYPE_EXECUTOR) return _isExecutor($, module);
         if (moduleTypeId == MODULE_TYPE_FALLBACK) {
             return additionalContext.length >= 4 && $.fallbacks[bytes4(additionalContext[0:4])] == module;
         }
         if (moduleTypeId == MODULE_TYPE_HOOK) return module != address(0) && $.hook == module;
         return false;
+    }
+
+    /// @inheritdoc IReinsModuleTypes
+    function installedModuleTypes(address module) external view returns (uint256 types) {
+        AccountStorage storage $ = _storage();
+        if (module == address(0)) return 0;
+        types = $.moduleTypes[module];
+        if (module == $.rootValidator) types |= _VALIDATOR_BIT;
+        if ($.hasHook && module == $.hook) types |= _HOOK_BIT;
     }
 
     /// @inheritdoc IERC7579AccountConfig
@@ -158,10 +174,10 @@ abstract contract ReinsAccountModules is ReinsAccountStorage, IERC7579ModuleConf
         bytes calldata moduleData = initData;
         if (moduleTypeId == MODULE_TYPE_VALIDATOR) {
             if (_isValidator($, module)) revert ERC7579Utils.ERC7579AlreadyInstalledModule(moduleTypeId, module);
-            $.validators[module] = true;
+            $.moduleTypes[module] |= _VALIDATOR_BIT;
         } else if (moduleTypeId == MODULE_TYPE_EXECUTOR) {
-            if ($.executors[module]) revert ERC7579Utils.ERC7579AlreadyInstalledModule(moduleTypeId, module);
-            $.executors[module] = true;
+            if (_isExecutor($, module)) revert ERC7579Utils.ERC7579AlreadyInstalledModule(moduleTypeId, module);
+            $.moduleTypes[module] |= _EXECUTOR_BIT;
         } else if (moduleTypeId == MODULE_TYPE_FALLBACK) {
             bytes4 selector = _fallbackSelector(initData);
             if ($.fallbacks[selector] != address(0)) {
@@ -190,11 +206,13 @@ abstract contract ReinsAccountModules is ReinsAccountStorage, IERC7579ModuleConf
         bytes calldata moduleData = deInitData;
         if (moduleTypeId == MODULE_TYPE_VALIDATOR) {
             if (module == $.rootValidator) revert ReinsAccountCannotRemoveRootValidator(module);
-            if (!$.validators[module]) revert ERC7579Utils.ERC7579UninstalledModule(moduleTypeId, module);
-            delete $.validators[module];
+            if ($.moduleTypes[module] & _VALIDATOR_BIT == 0) {
+                revert ERC7579Utils.ERC7579UninstalledModule(moduleTypeId, module);
+            }
+            $.moduleTypes[module] &= ~_VALIDATOR_BIT;
         } else if (moduleTypeId == MODULE_TYPE_EXECUTOR) {
-            if (!$.executors[module]) revert ERC7579Utils.ERC7579UninstalledModule(moduleTypeId, module);
-            delete $.executors[module];
+            if (!_isExecutor($, module)) revert ERC7579Utils.ERC7579UninstalledModule(moduleTypeId, module);
+            $.moduleTypes[module] &= ~_EXECUTOR_BIT;
         } else if (moduleTypeId == MODULE_TYPE_FALLBACK) {
             bytes4 selector = _fallbackSelector(deInitData);
             if (module == address(0) || $.fallbacks[selector] != module) {

@@ -2,7 +2,12 @@
 pragma solidity 0.8.28;
 
 import {Account} from "@openzeppelin/contracts/account/Account.sol";
-import {IERC7579Hook} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {
+    IERC7579Hook,
+    MODULE_TYPE_VALIDATOR,
+    MODULE_TYPE_EXECUTOR,
+    MODULE_TYPE_HOOK
+} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 
 /**
  * @title ReinsAccountStorage
@@ -14,11 +19,17 @@ abstract contract ReinsAccountStorage is Account {
         address rootValidator;
         bool hasHook; // packed with rootValidator, which validation already read: no extra cold read per execution
         address hook;
-        mapping(address module => bool) validators;
-        mapping(address module => bool) executors;
+        // Bit `1 << moduleTypeId` per installed type (validator, executor; the root validator and the hook live in
+        // their own fields): one word answers every "installed as what" question ({installedModuleTypes}), and a
+        // module installed as validator and executor (the session module) costs one new slot, not two.
+        mapping(address module => uint256) moduleTypes;
         mapping(bytes4 selector => address) fallbacks;
         uint48 hookRemovalAt; // 0: none requested (see {requestHookRemoval})
     }
+
+    uint256 internal constant _VALIDATOR_BIT = 1 << MODULE_TYPE_VALIDATOR;
+    uint256 internal constant _EXECUTOR_BIT = 1 << MODULE_TYPE_EXECUTOR;
+    uint256 internal constant _HOOK_BIT = 1 << MODULE_TYPE_HOOK;
 
     /// @notice A module to install at initialisation.
     struct ModuleInit {
@@ -77,7 +88,11 @@ abstract contract ReinsAccountStorage is Account {
     }
 
     function _isValidator(AccountStorage storage $, address module) internal view returns (bool) {
-        return module != address(0) && (module == $.rootValidator || $.validators[module]);
+        return module != address(0) && (module == $.rootValidator || $.moduleTypes[module] & _VALIDATOR_BIT != 0);
+    }
+
+    function _isExecutor(AccountStorage storage $, address module) internal view returns (bool) {
+        return $.moduleTypes[module] & _EXECUTOR_BIT != 0;
     }
 
     /// @dev The validator named by a nonce: the top 20 bytes of its 192-bit key.

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {TransientSlot} from "@openzeppelin/contracts/utils/TransientSlot.sol";
+import {LowLevelCall} from "@openzeppelin/contracts/utils/LowLevelCall.sol";
 import {
     IERC7579ModuleConfig,
     MODULE_TYPE_VALIDATOR,
@@ -9,6 +10,7 @@ import {
     MODULE_TYPE_HOOK
 } from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {IAgentSessions} from "../../interfaces/IAgentSessions.sol";
+import {IReinsModuleTypes} from "../../interfaces/IReinsModuleTypes.sol";
 import {IReinsTimelock} from "../../interfaces/IReinsTimelock.sol";
 import {ISessionsAccountConfig} from "../../interfaces/ISessionsAccountConfig.sol";
 import {SpendWindow} from "../../libraries/SpendWindow.sol";
@@ -179,14 +181,28 @@ abstract contract AgentSessionsStorage is IAgentSessions, SecurityDelayed {
             target == _ENTRYPOINT ||
             (_accounts[account].hasBreaker && target == _breakerOf[account])
         ) revert AgentSessionsForbiddenTarget(index, target);
-        if (account.code.length != 0) {
-            IERC7579ModuleConfig cfg = IERC7579ModuleConfig(account);
-            if (
-                cfg.isModuleInstalled(MODULE_TYPE_VALIDATOR, target, "") ||
-                cfg.isModuleInstalled(MODULE_TYPE_EXECUTOR, target, "") ||
-                cfg.isModuleInstalled(MODULE_TYPE_HOOK, target, "")
-            ) revert AgentSessionsForbiddenTarget(index, target);
+        if (account.code.length != 0 && _isInstalledModule(account, target)) {
+            revert AgentSessionsForbiddenTarget(index, target);
         }
+    }
+
+    uint256 private constant _FORBIDDEN_MODULE_TYPES =
+        (1 << MODULE_TYPE_VALIDATOR) | (1 << MODULE_TYPE_EXECUTOR) | (1 << MODULE_TYPE_HOOK);
+
+    /// @dev Whether `target` is installed on `account` as a validator, executor or hook: one call on a Reins account
+    /// ({IReinsModuleTypes-installedModuleTypes}); on any other ERC-7579 account (no such view: the call fails or
+    /// returns no word) one `isModuleInstalled` call per type.
+    function _isInstalledModule(address account, address target) private view returns (bool) {
+        (bool ok, bytes32 types, ) = LowLevelCall.staticcallReturn64Bytes(
+            account,
+            abi.encodeCall(IReinsModuleTypes.installedModuleTypes, (target))
+        );
+        if (ok && LowLevelCall.returnDataSize() == 32) return uint256(types) & _FORBIDDEN_MODULE_TYPES != 0;
+        IERC7579ModuleConfig cfg = IERC7579ModuleConfig(account);
+        return
+            cfg.isModuleInstalled(MODULE_TYPE_VALIDATOR, target, "") ||
+            cfg.isModuleInstalled(MODULE_TYPE_EXECUTOR, target, "") ||
+            cfg.isModuleInstalled(MODULE_TYPE_HOOK, target, "");
     }
 
     /// @dev Whether an agent operation of `account` is executing right now (transient; set around its calls).
