@@ -15,6 +15,8 @@ export * from "./eip7702Modules.js";
 export * from "./actions/assessTier.js";
 export * from "./actions/listSessions.js";
 export * from "./actions/queue.js";
+export * from "./actions/valueStatus.js";
+export * from "./valueBudget.js";
 export * from "./transport/sender.js";
 export * from "./transport/direct.js";
 export * from "./transport/bundler.js";

@@ -8,6 +8,7 @@
  * (ERC-20 `transfer` / plain ETH) and calls of functions the session's scope names (checked with `hasPermission`
  * before anything is signed); it has no owner key and offers no grant, budget or raw call-data path.
  */
+import { valueBudgetView, type ValueBudgetView } from "../client/actions/valueStatus.js";
 import {
   Contract,
   FunctionFragment,
@@ -221,6 +222,8 @@ export interface StatusJson {
   queueDelaySeconds: number;
   approvalWindowSeconds: number;
   budgets: BudgetJson[];
+  /** The session's and the account's value budgets (caps in money across tokens), when set. */
+  valueBudgets: ValueBudgetView[];
   pending: PendingJson[];
   /** The agent key's own ETH (pays queue_execute / revoke_self transactions, and handleOps without a bundler). */
   agentBalance: AmountJson;
@@ -942,6 +945,12 @@ export class AgentRuntime {
     for (const q of await this.sessionQueue()) {
       if (q.state === "scheduled" || q.state === "ready") pending.push(await this.pendingOf(q, now));
     }
+    const valueBudgets = (
+      await Promise.all([
+        valueBudgetView(this.sessions, this.account, this.sessionId),
+        valueBudgetView(this.sessions, this.account, "account"),
+      ])
+    ).filter((v): v is ValueBudgetView => v !== undefined);
     const gasLeft = s.gasBudget > s.gasSpent ? s.gasBudget - s.gasSpent : 0n;
     const usable = state === "active" && !config.paused;
     return {
@@ -968,6 +977,7 @@ export class AgentRuntime {
       queueDelaySeconds: Number(s.queueDelay),
       approvalWindowSeconds: Number(s.approvalWindow),
       budgets,
+      valueBudgets,
       pending,
       agentBalance: amountJson(balance, ETH),
     };

@@ -242,6 +242,24 @@ export const statusOutput = {
   queueDelaySeconds: z.number().int(),
   approvalWindowSeconds: z.number().int(),
   budgets: z.array(budgetSchema),
+  valueBudgets: z
+    .array(
+      z.object({
+        scope: z.string().describe('the session id, or "account" (all sessions of the account together)'),
+        unit: z.string(),
+        unitDecimals: z.number().int(),
+        instant: z.string(),
+        ceiling: z.string(),
+        periodCap: z.string(),
+        period: z.number().int(),
+        lifetimeCap: z.string(),
+        periodLeft: z.string(),
+        lifetimeLeft: z.string(),
+      }),
+    )
+    .describe(
+      "Caps in money across tokens (whole units of `unit`), charged at each block's price; a spend above `instant` is queued, and a token without a trusted price needs the owner's approval",
+    ),
   pending: z.array(pendingSchema),
   agentBalance: amountSchema,
 };

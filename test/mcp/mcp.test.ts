@@ -21,6 +21,7 @@ import { deployReins, artifactsFromDirectory } from "../../src/deploy/deploy.js"
 import { ReinsOwner } from "../../src/client/owner.js";
 import { DirectSender } from "../../src/client/transport/direct.js";
 import { policy } from "../../src/client/policy.js";
+import { ONE_TO_ONE, valueBudget } from "../../src/client/valueBudget.js";
 import type { MockEIP3009Token, MockERC20 } from "../../types/ethers-contracts/index.js";
 import { startX402Stack, type X402Stack } from "../helpers/x402.js";
 
@@ -139,6 +140,15 @@ describe("reins mcp (separate process, MCP SDK client)", function () {
       .budget(usdcAddress, { instant: 2n * TUSD, ceiling: 10n * TUSD, perPeriod: 10n * TUSD, period: "24h" })
       .build({ provider, account });
     sessionId = await reins.grantSession(config);
+    // A USD budget over all sessions of the account, wide enough not to change the tiers below (status shows it).
+    const priced = await reins.configureValue({
+      prices: [tokenAddress, usdcAddress].map((token) => ({ token, tokenDecimals: 6, source: ONE_TO_ONE })),
+      budget: {
+        sessionId: "account",
+        config: valueBudget("USD", 8, { instant: "100000", ceiling: "100000", perPeriod: "1000000", period: "24h" }),
+      },
+    });
+    expect(priced.status).to.equal("applied");
     writeFileSync(join(dir, "reins.config.json"), JSON.stringify({}));
     x402 = await startX402Stack({
       rpcUrl,
@@ -222,6 +232,8 @@ describe("reins mcp (separate process, MCP SDK client)", function () {
     expect(b.periodLeft).to.include({ amount: "2000" });
     expect(b.lifetimeCap.amount).to.equal("unlimited");
     expect(b.refills).to.deep.equal([]);
+    expect(s.valueBudgets).to.have.length(1);
+    expect(s.valueBudgets[0]).to.include({ scope: "account", unit: "USD", instant: "100000", periodLeft: "1000000" });
     expect(s.pending).to.deep.equal([]);
   });
 
