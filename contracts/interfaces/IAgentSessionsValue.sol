@@ -73,7 +73,7 @@ interface IAgentSessionsValue {
     /// @notice A value charge does not fit `limit` (its number is `bound`); the execution reverts.
     error ValueBudgetExceeded(ValueBudget.Limit limit, uint256 value, uint256 bound);
 
-    /// @notice A value budget's unit differs from the account's (fixed by its first value budget).
+    /// @notice A value budget's unit is empty or differs from the account's (fixed by its first value budget).
     error AgentSessionsValueUnit(bytes8 unit, bytes8 accountUnit);
 
     /// @notice A price source's token decimals are above {ValuePricing-MAX_DECIMALS} (24).

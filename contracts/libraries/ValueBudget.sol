@@ -10,27 +10,11 @@ import {ValuePricing} from "./ValuePricing.sol";
  * threshold, a sliding period cap with {SpendWindow}'s guarantee (no window of `period` seconds sees more than the
  * cap) and a lifetime cap. Spends are valued by {ValuePricing} and charged in the execution phase.
  *
- * @dev Integration into AgentSessions (issue 19; for the lead, after the issue-18 split). EXECUTION PHASE ONLY:
- * nothing here may run in `validateUserOp` (ERC-7562: {ValuePricing} calls feeds and reads the timestamp).
- * 1. Storage: per session `mapping(bytes32 sessionId => mapping(address account => ValueBudget.Budget))`, per
- *    account (fleet) `mapping(address account => ValueBudget.Budget)`, and per (session, token) a
- *    `ValuePricing.Source` plus the token's decimals. Setters run {configure} / {ValuePricing.checkSource};
- *    {loosens} tells whether a change waits the security delay (as for token budgets); a changed unit needs
- *    {clear} and counts as loosening.
- * 2. Assessment (`_assess`, after the per-token loop, before charging): value the calldata amounts of the
- *    tokens in the value scope with `ValuePricing.valueOfAll(sources, decimals, amounts, unitDecimals)` (each
- *    token's value rounded up, zero amounts skipped). A failure `f` (also: a token of the value scope with no source)
- *    gives {assessFailure} (owner approval, reason in the event); else `assess(budget, sum, block.timestamp)`
- *    for the session budget and the fleet budget. The operation's tier is
- *    `stricter(tokenTier, sessionValueTier, fleetValueTier)`; `Tier` values 0..2 equal `IAgentSessions.Tier`
- *    (convert with `ValueBudget.Tier(uint8(t))`; {Tier.Refused} reverts with the verdict's numbers).
- * 3. Charging (`_executeAndCharge`, after the per-token charge of `max(calldata, balance drop)` per token):
- *    value those charged amounts again at this block's price and `charge(budget, value, tier, now)`; a price
- *    failure here reverts (a queued Delayed request re-values at its run time, never at its queue time).
- *    Approval-tier runs charge nothing (owner-authorised), as for token budgets.
- * 4. Events and errors: `OperationQueued` needs the value verdict (limit, value, bound, price failure);
- *    the client's typed errors mirror {Limit} and {ValuePricing.PriceFailure} by name.
- * 5. The ERC-7562 checker (`check:7562`) must show no feed call in validation.
+ * @dev Used by AgentSessions in the EXECUTION PHASE ONLY (`AgentSessionsAdminValue`, run by delegatecall from
+ * `AgentSessionsValue`): nothing here may run in `validateUserOp` (ERC-7562: {ValuePricing} calls feeds and reads
+ * the timestamp). The operation's tier is the stricter of the per-token verdict and the session's and the account's
+ * value verdicts; `Tier` values 0..2 equal `IAgentSessions.Tier`; an approved run charges nothing; a queued
+ * (delayed) request is valued again when it runs.
  */
 library ValueBudget {
     using SpendWindow for SpendWindow.State;

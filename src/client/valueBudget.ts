@@ -2,7 +2,8 @@
  * Value budgets (issue 19): a budget in money (e.g. USD with 8 decimals) across tokens, each token valued by a
  * price source. This module mirrors `contracts/libraries/ValueBudget.sol` and `ValuePricing.sol`: the ABI of a
  * configuration and of a price source, the valuation arithmetic (rounded up, against the agent) and the enums
- * by name. Not wired into the policy builder yet.
+ * by name. Set them with `ReinsOwner.configureValue` / `setValueBudget` / `setPriceSource` (one owner operation
+ * after the grant: the session's grant struct, which `PolicyBuilder` builds, has no value-budget field).
  */
 import { AbiCoder, encodeBytes32String, getAddress, ZeroAddress, dataSlice } from "ethers";
 import { PolicyError } from "./errors.js";

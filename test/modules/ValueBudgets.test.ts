@@ -374,6 +374,10 @@ describe("value budgets (USD across tokens)", function () {
       await expect(s.connect(account).setValueBudget(id, eur))
         .to.be.revertedWithCustomError(s, "AgentSessionsValueUnit")
         .withArgs(eur.unit, UNIT);
+      const unnamed = { ...config(), unit: "0x0000000000000000" };
+      await expect(s.connect(account).setValueBudget(id, unnamed))
+        .to.be.revertedWithCustomError(s, "AgentSessionsValueUnit")
+        .withArgs(unnamed.unit, UNIT);
       await expect(s.connect(account).setValueBudget(ethers.id("nope"), config())).to.be.revertedWithCustomError(
         s,
         "AgentSessionsUnknownSession",

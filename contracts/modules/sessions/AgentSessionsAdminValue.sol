@@ -29,7 +29,9 @@ abstract contract AgentSessionsAdminValue is AgentSessionsAdminBase {
             revert AgentSessionsUnknownSession(sessionId);
         }
         bytes8 unit = _valueUnit[account];
-        if (unit != bytes8(0) && unit != config.unit) revert AgentSessionsValueUnit(config.unit, unit);
+        if (config.unit == bytes8(0) || (unit != bytes8(0) && unit != config.unit)) {
+            revert AgentSessionsValueUnit(config.unit, unit);
+        }
         ValueBudget.Budget storage b = _valueBudgets[sessionId][account];
         if (ValueBudget.loosens(b.config, config) && !_loosening(account)) return;
         b.configure(config);
