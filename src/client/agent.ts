@@ -3,6 +3,7 @@
  * transport. It can ask what an operation would do ({@link AgentSession.preflight}) and send it
  * ({@link AgentSession.send}), getting back either an execution, a queued request, or a typed refusal.
  */
+import { PRICE_FAILURES, VALUE_LIMITS, type PriceFailure, type ValueLimit } from "./valueBudget.js";
 import { Interface, ZeroHash, dataLength, getAddress, type Provider, type Signer } from "ethers";
 import { executeCalldata, wrapExecuteUserOp, type Call } from "../account/encoding.js";
 import {
@@ -73,7 +74,42 @@ export type SendResult =
       earliestExecution: bigint;
       /** Unix seconds from which the request can no longer run. */
       expiresAt: bigint;
+      /**
+       * Set when a value budget (a cap in money across tokens) queued the operation: the verdict that did (the
+       * session's or the account's budget), with `limit` by name, the value and the limit's number in unit base
+       * units; or, when the spend could not be valued, the token and the `failure` (e.g. `Stale`).
+       */
+      value?: ValueReason;
     };
+
+/** Why a value budget queued an operation ({@link SendResult}). */
+export interface ValueReason {
+  budget: "session" | "account";
+  limit: ValueLimit;
+  value: bigint;
+  bound: bigint;
+  failure?: PriceFailure;
+  unpricedToken?: string;
+}
+
+/** The reason in a `ValueAssessed` quote: the stricter of the session's and the account's verdict. */
+function valueReason(quote: {
+  failure: bigint;
+  unpricedToken: string;
+  session: { tier: bigint; limit: bigint; value: bigint; bound: bigint };
+  account: { tier: bigint; limit: bigint; value: bigint; bound: bigint };
+}): ValueReason {
+  const budget = quote.account.tier > quote.session.tier ? "account" : "session";
+  const v = quote[budget];
+  const failure = Number(quote.failure);
+  return {
+    budget,
+    limit: VALUE_LIMITS[Number(v.limit)] ?? "Price",
+    value: v.value,
+    bound: v.bound,
+    ...(failure !== 0 ? { failure: PRICE_FAILURES[failure] ?? "NoSource", unpricedToken: quote.unpricedToken } : {}),
+  };
+}
 
 /** Options of {@link AgentSession}. */
 export interface AgentSessionOptions {
@@ -237,9 +273,11 @@ export class AgentSession {
       fixed: this.gas,
     });
     const sessionsAddress = (await this.sessions.getAddress()).toLowerCase();
+    let value: ValueReason | undefined;
     for (const log of result.logs) {
       if (log.address.toLowerCase() !== sessionsAddress) continue;
       const parsed = this.sessions.interface.parseLog({ topics: [...log.topics], data: log.data });
+      if (parsed?.name === "ValueAssessed") value = valueReason(parsed.args.quote);
       if (parsed?.name !== "OperationQueued") continue;
       const requestId: string = parsed.args.requestId;
       const timelock = ReinsTimelock__factory.connect(await this.sessions.timelock(), this.provider);
@@ -255,6 +293,7 @@ export class AgentSession {
         limit: parsed.args.limit,
         earliestExecution: op.readyAt,
         expiresAt: op.expiresAt,
+        ...(value ? { value } : {}),
       };
     }
     return {
