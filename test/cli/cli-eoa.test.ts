@@ -5,20 +5,18 @@
  * validator installed by hand included) and ends the session for good.
  */
 import { expect } from "chai";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { network } from "hardhat";
-import { Wallet, parseEther, toBeHex } from "ethers";
+import { rmSync } from "node:fs";
+import { Wallet } from "ethers";
 import { MODULE_TYPE_VALIDATOR } from "../../src/account/encoding.js";
 import type { MockERC20 } from "../../types/ethers-contracts/index.js";
-import { killAllCli, runReins, type CliRun } from "../helpers/cli.js";
+import { killAllCli } from "../helpers/cli.js";
+import { deployedContracts, operatorCli, operatorFolder, startHttpChain, type HttpChain } from "../helpers/operator.js";
 
 const TUSD = 10n ** 6n;
 
 describe("reins CLI: EIP-7702 upgrade-eoa / downgrade-eoa (separate process)", function () {
-  let server: Awaited<ReturnType<typeof network.createServer>>;
-  let connection: Awaited<ReturnType<typeof network.create>>;
+  let chain: HttpChain | undefined;
+  let connection: HttpChain["connection"];
   let rpcUrl: string;
   let dir: string;
   let token: MockERC20;
@@ -27,49 +25,36 @@ describe("reins CLI: EIP-7702 upgrade-eoa / downgrade-eoa (separate process)", f
   const agent = Wallet.createRandom();
   const payee = Wallet.createRandom().address;
 
-  const reins = (args: string[]): Promise<CliRun> =>
-    runReins(args, {
-      cwd: dir,
-      env: {
-        REINS_RPC_URL: rpcUrl,
-        REINS_DEPLOYER_KEY: deployer.privateKey,
-        REINS_OWNER_KEY: eoa.privateKey,
-        REINS_AGENT_KEY: agent.privateKey,
-      },
-    });
-  async function json<T = Record<string, unknown>>(args: string[]): Promise<T> {
-    const r = await reins([...args, "--json"]);
-    expect(r.code, `reins ${args.join(" ")}\n${r.stderr}`).to.equal(0);
-    return JSON.parse(r.stdout) as T;
-  }
+  const env = () => ({
+    REINS_RPC_URL: rpcUrl,
+    REINS_DEPLOYER_KEY: deployer.privateKey,
+    REINS_OWNER_KEY: eoa.privateKey,
+    REINS_AGENT_KEY: agent.privateKey,
+  });
+  const { reins, json } = operatorCli({
+    dir: () => dir,
+    env,
+    block: () => connection.ethers.provider.getBlockNumber(),
+  });
 
   before(async function () {
-    server = await network.createServer("default", "127.0.0.1", 0);
-    const { address, port } = await server.listen();
-    rpcUrl = `http://${address}:${port}`;
-    connection = await network.create({ network: "localhost", chainType: "l1", override: { url: rpcUrl } });
+    chain = await startHttpChain([deployer, eoa, agent]);
+    ({ connection, rpcUrl } = chain);
     const { ethers } = connection;
-    for (const w of [deployer, eoa, agent]) {
-      await ethers.provider.send("hardhat_setBalance", [w.address, toBeHex(parseEther("100"))]);
-    }
     token = (await ethers.deployContract("MockERC20", ["Test USD", "TUSD", 6])) as unknown as MockERC20;
     await (await token.mint(eoa.address, 500n * TUSD)).wait();
-    dir = mkdtempSync(join(tmpdir(), "reins-cli-eoa-"));
-    writeFileSync(join(dir, "reins.config.json"), JSON.stringify({ tokens: { TUSD: await token.getAddress() } }));
+    dir = operatorFolder("reins-cli-eoa-", { TUSD: await token.getAddress() });
     await json(["deploy"]);
   });
 
   after(async function () {
     killAllCli();
-    await connection?.close();
-    await server?.close().catch(() => undefined);
+    await chain?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it("upgrade-eoa, status, an agent payment, a no-op rerun, a validator installed by hand, then downgrade-eoa removes every module and ends the session", async function () {
-    const deployed = (
-      JSON.parse(readFileSync(join(dir, "deployments", "31337.json"), "utf8")) as { contracts: Record<string, string> }
-    ).contracts;
+    const deployed = deployedContracts(dir);
     const impl = deployed.ReinsAccount7702;
     const up = await json<{ account: string; status: string; delegate: string }>([
       "account", "upgrade-eoa", "--security-delay", "0s",

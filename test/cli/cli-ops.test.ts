@@ -7,20 +7,19 @@
  * its exit code, exactly one line on stderr, and no new block.
  */
 import { expect } from "chai";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { network } from "hardhat";
 import { JsonRpcProvider, Wallet, parseEther, toBeHex } from "ethers";
 import { DirectSender, ReinsOwner } from "../../src/client/index.js";
 import type { MockERC20 } from "../../types/ethers-contracts/index.js";
-import { closed, jsonLines, killAllCli, runReins, spawnReins, type CliRun } from "../helpers/cli.js";
+import { closed, jsonLines, killAllCli, spawnReins } from "../helpers/cli.js";
+import { deployedContracts, operatorCli, operatorFolder, startHttpChain, type HttpChain } from "../helpers/operator.js";
 
 const TUSD = 10n ** 6n;
 
 describe("reins CLI: issue 17 fixes (separate process)", function () {
-  let server: Awaited<ReturnType<typeof network.createServer>>;
-  let connection: Awaited<ReturnType<typeof network.create>>;
+  let chain: HttpChain | undefined;
+  let connection: HttpChain["connection"];
   let rpcUrl: string;
   let dir: string;
   let token: MockERC20;
@@ -42,42 +41,14 @@ describe("reins CLI: issue 17 fixes (separate process)", function () {
     REINS_SENDER_KEY: deployer.privateKey,
   });
 
-  /** Run `reins …` as a child process in the operator folder. */
-  const reins = (args: string[], extraEnv: Record<string, string> = {}): Promise<CliRun> =>
-    runReins(args, { cwd: dir, env: { ...env(), ...extraEnv } });
-
-  async function ok(args: string[], extraEnv: Record<string, string> = {}): Promise<CliRun> {
-    const r = await reins(args, extraEnv);
-    expect(r.code, `reins ${args.join(" ")}\n${r.stderr}`).to.equal(0);
-    return r;
-  }
-
-  async function json<T = Record<string, unknown>>(args: string[], extraEnv: Record<string, string> = {}): Promise<T> {
-    return JSON.parse((await ok([...args, "--json"], extraEnv)).stdout) as T;
-  }
-
   const block = () => connection.ethers.provider.getBlockNumber();
   const advance = async (seconds: number) => {
     await connection.ethers.provider.send("evm_increaseTime", [seconds]);
     await connection.ethers.provider.send("evm_mine", []);
   };
 
-  /** Exit `code`, exactly one line on stderr matching `pattern`, no new block (nothing sent). */
-  async function refused(args: string[], code: number, pattern: RegExp, extraEnv: Record<string, string> = {}) {
-    const before = await block();
-    const r = await reins(args, extraEnv);
-    const lines = r.stderr.split("\n").filter((l) => l.trim() !== "");
-    expect(lines, `reins ${args.join(" ")}: stderr`).to.have.length(1);
-    expect(lines[0]).to.match(/^reins: /);
-    expect(lines[0]).to.match(pattern);
-    expect(r.code, `reins ${args.join(" ")}: ${lines[0]}`).to.equal(code);
-    expect(await block(), "no transaction").to.equal(before);
-    return lines[0];
-  }
-
-  const record = () =>
-    (JSON.parse(readFileSync(join(dir, "deployments", "31337.json"), "utf8")) as { contracts: Record<string, string> })
-      .contracts;
+  const { reins, ok, json, refused } = operatorCli({ dir: () => dir, env, block });
+  const record = () => deployedContracts(dir);
 
   const usesOf = async (acc: string, id: string) =>
     (await json<{ sessions: { sessionId: string; uses: string }[] }>(["session", "list", acc])).sessions.find(
@@ -85,23 +56,14 @@ describe("reins CLI: issue 17 fixes (separate process)", function () {
     )!.uses;
 
   before(async function () {
-    server = await network.createServer("default", "127.0.0.1", 0);
-    const { address, port } = await server.listen();
-    rpcUrl = `http://${address}:${port}`;
-    connection = await network.create({ network: "localhost", chainType: "l1", override: { url: rpcUrl } });
+    chain = await startHttpChain([deployer, owner, agent]);
+    ({ connection, rpcUrl } = chain);
     const { ethers } = connection;
-    for (const w of [deployer, owner, agent]) {
-      await ethers.provider.send("hardhat_setBalance", [w.address, toBeHex(parseEther("100"))]);
-    }
     token = (await ethers.deployContract("MockERC20", ["Test USD", "TUSD", 6])) as unknown as MockERC20;
     tokenAddress = await token.getAddress();
     other = (await ethers.deployContract("MockERC20", ["Other", "OTH", 18])) as unknown as MockERC20;
     otherAddress = await other.getAddress();
-    dir = mkdtempSync(join(tmpdir(), "reins-cli-ops-"));
-    writeFileSync(
-      join(dir, "reins.config.json"),
-      JSON.stringify({ tokens: { TUSD: tokenAddress, OTH: otherAddress } }),
-    );
+    dir = operatorFolder("reins-cli-ops-", { TUSD: tokenAddress, OTH: otherAddress });
     await ok(["deploy"]);
     const created = await json<{ account: string }>(["account", "create", "--prefund", "2", "--security-delay", "0s"]);
     account = created.account;
@@ -118,8 +80,7 @@ describe("reins CLI: issue 17 fixes (separate process)", function () {
 
   after(async function () {
     killAllCli();
-    await connection?.close();
-    await server?.close().catch(() => undefined);
+    await chain?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

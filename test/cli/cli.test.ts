@@ -6,22 +6,21 @@
  */
 import { CONTRACT_NAMES } from "../../src/deploy/plan.js";
 import { expect } from "chai";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { network } from "hardhat";
 import { JsonRpcProvider, Wallet, getAddress, parseEther, toBeHex } from "ethers";
 import { COMMANDS } from "../../src/cli/main.js";
 import { AgentSession, DirectSender, ReinsError, executeQueued, findQueued } from "../../src/client/index.js";
 import { ReinsTimelock__factory, type MockERC20 } from "../../types/ethers-contracts/index.js";
-import { killAllCli, runReins, type CliRun } from "../helpers/cli.js";
+import { killAllCli } from "../helpers/cli.js";
+import { deployedContracts, operatorCli, operatorFolder, startHttpChain, type HttpChain } from "../helpers/operator.js";
 
 const TUSD = 10n ** 6n;
 const DEV_WARNING = /^reins: warning: --security-delay 0s: loosening changes .* apply at once/m;
 
 describe("reins CLI (separate process)", function () {
-  let server: Awaited<ReturnType<typeof network.createServer>>;
-  let connection: Awaited<ReturnType<typeof network.create>>;
+  let chain: HttpChain | undefined;
+  let connection: HttpChain["connection"];
   let rpcUrl: string;
   let dir: string;
   let token: MockERC20;
@@ -41,59 +40,24 @@ describe("reins CLI (separate process)", function () {
     REINS_AGENT_KEY: agent.privateKey,
   });
 
-  /** Run `reins …` as a child process in the operator folder. */
-  const reins = (args: string[], extraEnv: Record<string, string> = {}): Promise<CliRun> =>
-    runReins(args, { cwd: dir, env: { ...env(), ...extraEnv } });
-
-  async function ok(args: string[], extraEnv: Record<string, string> = {}): Promise<CliRun> {
-    const r = await reins(args, extraEnv);
-    expect(r.code, `reins ${args.join(" ")}\n${r.stderr}`).to.equal(0);
-    return r;
-  }
-
-  async function json<T = Record<string, unknown>>(args: string[], extraEnv: Record<string, string> = {}): Promise<T> {
-    return JSON.parse((await ok([...args, "--json"], extraEnv)).stdout) as T;
-  }
-
   const block = () => connection.ethers.provider.getBlockNumber();
+  const { reins, ok, json, refused } = operatorCli({ dir: () => dir, env, block });
 
   /** Reins addresses from the operator folder's deployment record (after `reins deploy`). */
-  const record = () =>
-    (JSON.parse(readFileSync(join(dir, "deployments", "31337.json"), "utf8")) as { contracts: Record<string, string> })
-      .contracts;
-
-  /** The command fails with `code`, exactly one line on stderr matching `pattern`, and no new block. */
-  async function refused(args: string[], code: number, pattern: RegExp, extraEnv: Record<string, string> = {}) {
-    const before = await block();
-    const r = await reins(args, extraEnv);
-    const lines = r.stderr.split("\n").filter((l) => l.trim() !== "");
-    expect(lines, `reins ${args.join(" ")}: stderr`).to.have.length(1);
-    expect(lines[0]).to.match(/^reins: /);
-    expect(lines[0]).to.match(pattern);
-    expect(r.code, `reins ${args.join(" ")}: ${lines[0]}`).to.equal(code);
-    expect(await block(), "no transaction").to.equal(before);
-    return lines[0];
-  }
+  const record = () => deployedContracts(dir);
 
   before(async function () {
-    server = await network.createServer("default", "127.0.0.1", 0);
-    const { address, port } = await server.listen();
-    rpcUrl = `http://${address}:${port}`;
-    connection = await network.create({ network: "localhost", chainType: "l1", override: { url: rpcUrl } });
+    chain = await startHttpChain([deployer, owner, agent]);
+    ({ connection, rpcUrl } = chain);
     const { ethers } = connection;
-    for (const w of [deployer, owner, agent]) {
-      await ethers.provider.send("hardhat_setBalance", [w.address, toBeHex(parseEther("100"))]);
-    }
     token = (await ethers.deployContract("MockERC20", ["Test USD", "TUSD", 6])) as unknown as MockERC20;
     tokenAddress = await token.getAddress();
-    dir = mkdtempSync(join(tmpdir(), "reins-cli-"));
-    writeFileSync(join(dir, "reins.config.json"), JSON.stringify({ tokens: { TUSD: tokenAddress } }));
+    dir = operatorFolder("reins-cli-", { TUSD: tokenAddress });
   });
 
   after(async function () {
     killAllCli();
-    await connection?.close();
-    await server?.close().catch(() => undefined);
+    await chain?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

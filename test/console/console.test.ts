@@ -15,7 +15,6 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { network } from "hardhat";
 import { JsonRpcProvider, Network, Wallet, getAddress, parseEther, toBeHex } from "ethers";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { build } from "vite";
@@ -31,6 +30,7 @@ import { paymentsSession } from "../../src/session/presets.js";
 import { EventIndex } from "../../src/indexer/index.js";
 import { IndexedConsoleData } from "../../src/console/indexData.js";
 import { startConsole, type RunningConsole } from "../../src/console/server.js";
+import { startHttpChain, type HttpChain } from "../helpers/operator.js";
 import {
   AgentSessions__factory,
   CircuitBreaker__factory,
@@ -47,8 +47,8 @@ const TUSD = 10n ** 6n;
 
 describe("owner console in headless chromium (issue 14)", function () {
   this.timeout(180_000);
-  let server: Awaited<ReturnType<typeof network.createServer>>;
-  let connection: Awaited<ReturnType<typeof network.create>>;
+  let chain: HttpChain | undefined;
+  let connection: HttpChain["connection"];
   let provider: JsonRpcProvider;
   let running: RunningConsole;
   let index: EventIndex;
@@ -125,14 +125,10 @@ describe("owner console in headless chromium (issue 14)", function () {
   before(async function () {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
     const t0 = Date.now();
-    server = await network.createServer("default", "127.0.0.1", 0);
-    const { address, port } = await server.listen();
-    const rpcUrl = `http://${address}:${port}`;
-    connection = await network.create({ network: "localhost", chainType: "l1", override: { url: rpcUrl } });
+    chain = await startHttpChain([deployer, relayer, agentBundler, ownerBundler]);
+    connection = chain.connection;
+    const { rpcUrl } = chain;
     const { ethers } = connection;
-    for (const w of [deployer, relayer, agentBundler, ownerBundler]) {
-      await ethers.provider.send("hardhat_setBalance", [w.address, toBeHex(parseEther("100"))]);
-    }
     provider = new JsonRpcProvider(rpcUrl, Network.from(31337n), {
       staticNetwork: true,
       cacheTimeout: -1,
@@ -279,8 +275,7 @@ describe("owner console in headless chromium (issue 14)", function () {
     await running?.close().catch(() => undefined);
     index?.close();
     provider?.destroy();
-    await connection?.close?.().catch?.(() => undefined);
-    await server?.close().catch(() => undefined);
+    await chain?.close();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 

@@ -13,8 +13,7 @@ import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { network } from "hardhat";
-import { AbiCoder, JsonRpcProvider, Network, Wallet, hexlify, parseEther, toBeHex } from "ethers";
+import { AbiCoder, JsonRpcProvider, Network, Wallet, hexlify, parseEther } from "ethers";
 import { chromium, type Browser, type CDPSession, type Page } from "playwright-core";
 import { build } from "vite";
 import {
@@ -30,6 +29,7 @@ import { paymentsSession } from "../../src/session/presets.js";
 import { EventIndex } from "../../src/indexer/index.js";
 import { IndexedConsoleData } from "../../src/console/indexData.js";
 import { startConsole, type RunningConsole } from "../../src/console/server.js";
+import { startHttpChain, type HttpChain } from "../helpers/operator.js";
 import { ReinsAccount__factory, type MockERC20 } from "../../types/ethers-contracts/index.js";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -50,8 +50,8 @@ function p256Key() {
 
 describe("owner console with a passkey owner (Chromium virtual authenticator)", function () {
   this.timeout(180_000);
-  let server: Awaited<ReturnType<typeof network.createServer>>;
-  let connection: Awaited<ReturnType<typeof network.create>>;
+  let chain: HttpChain | undefined;
+  let connection: HttpChain["connection"];
   let provider: JsonRpcProvider;
   let running: RunningConsole;
   let index: EventIndex;
@@ -107,14 +107,10 @@ describe("owner console with a passkey owner (Chromium virtual authenticator)", 
   before(async function () {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
     const t0 = Date.now();
-    server = await network.createServer("default", "127.0.0.1", 0);
-    const { address, port } = await server.listen();
-    const rpcUrl = `http://${address}:${port}`;
-    connection = await network.create({ network: "localhost", chainType: "l1", override: { url: rpcUrl } });
+    chain = await startHttpChain([deployer, relayer, bundler]);
+    connection = chain.connection;
+    const { rpcUrl } = chain;
     const { ethers } = connection;
-    for (const w of [deployer, relayer, bundler]) {
-      await ethers.provider.send("hardhat_setBalance", [w.address, toBeHex(parseEther("100"))]);
-    }
     provider = new JsonRpcProvider(rpcUrl, Network.from(31337n), { staticNetwork: true, cacheTimeout: -1 });
     provider.pollingInterval = 50;
     const deployments = mkdtempSync(join(tmpdir(), "reins-passkey-console-deploy-"));
@@ -213,8 +209,7 @@ describe("owner console with a passkey owner (Chromium virtual authenticator)", 
     await running?.close().catch(() => undefined);
     index?.close();
     provider?.destroy();
-    await connection?.close?.().catch?.(() => undefined);
-    await server?.close().catch(() => undefined);
+    await chain?.close();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
