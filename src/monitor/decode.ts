@@ -58,7 +58,9 @@ function parse(log: RawLog): LogDescription | null {
 
 function stringify(value: unknown): string {
   if (typeof value === "bigint") return value.toString();
-  if (Array.isArray(value)) return JSON.stringify(value.map((v) => (typeof v === "bigint" ? v.toString() : v)));
+  // Struct arguments nest (ValueAssessed's quote, PriceSourceSet's entry): bigints at any depth become strings.
+  if (Array.isArray(value))
+    return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
   return String(value);
 }
 
