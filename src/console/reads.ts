@@ -24,6 +24,9 @@ import type { ActivityEvent, ConsoleData } from "./data.js";
 import { scopeWords } from "./scope.js";
 import { describeOwner, rootOwner } from "./owner.js";
 import type { TokenBook, TokenMeta } from "./tokens.js";
+import { money, priceSourcesShown, valueBudgetShown, valueReason, valueUnit } from "./value.js";
+import { PRICE_SOURCE_KINDS, formatUnitValue } from "../client/valueBudget.js";
+import { unitName } from "../client/actions/valueStatus.js";
 
 /** What every read needs. */
 export interface ReadContext {
@@ -164,6 +167,15 @@ export async function accountView(c: ReadContext) {
     };
   }
   const deposit = await IEntryPoint__factory.connect(c.entryPoint, provider).balanceOf(account);
+  // The account's value budget, and the price source of every token a session of the account has a budget for.
+  const budgeted = new Set<string>();
+  for (const s of await listSessions(sessions, account))
+    for (const t of await budgetTokens(sessions, account, s.sessionId)) budgeted.add(getAddress(t));
+  const value = {
+    unit: await valueUnit(c),
+    budget: await valueBudgetShown(c, "account"),
+    prices: await priceSourcesShown(c, [...budgeted]),
+  };
   return {
     account,
     owner: root ? describeOwner(root) : await ownerOf(c),
@@ -179,6 +191,7 @@ export async function accountView(c: ReadContext) {
     guardians,
     breaker,
     fleet,
+    value,
   };
 }
 
@@ -256,9 +269,13 @@ export async function sessionsView(c: ReadContext) {
       approvalWindow: duration(s.approvalWindow),
       scope: await scopeWords(c.provider, c.deployment.sessions, c.account, s.grantedIn, s.agent, c.tokens),
       budgets,
+      value: {
+        budget: await valueBudgetShown(c, s.sessionId),
+        prices: await priceSourcesShown(c, await budgetTokens(sessions, c.account, s.sessionId)),
+      },
     });
   }
-  return { now: Number(now), sessions: out };
+  return { now: Number(now), accountValue: await valueBudgetShown(c, "account"), sessions: out };
 }
 
 /** Which limit a queued request hit, in words, from its tier and the limit the module reported. */
@@ -268,6 +285,24 @@ function limitWords(tier: string, limit: AmountView | null): string {
   return tier === "approval"
     ? `above the approval limit of ${limit.text} ${limit.symbol} (ceiling, or what is left of the period / lifetime / fleet budget)`
     : `above the instant threshold of ${limit.text} ${limit.symbol}: waits the session's queue delay`;
+}
+
+/**
+ * Why a request was queued, in words. The value budgets queued it when their verdict is the request's tier
+ * (`ValueAssessed`); the per-token budgets did when the token amount is above the limit `OperationQueued` reported
+ * (at or below it, the token verdict was instant). Both can hold: then both are said.
+ */
+function queueWords(
+  tier: string,
+  hit: AmountView | null,
+  limit: AmountView | null,
+  value: Awaited<ReturnType<typeof valueReason>>,
+): string {
+  if (!value || value.tier !== tier) return limitWords(tier, limit);
+  const parts = [...value.words];
+  if (hit && limit && BigInt(hit.raw) > BigInt(limit.raw))
+    parts.push(`and the ${hit.symbol} budget: ${hit.text} above its limit of ${limit.text} ${limit.symbol}`);
+  return parts.join("; ");
 }
 
 /** The Inbox page: pending requests (decoded) and pending security-delayed changes. */
@@ -287,6 +322,9 @@ export async function inboxView(c: ReadContext) {
     }
     const limit =
       ev?.token !== undefined && ev.limit !== undefined ? await amountView(c.tokens, ev.token, ev.limit) : null;
+    const hit =
+      ev?.token !== undefined && ev.amount !== undefined ? await amountView(c.tokens, ev.token, ev.amount) : null;
+    const value = ev ? await valueReason(c, ev) : null;
     requests.push({
       id: q.id,
       tier: q.tier,
@@ -295,9 +333,10 @@ export async function inboxView(c: ReadContext) {
       sessionId: q.sessionId,
       payments,
       calls: calls.length,
-      hit: ev?.token !== undefined && ev.amount !== undefined ? await amountView(c.tokens, ev.token, ev.amount) : null,
+      hit,
       limit,
-      limitWords: limitWords(q.tier, limit),
+      limitWords: queueWords(q.tier, hit, limit, value),
+      value,
       intentHash: ev?.intentHash ?? ZeroHash,
       readyAt: Number(q.readyAt),
       expiresAt: Number(q.expiresAt),
@@ -343,6 +382,26 @@ async function changeWords(c: ReadContext, data: string): Promise<string> {
       const t = await c.tokens.meta(b.token as string);
       return `raise the ${t.symbol} budget of session ${(a[0] as string).slice(0, 10)}…: instant ${amount(b.instantThreshold, t.decimals)}, ceiling ${amount(b.ceiling, t.decimals)}, ${amount(b.periodCap, t.decimals)}/${duration(b.period)}, lifetime ${amount(b.lifetimeCap, t.decimals)}`;
     }
+    case "setValueBudget": {
+      const v = a[1];
+      const unit = unitName(v.unit as string);
+      const d = Number(v.unitDecimals);
+      const m = (x: bigint) => money(formatUnitValue(x, d), unit);
+      const lifetime = (v.lifetimeCap as bigint) >= (1n << 128n) - 1n ? "unlimited" : m(v.lifetimeCap);
+      return `${valueScope(a[0] as string)} value budget becomes: instant ${m(v.instantThreshold)}, ceiling ${m(v.ceiling)}, ${m(v.periodCap)}/${duration(v.period)}, lifetime ${lifetime}`;
+    }
+    case "clearValueBudget":
+      return `remove ${valueScope(a[0] as string)} value budget`;
+    case "setPriceSource": {
+      const t = await c.tokens.meta(a[0] as string);
+      const src = a[2];
+      const kind = PRICE_SOURCE_KINDS[Number(src.kind)];
+      const words =
+        kind === "Fixed"
+          ? `fixed ${formatUnitValue(src.rate as bigint, Number(src.rateDecimals))}`
+          : `feed ${getAddress(src.feed as string)} (stale after ${src.maxStaleness} s)`;
+      return `price source of ${t.symbol}: ${words}`;
+    }
     case "setFleetBudget": {
       const t = await c.tokens.meta(a[0] as string);
       return `${t.symbol} fleet budget ${amount(a[1], t.decimals)}/${duration(a[3])}, lifetime ${amount(a[2], t.decimals)}`;
@@ -350,6 +409,11 @@ async function changeWords(c: ReadContext, data: string): Promise<string> {
     default:
       return parsed.name;
   }
+}
+
+/** `the account's` for session id zero, else `session 0x12345678…'s`. */
+function valueScope(sessionId: string): string {
+  return sessionId === ZeroHash ? "the account's" : `session ${sessionId.slice(0, 10)}…'s`;
 }
 
 /** The Activity page: the timeline (newest first) and spend per token per day. */

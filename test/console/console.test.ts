@@ -15,15 +15,18 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { JsonRpcProvider, Network, Wallet, getAddress, parseEther, toBeHex } from "ethers";
+import { JsonRpcProvider, Network, Wallet, ZeroHash, getAddress, parseEther, toBeHex } from "ethers";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { build } from "vite";
 import {
   AgentSession,
   DirectSender,
+  ONE_TO_ONE,
   ReinsOwner,
+  policy,
   readDeploymentRecord,
   clientDeployment,
+  valueBudget,
 } from "../../src/client/index.js";
 import { deployReins } from "../../src/deploy/deploy.js";
 import { paymentsSession } from "../../src/session/presets.js";
@@ -35,6 +38,7 @@ import {
   AgentSessions__factory,
   CircuitBreaker__factory,
   ReinsTimelock__factory,
+  type MockAggregator,
   type MockERC20,
 } from "../../types/ethers-contracts/index.js";
 
@@ -67,6 +71,13 @@ describe("owner console in headless chromium (issue 14)", function () {
   let rpc: string;
   let staticDir: string;
   let breakerAddress: string;
+  /** A second session (value budgets): TUSD, WETH (priced by a feed) and DAI (no price source) to alice. */
+  let valueSessionId: string;
+  let valueAgent: AgentSession;
+  let weth: MockERC20;
+  let dai: MockERC20;
+  let feed: MockAggregator;
+  const valueAgentKey = Wallet.createRandom();
   const ownerKey = Wallet.createRandom();
   const deployer = Wallet.createRandom();
   const relayer = Wallet.createRandom();
@@ -118,6 +129,12 @@ describe("owner console in headless chromium (issue 14)", function () {
     expect(wallet.signatures, "signatures asked").to.equal(s + (signed ? 1 : 0));
   }
 
+  /** An ERC-20 transfer of `amount` base units of `erc20` to alice. */
+  const transfer = (erc20: string, amount: bigint) => ({
+    target: erc20,
+    data: token.interface.encodeFunctionData("transfer", [alice, amount]),
+  });
+
   async function agentPay(to: string, amount: bigint) {
     return agent.send({ target: tokenAddress, data: token.interface.encodeFunctionData("transfer", [to, amount]) });
   }
@@ -164,6 +181,18 @@ describe("owner console in headless chromium (issue 14)", function () {
     sessionId = await owner.grantSession(
       paymentsSession({ agent: agentKey.address, token: tokenAddress, recipients: [alice, bob], now }),
     );
+    weth = (await ethers.deployContract("MockERC20", ["Wrapped Ether", "WETH", 18])) as unknown as MockERC20;
+    dai = (await ethers.deployContract("MockERC20", ["Dai", "DAI", 18])) as unknown as MockERC20;
+    feed = (await ethers.deployContract("MockAggregator", [8, 3_000n * 10n ** 8n])) as unknown as MockAggregator;
+    await (await weth.mint(account, 10n ** 18n)).wait();
+    // Granted before the security delay is set (a grant is loosening); its value budget is set in its test.
+    let valuePolicy = policy().agent(valueAgentKey.address).validFor("30d").gas({ perOp: "0.05", total: "1" });
+    for (const t of [tokenAddress, await weth.getAddress(), await dai.getAddress()]) {
+      valuePolicy = valuePolicy
+        .allowTransfer(t, { to: [alice] })
+        .budget(t, { instant: "1000", ceiling: "2000", perPeriod: "5000", period: "24h" });
+    }
+    valueSessionId = await owner.grantSession(await valuePolicy.build({ provider, account }));
     // A circuit breaker with generous rules (Account page: breaker settings; tightened later to trip it).
     breakerAddress = record.contracts.CircuitBreaker!;
     const breaker = CircuitBreaker__factory.connect(breakerAddress, provider);
@@ -192,6 +221,14 @@ describe("owner console in headless chromium (issue 14)", function () {
       agent: agentKey.connect(provider) as unknown as Wallet,
       account,
       sessionId,
+      sessions: sessionsAddress,
+      sender: new DirectSender(agentBundler.connect(provider)),
+    });
+
+    valueAgent = new AgentSession({
+      agent: valueAgentKey.connect(provider) as unknown as Wallet,
+      account,
+      sessionId: valueSessionId,
       sessions: sessionsAddress,
       sender: new DirectSender(agentBundler.connect(provider)),
     });
@@ -435,6 +472,135 @@ describe("owner console in headless chromium (issue 14)", function () {
       .locator(`[data-testid="session"][data-session="${sessionId}"] [data-testid="scope"]`)
       .textContent();
     expect(scope).to.match(/transfer TUSD to 0x\w{4}…\w{4}, 0x\w{4}…\w{4} up to 1000000/);
+  });
+
+  it("value budgets (issue 19): the account's and a session's value budget, the price sources, and why value queued a request", async function () {
+    const t0 = Date.now();
+    const [wethAddress, daiAddress, feedAddress] = [
+      await weth.getAddress(),
+      await dai.getAddress(),
+      await feed.getAddress(),
+    ];
+    // Sources first (at once: no value budget yet), then the session's first value budget (only adds limits).
+    const set = await owner.configureValue({
+      prices: [
+        { token: tokenAddress, tokenDecimals: 6, source: ONE_TO_ONE },
+        {
+          token: wethAddress,
+          tokenDecimals: 18,
+          source: {
+            kind: "aggregator",
+            feed: feedAddress,
+            maxStaleness: 3600n,
+            minPrice: 500n * 10n ** 8n,
+            maxPrice: 20_000n * 10n ** 8n,
+          },
+        },
+      ],
+      budget: {
+        sessionId: valueSessionId,
+        config: valueBudget("USD", 8, {
+          instant: "20",
+          ceiling: "200",
+          perPeriod: "500",
+          period: "24h",
+          lifetime: "2000",
+        }),
+      },
+    });
+    expect(set.status).to.equal("applied");
+    // The account's budget over all sessions: wide, so session 1's payments keep their tiers.
+    const accountSet = await owner.configureValue({
+      budget: {
+        sessionId: "account",
+        config: valueBudget("USD", 8, { instant: "100000", ceiling: "100000", perPeriod: "1000000", period: "7d" }),
+      },
+    });
+    expect(accountSet.status).to.equal("applied");
+    // Once a value budget exists a new price source waits the security delay: DAI has none meanwhile.
+    const daiSource = await owner.configureValue({
+      prices: [{ token: daiAddress, tokenDecimals: 18, source: ONE_TO_ONE }],
+    });
+    expect(daiSource.status).to.equal("pending");
+
+    expect((await valueAgent.send(transfer(tokenAddress, 15n * TUSD))).status).to.equal("executed"); // $15 charged
+    const delayed = await valueAgent.send(transfer(tokenAddress, 30n * TUSD)); // $30 > the $20 instant threshold
+    expect(delayed.status).to.equal("queued");
+    if (delayed.status !== "queued") return;
+    expect(delayed.tier).to.equal("delayed"); // the TUSD budget alone would pay it at once (instant up to 1000)
+    const now = (await provider.getBlock("latest"))!.timestamp;
+    await (await feed.setRound(3_000n * 10n ** 8n, now - 7200)).wait(); // two hours old: stale after 3600 s
+    const stale = await valueAgent.send(transfer(wethAddress, 10n ** 15n));
+    expect(stale.status).to.equal("queued");
+    if (stale.status !== "queued") return;
+    expect(stale.tier).to.equal("approval");
+
+    const sessions = AgentSessions__factory.connect(sessionsAddress, provider);
+    const onChain = {
+      session: await sessions.valueBudgetOf(account, valueSessionId),
+      account: await sessions.valueBudgetOf(account, ZeroHash),
+    };
+    expect(onChain.session.config.periodCap - onChain.session.periodLeft).to.equal(15n * 10n ** 8n);
+
+    // Account page: the account's value budget (as valueBudgetOf says) and every budgeted token's price source.
+    await open("account");
+    const accountCard = page.locator('[data-testid="account-value"]');
+    const accountBar = accountCard.locator('[data-testid="value-bar"]');
+    expect(await accountBar.getAttribute("data-cap-raw")).to.equal(onChain.account.config.periodCap.toString());
+    expect(await accountBar.getAttribute("data-left-raw")).to.equal(onChain.account.periodLeft.toString());
+    expect(await accountCard.locator('[data-testid="value-limits"]').textContent()).to.match(
+      /instant up to \$100000, queued up to \$100000, .* lifetime unlimited/,
+    );
+    const priceWords = async (scope: ReturnType<Page["locator"]>, token: string) =>
+      scope.locator(`[data-testid="price-source"][data-token="${token}"] [data-testid="price-words"]`).textContent();
+    expect(await priceWords(accountCard, tokenAddress)).to.equal("fixed 1 USD per TUSD");
+    expect(await priceWords(accountCard, wethAddress)).to.match(/^feed 0x\w{4}…\w{4} \(stale after 3600 s\)$/);
+    expect(await priceWords(accountCard, daiAddress)).to.equal("none: spends need your approval");
+
+    // Sessions page: the session's value budget, $15 of $500 spent (its instant spend), and its price sources.
+    await open("sessions");
+    const card = page.locator(
+      `[data-testid="session"][data-session="${valueSessionId}"] [data-testid="session-value"]`,
+    );
+    const bar = card.locator('[data-testid="value-bar"]');
+    expect(await bar.getAttribute("data-left-raw")).to.equal(onChain.session.periodLeft.toString());
+    expect(await card.locator('[data-testid="value-spent"]').textContent()).to.equal("$15");
+    expect(await card.locator('[data-testid="value-left"]').textContent()).to.equal("$485");
+    expect(await card.locator('[data-testid="value-limits"]').textContent()).to.match(
+      /^instant up to \$20, queued up to \$200, above: owner approval · lifetime \$15 of \$2000 \(\$1985 left\)$/,
+    );
+    expect(await card.locator('[data-testid="account-value-note"]').textContent()).to.match(/account's value budget/);
+    expect(await priceWords(card, wethAddress)).to.match(/^feed 0x\w{4}…\w{4} \(stale after 3600 s\)$/);
+    expect(await priceWords(card, daiAddress)).to.equal("none: spends need your approval");
+    // Session 1 has no value budget of its own.
+    expect(
+      await page
+        .locator(`[data-testid="session"][data-session="${sessionId}"] [data-testid="value-budget"]`)
+        .getAttribute("data-set"),
+    ).to.equal("false");
+
+    // Inbox: why each was queued, from its ValueAssessed; the pending DAI price source in words.
+    await open("inbox");
+    const req = (id: string) => page.locator(`[data-testid="request"][data-id="${id.toLowerCase()}"]`);
+    expect(await req(delayed.requestId).locator('[data-testid="req-limit"]').textContent()).to.equal(
+      "session value budget: value $30 above the instant threshold $20: waits the session's queue delay",
+    );
+    expect(await req(delayed.requestId).locator('[data-testid="req-value"]').textContent()).to.equal(
+      "queued by the value budget",
+    );
+    expect(await req(stale.requestId).locator('[data-testid="req-limit"]').textContent()).to.equal(
+      "WETH price unavailable (Stale): needs your approval",
+    );
+    expect(await req(stale.requestId).locator('[data-testid="req-value"]').getAttribute("data-failure")).to.equal(
+      "Stale",
+    );
+    const changes = await page.locator('[data-testid="change"]').allTextContents();
+    expect(changes.some((c) => c.includes("price source of DAI: fixed 1"))).to.equal(true, changes.join("\n"));
+
+    // Out of the way of the tests below (they count the inbox's requests).
+    await owner.cancelQueued(delayed.requestId);
+    await owner.cancelQueued(stale.requestId);
+    console.log(`      value budgets: ${Date.now() - t0} ms`);
   });
 
   it("screenshots of the four pages", async function () {

@@ -1,6 +1,10 @@
-/** The Account page: owner, modules, pause state, balances, deposit, watchdogs, guardians, breaker, fleet budgets. */
+/**
+ * The Account page: owner, modules, pause state, balances, deposit, watchdogs, guardians, breaker, fleet budgets,
+ * the account's value budget and the price sources.
+ */
 import type { AmountView } from "../api.js";
 import { esc, short, when } from "../html.js";
+import { priceSourcesBlock, valueBudgetBlock, type PriceSourceData, type ValueBudgetData } from "./value.js";
 
 /** `/api/account`. */
 export interface AccountData {
@@ -29,6 +33,8 @@ export interface AccountData {
     lifetimeLeft: AmountView;
     period: string;
   }[];
+  /** The account's value budget (over all its sessions) and the price source of every budgeted token. */
+  value: { unit: string; budget: ValueBudgetData | null; prices: PriceSourceData[] };
 }
 
 const row = (k: string, v: string) => `<tr><th>${esc(k)}</th><td>${v}</td></tr>`;
@@ -86,6 +92,10 @@ export function accountPage(a: AccountData): string {
               .join("")}</table>`
           : `<p class="muted">none: each session's own budgets only</p>`
       }
+    </section>
+    <section class="card" data-testid="account-value"><h2>Value budget (all sessions)</h2>
+      ${valueBudgetBlock(a.value.budget, "none: each session's own value budget only")}
+      ${a.value.prices.length ? `<h3>Price sources</h3>${priceSourcesBlock(a.value.prices)}` : ""}
     </section>
   </div>`;
 }

@@ -14,6 +14,8 @@ export interface RequestData {
   hit: AmountView | null;
   limit: AmountView | null;
   limitWords: string;
+  /** Why a value budget queued it (its `ValueAssessed`), or null. */
+  value: { tier: string; failure: string | null; unpricedToken: { symbol: string } | null; words: string[] } | null;
   intentHash: string;
   readyAt: number;
   expiresAt: number;
@@ -37,6 +39,16 @@ export interface InboxData {
 
 const ZERO = "0x" + "0".repeat(64);
 
+/** Whether a value budget queued the request (the reason itself is in `limitWords`), or what it said alone. */
+function valueLine(r: RequestData): string {
+  const v = r.value;
+  if (!v) return "";
+  const attrs = `data-testid="req-value" data-tier="${esc(v.tier)}" data-failure="${esc(v.failure ?? "")}"`;
+  return v.tier === r.tier
+    ? `<div class="req-value" ${attrs}>queued by the value budget</div>`
+    : `<div class="muted" ${attrs}>the value budget alone: ${esc(v.words.join("; "))}</div>`;
+}
+
 function request(r: RequestData): string {
   const pay = r.payments
     .map(
@@ -50,6 +62,7 @@ function request(r: RequestData): string {
       <span class="mono" title="${esc(r.id)}">${esc(r.id.slice(0, 10))}…</span> from session <span class="mono" title="${esc(r.sessionId)}">${esc(r.sessionId.slice(0, 10))}…</span></div>
     ${pay || `<div class="pay">${r.calls} call(s) (not a plain payment)</div>`}
     <div data-testid="req-limit">${esc(r.limitWords)}</div>
+    ${valueLine(r)}
     <div class="muted">intent: ${r.intentHash === ZERO ? "none given" : `<span class="mono">${esc(r.intentHash)}</span>`}</div>
     <div class="facts">
       <div>${

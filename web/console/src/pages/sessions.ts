@@ -1,6 +1,7 @@
 /** The Sessions page: validity, uses, gas, budget bars, scope in words, revoke / renew. */
 import type { AmountView } from "../api.js";
 import { countdown, esc, short, when } from "../html.js";
+import { money, priceSourcesBlock, valueBudgetBlock, type PriceSourceData, type ValueBudgetData } from "./value.js";
 
 /** One budget of a session. */
 export interface BudgetData {
@@ -33,6 +34,8 @@ export interface SessionData {
   approvalWindow: string;
   scope: string[];
   budgets: BudgetData[];
+  /** The session's value budget and the price source of each of its budgeted tokens. */
+  value: { budget: ValueBudgetData | null; prices: PriceSourceData[] };
 }
 
 const pct = (part: string, whole: string) => {
@@ -59,7 +62,11 @@ function bar(b: BudgetData): string {
 }
 
 /** Render the Sessions page. */
-export function sessionsPage(d: { sessions: SessionData[] }): string {
+export function sessionsPage(d: { sessions: SessionData[]; accountValue: ValueBudgetData | null }): string {
+  const a = d.accountValue;
+  const accountNote = a
+    ? `<p class="muted" data-testid="account-value-note">also counts against the account's value budget: ${esc(money(a.periodLeft, a.unit))} of ${esc(money(a.periodCap, a.unit))} left in its ${esc(a.periodText)} window (Account page)</p>`
+    : "";
   if (!d.sessions.length) return `<h1>Sessions</h1><p class="muted">No agent sessions granted yet.</p>`;
   return `<h1>Sessions</h1>${d.sessions
     .map(
@@ -84,6 +91,12 @@ export function sessionsPage(d: { sessions: SessionData[] }): string {
     <ul class="scope" data-testid="scope">${s.scope.length ? s.scope.map((w) => `<li>${esc(w)}</li>`).join("") : `<li class="muted">(grant not readable)</li>`}</ul>
     <h3>Budgets</h3>
     ${s.budgets.map(bar).join("") || `<p class="muted">no budgets: the session may not move value</p>`}
+    <h3>Value budget</h3>
+    <div data-testid="session-value">
+      ${valueBudgetBlock(s.value.budget, "none: the per-token budgets only")}
+      ${accountNote}
+      ${s.value.budget || a ? priceSourcesBlock(s.value.prices) : ""}
+    </div>
   </section>`,
     )
     .join("")}`;
