@@ -1,3 +1,4 @@
+import { readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { configVariable, defineConfig } from "hardhat/config";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
@@ -26,7 +27,7 @@ const irPipeline = {
   path: solcPath,
   settings: { evmVersion: "cancun", viaIR: true, optimizer: { enabled: true, runs: 200 }, metadata: noMetadataHash },
 };
-const sizeSensitive = {
+const sizeSensitive: Record<string, typeof irPipeline> = {
   "contracts/modules/AgentSessions.sol": irPipeline,
   "contracts/modules/AgentSessionsAdmin.sol": irPipeline,
   "contracts/modules/CircuitBreaker.sol": irPipeline,
@@ -38,6 +39,21 @@ const compilerSettings = {
   viaIR: false,
   metadata: noMetadataHash,
 };
+
+// Test contracts (Solidity tests, harnesses, mocks) compile in a job of their own: in one job with everything else
+// (and the EntryPoint simulations), a clean build made solc's wasm run out of memory (HHE908). The settings differ
+// only in `debug.revertStrings: "default"`, which is the default: the bytecode is the same.
+const testSources = ["contracts/test", "contracts/mocks"].flatMap((dir) =>
+  readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".sol"))
+    .map((f) => `${dir}/${f}`),
+);
+const testJob = {
+  version: SOLC_VERSION,
+  path: solcPath,
+  settings: { ...compilerSettings, debug: { revertStrings: "default" } },
+};
+for (const f of testSources) sizeSensitive[f] ??= testJob;
 
 /** Testnets: RPC URL and deployer key come from Hardhat's keystore or environment (configVariable), never from the repo. */
 function testnet(name: string, chainId: number) {
