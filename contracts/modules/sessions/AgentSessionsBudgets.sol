@@ -21,6 +21,8 @@ abstract contract AgentSessionsBudgets is AgentSessionsStorage {
         Tier tier;
         uint256 worst;
         uint256 limit;
+        // Whether a call grants an allowance (ERC-20 or Permit2), which the execution resets to zero afterwards.
+        bool grantsAllowance;
     }
 
     /// @dev Calldata-visible spend per budgeted token and the highest tier over tokens (reverts for a token
@@ -83,6 +85,9 @@ abstract contract AgentSessionsBudgets is AgentSessionsStorage {
         if (value != 0) a.amounts[_indexOf(a.tokens, address(0))] += value;
         CallPolicy.Outflow memory o = CallPolicy.outflow(account, target, data);
         if (o.amount != 0) a.amounts[_indexOf(a.tokens, o.token)] += o.amount;
+        if (o.kind == CallPolicy.OutflowKind.Approval || o.kind == CallPolicy.OutflowKind.Permit2Approval) {
+            a.grantsAllowance = true;
+        }
     }
 
     function _indexOf(address[] memory tokens, address token) internal pure returns (uint256) {

@@ -131,7 +131,9 @@ abstract contract AgentSessionsExecution is
         result = IERC7579Execution(run.account).executeFromExecutor(mode, payload);
         _RUNNING.asAddress().tstore(running);
         _RUNNING_SESSION.asBytes32().tstore(runningSession);
-        _resetAllowances(run.account, mode, payload);
+        // The assessment interpreted the same calls with the same {CallPolicy-outflow}: it knows whether any of
+        // them granted an allowance, so an operation without one does not decode its calls a third time.
+        if (a.grantsAllowance) _resetAllowances(run.account, mode, payload);
         uint256[] memory afterwards = _balances(run.account, measured);
         for (uint256 i = 0; i < measured.length; ++i) {
             uint256 drop = before[i] > afterwards[i] ? before[i] - afterwards[i] : 0;
