@@ -256,3 +256,115 @@ library ValuePricing {
         }
     }
 }
+
+/// @notice A token's price for one operation ({ValuePriceCache}): `known` once it was read.
+struct TokenPrice {
+    bool known;
+    ValuePricing.PriceFailure failure;
+    uint256 price; // < 2^128
+    uint256 priceDecimals; // <= 36
+    uint256 tokenDecimals; // <= 24
+}
+
+/**
+ * @title ValuePriceCache
+ * @notice The prices an agent operation's value assessment read, kept in transient storage (EIP-1153) for the
+ * charge of the same operation: each token is priced once per operation, and the operation's own calls cannot
+ * move the price it is charged at.
+ * @dev Keys. Every entry is keyed by account, session, operation number and token. The operation number is a
+ * per-account transient counter: {nextOperation} (assessment) takes a fresh one, {retireOperation} (the charge of
+ * an instant run) returns it and moves the counter past it, so an entry is read by at most one charge and never by
+ * a later operation of the same transaction (another bundle entry, a queued run). Transient storage ends with the
+ * transaction. A failure is kept too: a price that failed in assessment stays failed at charge.
+ */
+library ValuePriceCache {
+    /// @dev Base of the per-account operation counters.
+    bytes32 private constant _OP_SLOT = keccak256("reins.sessions.value.operation");
+    /// @dev Base of the kept prices.
+    bytes32 private constant _PRICE_SLOT = keccak256("reins.sessions.value.price");
+    uint256 private constant _KNOWN = 1 << 255;
+
+    /**
+     * @notice Starts a valuation of `account`'s operation: a fresh operation number (never zero).
+     * @param account The account.
+     * @return op The operation number to {store} prices under.
+     */
+    function nextOperation(address account) internal returns (uint256 op) {
+        bytes32 slot = _opSlot(account);
+        assembly ("memory-safe") {
+            op := add(tload(slot), 1)
+            tstore(slot, op)
+        }
+    }
+
+    /**
+     * @notice Ends `account`'s current operation: returns its number (to {load} its prices once) and moves the
+     * counter past it, so no later charge can read them.
+     * @param account The account.
+     * @return op The operation number (zero when none was assessed in this transaction).
+     */
+    function retireOperation(address account) internal returns (uint256 op) {
+        bytes32 slot = _opSlot(account);
+        assembly ("memory-safe") {
+            op := tload(slot)
+            if op {
+                tstore(slot, add(op, 1))
+            }
+        }
+    }
+
+    /**
+     * @notice Keeps `p` for `token` in operation `op` of `account`'s `sessionId`.
+     * @param account The account.
+     * @param sessionId The session.
+     * @param op The operation number ({nextOperation}).
+     * @param token The token.
+     * @param p Its price (`price` < 2^128, decimals < 256).
+     */
+    function store(address account, bytes32 sessionId, uint256 op, address token, TokenPrice memory p) internal {
+        bytes32 slot = _priceSlot(account, sessionId, op, token);
+        uint256 word =
+            _KNOWN | (uint256(p.failure) << 240) | (p.tokenDecimals << 232) | (p.priceDecimals << 224) | p.price;
+        assembly ("memory-safe") {
+            tstore(slot, word)
+        }
+    }
+
+    /**
+     * @notice Reads into `p` the price kept for `token` in operation `op`; false (and `p` untouched) when none.
+     * @param account The account.
+     * @param sessionId The session.
+     * @param op The operation number.
+     * @param token The token.
+     * @param p Receives the price.
+     * @return found Whether a price was kept.
+     */
+    function load(
+        address account,
+        bytes32 sessionId,
+        uint256 op,
+        address token,
+        TokenPrice memory p
+    ) internal view returns (bool found) {
+        bytes32 slot = _priceSlot(account, sessionId, op, token);
+        uint256 word;
+        assembly ("memory-safe") {
+            word := tload(slot)
+        }
+        if (word & _KNOWN == 0) return false;
+        p.known = true;
+        p.failure = ValuePricing.PriceFailure(uint8(word >> 240));
+        p.tokenDecimals = uint8(word >> 232);
+        p.priceDecimals = uint8(word >> 224);
+        p.price = uint128(word);
+        return true;
+    }
+
+    function _opSlot(address account) private pure returns (bytes32) {
+        return keccak256(abi.encode(_OP_SLOT, account));
+    }
+
+    function _priceSlot(address account, bytes32 sessionId, uint256 op, address token) private pure returns (bytes32) {
+        return keccak256(abi.encode(_PRICE_SLOT, account, sessionId, op, token));
+    }
+}

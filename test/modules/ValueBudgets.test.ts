@@ -301,6 +301,84 @@ describe("value budgets (USD across tokens)", function () {
     });
   });
 
+  describe("one price per token per operation", () => {
+    /** A second session paying WETH that may also move the ETH/USD feed or call a greedy router, with `budget`. */
+    async function movingSession(w: ValueWorld, extraToken?: MockERC20) {
+      const router = await ethers.deployContract("GreedyRouter");
+      const tokens = [w.weth, ...(extraToken ? [extraToken] : [])];
+      const id = await grant(w, {
+        ...(await paymentsConfig(w)),
+        permissions: [
+          { target: w.weth.target as string, selector: TRANSFER, valueCap: 0n, calldataLength: 68n, conditions: [] },
+          {
+            target: w.ethUsd.target as string,
+            selector: w.ethUsd.interface.getFunction("setAnswer")!.selector,
+            valueCap: 0n,
+            calldataLength: 36n,
+            conditions: [],
+          },
+          {
+            target: router.target as string,
+            selector: router.interface.getFunction("pull")!.selector,
+            valueCap: 0n,
+            calldataLength: 100n,
+            conditions: [],
+          },
+        ],
+        budgets: tokens.map((t) => wide(t.target as string)),
+      });
+      const set = w.sessions.interface.encodeFunctionData("setValueBudget", [id, config()]);
+      const calls: Call[] = [{ target: w.sessionsAddress, data: set }];
+      for (const t of tokens) {
+        const approve = t.interface.encodeFunctionData("approve", [router.target, 10n ** 30n]);
+        calls.push({ target: t.target as string, data: approve }); // the owner approved the router earlier
+      }
+      const { event } = await ownerCalls(w, calls);
+      expect(event.success, event.revertReason).to.equal(true);
+      return { id, router };
+    }
+
+    it("a feed moved by a call inside the operation does not change what is charged: the assessed price is kept", async () => {
+      const w = await networkHelpers.loadFixture(valueWorld);
+      const { id } = await movingSession(w);
+      const move: Call = {
+        target: w.ethUsd.target as string,
+        data: w.ethUsd.interface.encodeFunctionData("setAnswer", [6_000n * USD]),
+      };
+      // 0.005 ETH: $15 at the assessed $3,000 (instant); $30 at the $6,000 the batch sets before paying
+      const r = await agent(w, [move, pay(w, w.weth, 5n * 10n ** 15n)], id);
+      expect(r.success, r.revertReason).to.equal(true);
+      expect((await w.ethUsd.latestRoundData()).answer, "the call did move the feed").to.equal(6_000n * USD);
+      expect([r.tier, r.charged]).to.deep.equal([TIER.Instant, 15n * USD]);
+      expect((await left(w, id)).period).to.equal(485n * USD);
+      // the next operation is priced afresh: the same payment is now $30, above the instant threshold
+      const next = await agent(w, pay(w, w.weth, 5n * 10n ** 15n), id);
+      expect([next.tier, next.quote!.session.value]).to.deep.equal([TIER.Delayed, 30n * USD]);
+    });
+
+    it("a budgeted token without a price source, pulled by a router with no amount in the calldata, reverts the charge unpriced", async () => {
+      const w = await networkHelpers.loadFixture(valueWorld);
+      const dai = await ethers.deployContract("MockERC20", ["Dai", "DAI", 18]);
+      await dai.mint(w.accountAddress, 10n ** 24n);
+      const { id, router } = await movingSession(w, dai);
+      const pull: Call = {
+        target: router.target as string,
+        data: router.interface.encodeFunctionData("pull", [dai.target, w.accountAddress, 10n ** 18n]),
+      };
+      const { events, receipt } = await sendAgent(w, [await agentOp(w, id, pull)]);
+      expect(events[0].success, "the execution reverts").to.equal(false);
+      const unpriced = w.sessions.interface.encodeErrorResult("AgentSessionsValueUnpriced", [
+        dai.target,
+        FAILURE.NoSource,
+      ]);
+      expect(events[0].revertReason).to.include(unpriced.slice(2));
+      expect(parseEvents(w, receipt).some((e) => e.name === "OperationQueued")).to.equal(false);
+      expect(await dai.balanceOf(router.target), "nothing moved").to.equal(0n);
+      expect(await dai.balanceOf(w.accountAddress)).to.equal(10n ** 24n);
+      expect((await left(w, id)).period).to.equal(500n * USD);
+    });
+  });
+
   describe("the account's value budget over all its sessions", () => {
     it("two sessions share the account's cap; each keeps its own", async () => {
       const w = await networkHelpers.loadFixture(valueWorld);

@@ -3,7 +3,8 @@ pragma solidity 0.8.28;
 
 import {IAgentSessionsValue} from "../../interfaces/IAgentSessionsValue.sol";
 import {ValueBudget} from "../../libraries/ValueBudget.sol";
-import {ValuePricing} from "../../libraries/ValuePricing.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {ValuePricing, ValuePriceCache, TokenPrice} from "../../libraries/ValuePricing.sol";
 import {AgentSessionsAdminBase} from "./AgentSessionsAdminBase.sol";
 
 /**
@@ -72,7 +73,8 @@ abstract contract AgentSessionsAdminValue is AgentSessionsAdminBase {
 
     /**
      * @notice Execution phase of {AgentSessions}: the value tier of an operation's calldata-visible spend (instant
-     * when no value budget applies), with {ValueAssessed} when it is above instant.
+     * when no value budget applies), with {ValueAssessed} when it is above instant. Each spent token is priced once
+     * and its price (or its failure) is kept in transient storage for this operation's charge ({chargeValue}).
      * @param account The account.
      * @param sessionId The session.
      * @param tokens The session's budgeted tokens.
@@ -85,15 +87,25 @@ abstract contract AgentSessionsAdminValue is AgentSessionsAdminBase {
         address[] calldata tokens,
         uint256[] calldata amounts
     ) external delegated returns (Tier tier) {
-        ValueQuote memory q = _quote(account, sessionId, tokens, amounts);
+        uint256 op = ValuePriceCache.nextOperation(account);
+        TokenPrice[] memory prices = _prices(account, sessionId, tokens, amounts, 0);
+        for (uint256 i = 0; i < prices.length; ++i) {
+            TokenPrice memory p = prices[i];
+            if (p.known) ValuePriceCache.store(account, sessionId, op, tokens[i], p);
+        }
+        ValueQuote memory q = _quoteWith(account, sessionId, tokens, amounts, prices);
         tier = Tier(uint8(q.tier));
         if (tier != Tier.Instant) emit ValueAssessed(account, sessionId, q);
     }
 
     /**
-     * @notice Execution phase of {AgentSessions}: values what an execution spent at this block's prices and charges
-     * it to the session's and the account's value budgets at `tier`. Reverts {AgentSessionsValueUnpriced} when a
-     * spent token cannot be valued, or `ValueBudgetExceeded` when a limit does not hold.
+     * @notice Execution phase of {AgentSessions}: values what an execution spent and charges it to the session's
+     * and the account's value budgets at `tier`. Reverts {AgentSessionsValueUnpriced} when a spent token cannot be
+     * valued, or `ValueBudgetExceeded` when a limit does not hold.
+     * @dev Prices: an instant run (an agent operation's own execution) uses the prices its assessment read, kept in
+     * transient storage under this account's current operation number, and then retires that number (a later
+     * charge in the same transaction can never see them). A token the assessment did not price (zero calldata
+     * amount, e.g. pulled by a router) is priced now. A delayed run (`executeQueued`) always prices at its block.
      * @param account The account.
      * @param sessionId The session.
      * @param tokens The session's budgeted tokens.
@@ -107,11 +119,17 @@ abstract contract AgentSessionsAdminValue is AgentSessionsAdminBase {
         uint256[] calldata amounts,
         Tier tier
     ) external delegated {
+        uint256 op = tier == Tier.Instant ? ValuePriceCache.retireOperation(account) : 0;
+        TokenPrice[] memory prices = _prices(account, sessionId, tokens, amounts, op);
         uint256 charged;
         for (uint256 k = 0; k < 2; ++k) {
             ValueBudget.Budget storage b = _valueBudgets[k == 0 ? sessionId : _ACCOUNT_BUDGET][account];
             if (!b.isSet()) continue;
-            (ValuePricing.PriceFailure failure, uint256 index, uint256 value) = _value(account, b, tokens, amounts);
+            (ValuePricing.PriceFailure failure, uint256 index, uint256 value) = _valueWith(
+                prices,
+                amounts,
+                b.config.unitDecimals
+            );
             if (failure != ValuePricing.PriceFailure.None) revert AgentSessionsValueUnpriced(tokens[index], failure);
             b.charge(value, ValueBudget.Tier(uint8(tier)), block.timestamp);
             if (k == 0 || charged == 0) charged = value;
@@ -154,11 +172,25 @@ abstract contract AgentSessionsAdminValue is AgentSessionsAdminBase {
         bytes32 sessionId,
         address[] calldata tokens,
         uint256[] calldata amounts
+    ) internal view returns (ValueQuote memory) {
+        return _quoteWith(account, sessionId, tokens, amounts, _prices(account, sessionId, tokens, amounts, 0));
+    }
+
+    function _quoteWith(
+        address account,
+        bytes32 sessionId,
+        address[] calldata tokens,
+        uint256[] calldata amounts,
+        TokenPrice[] memory prices
     ) internal view returns (ValueQuote memory q) {
         for (uint256 k = 0; k < 2; ++k) {
             ValueBudget.Budget storage b = _valueBudgets[k == 0 ? sessionId : _ACCOUNT_BUDGET][account];
             if (!b.isSet()) continue;
-            (ValuePricing.PriceFailure failure, uint256 index, uint256 value) = _value(account, b, tokens, amounts);
+            (ValuePricing.PriceFailure failure, uint256 index, uint256 value) = _valueWith(
+                prices,
+                amounts,
+                b.config.unitDecimals
+            );
             ValueBudget.Verdict memory v;
             if (failure != ValuePricing.PriceFailure.None) {
                 (q.failure, q.unpricedToken) = (failure, tokens[index]);
@@ -173,21 +205,54 @@ abstract contract AgentSessionsAdminValue is AgentSessionsAdminBase {
         q.tier = ValueBudget.stricter(q.session.tier, q.account.tier);
     }
 
-    /// @dev The summed value of `amounts` in `b`'s unit decimals ({ValuePricing-valueOfAll}: each token's value
-    /// rounded up; the first token that cannot be valued stops it). Only the spent tokens' sources are read.
-    function _value(
+    /// @dev The price of each token with a non-zero amount, in order, up to and including the first that fails
+    /// (the rest stay unknown: the valuation stops there). With `op` non-zero, a price kept for that operation
+    /// ({ValuePriceCache}) is used instead of reading the source; `op` zero reads every source.
+    function _prices(
         address account,
-        ValueBudget.Budget storage b,
+        bytes32 sessionId,
         address[] calldata tokens,
-        uint256[] calldata amounts
-    ) internal view returns (ValuePricing.PriceFailure, uint256, uint256) {
-        ValuePricing.Source[] memory sources = new ValuePricing.Source[](tokens.length);
-        uint256[] memory decimals = new uint256[](tokens.length);
+        uint256[] calldata amounts,
+        uint256 op
+    ) internal view returns (TokenPrice[] memory prices) {
+        prices = new TokenPrice[](tokens.length);
         for (uint256 i = 0; i < tokens.length; ++i) {
             if (amounts[i] == 0) continue;
-            PriceEntry storage e = _priceSources[tokens[i]][account];
-            (sources[i], decimals[i]) = (e.source, e.tokenDecimals);
+            TokenPrice memory p = prices[i];
+            if (op == 0 || !ValuePriceCache.load(account, sessionId, op, tokens[i], p)) {
+                PriceEntry storage e = _priceSources[tokens[i]][account];
+                (p.failure, p.price, p.priceDecimals) = ValuePricing.priceOf(e.source);
+                (p.tokenDecimals, p.known) = (e.tokenDecimals, true);
+            }
+            if (p.failure != ValuePricing.PriceFailure.None) break;
         }
-        return ValuePricing.valueOfAll(sources, decimals, amounts, b.config.unitDecimals);
+    }
+
+    /// @dev The summed value of `amounts` at `prices` in `unitDecimals` (each token's value rounded up, as
+    /// {ValuePricing-valueOfAll}; the first token that cannot be valued stops it).
+    function _valueWith(
+        TokenPrice[] memory prices,
+        uint256[] calldata amounts,
+        uint256 unitDecimals
+    ) internal pure returns (ValuePricing.PriceFailure failure, uint256 failedIndex, uint256 total) {
+        for (uint256 i = 0; i < amounts.length; ++i) {
+            if (amounts[i] == 0) continue;
+            TokenPrice memory p = prices[i];
+            if (p.failure != ValuePricing.PriceFailure.None) return (p.failure, i, 0);
+            uint256 value;
+            (failure, value) = ValuePricing.convert(
+                amounts[i],
+                p.price,
+                p.priceDecimals,
+                p.tokenDecimals,
+                unitDecimals
+            );
+            if (failure == ValuePricing.PriceFailure.None) {
+                bool ok;
+                (ok, total) = Math.tryAdd(total, value);
+                if (!ok) failure = ValuePricing.PriceFailure.Overflow;
+            }
+            if (failure != ValuePricing.PriceFailure.None) return (failure, i, 0);
+        }
     }
 }
